@@ -1,0 +1,54 @@
+import { modelSpecSchema, type ModelSpec } from '../models/spec.ts';
+import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
+import type { TrainConfig } from '../train/loop.ts';
+import { evaluationSchema, metricName, trainAndEvaluate, type EvaluationParams } from './adversarial-training.ts';
+import type { DataSelection } from './trained-models.ts';
+import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
+
+/**
+ * One protocol (model, schedule, attack, ε) applied to several datasets of different
+ * difficulty, to ask whether the leaking gap grows as the clean problem gets harder.
+ */
+export interface DifficultySweepParams {
+  datasets: DataSelection[];
+  model: ModelSpec;
+  training: TrainConfig;
+  evaluation: EvaluationParams;
+}
+
+const PER_DATASET = ['clean_acc', 'adv_acc_fgsm', 'gap'];
+
+export const difficultySweep: ExperimentKind<DifficultySweepParams> = {
+  name: 'difficulty-sweep',
+  paramsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['datasets', 'model', 'training', 'evaluation'],
+    properties: {
+      datasets: {
+        type: 'array',
+        minItems: 2,
+        items: { type: 'object', additionalProperties: false, required: ['dataset'], properties: dataSelectionProperties },
+      },
+      model: modelSpecSchema,
+      training: trainConfigSchema,
+      evaluation: evaluationSchema,
+    },
+  },
+  metricNames: (p) => p.datasets.flatMap((d) => PER_DATASET.map((m) => `${m}_${metricName(d.dataset)}`)),
+  async run(p, ctx): Promise<SeedOutcome> {
+    const metrics: Record<string, number> = {};
+    const curves: Curves = {};
+    const rates: number[] = [];
+    for (const sel of p.datasets) {
+      const ds = metricName(sel.dataset);
+      const r = await trainAndEvaluate(sel, p.model, p.training, p.evaluation, `sweep-${sel.dataset}`, ctx);
+      metrics[`clean_acc_${ds}`] = r.metrics.clean_acc;
+      metrics[`adv_acc_fgsm_${ds}`] = r.metrics.adv_acc_fgsm;
+      metrics[`gap_${ds}`] = r.metrics.adv_acc_fgsm - r.metrics.clean_acc;
+      curves[`${sel.dataset}:epochs`] = r.curves.epochs;
+      rates.push(r.imagesPerSecond);
+    }
+    return { metrics, curves, imagesPerSecond: rates.reduce((a, b) => a + b, 0) / rates.length };
+  },
+};

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import { leastLikelyClass, lossGradientSign, noiseImage } from '../attacks/index.ts';
+import { makeBatch } from '../data/batches.ts';
+import type { ImageSet } from '../data/types.ts';
+import { evaluate } from '../metrics/evaluate.ts';
+import { buildClassifier, modelSpecSchema, type ModelSpec } from '../models/spec.ts';
+import type { Classifier } from '../models/types.ts';
+import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
+import { train, type TrainConfig } from '../train/loop.ts';
+import { makeRng, type Rng } from '../util/rng.ts';
+import { metricName } from './adversarial-training.ts';
+import { selectData, trainedModel, type DataSelection } from './trained-models.ts';
+import type { Curves, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
+
+/**
+ * The write-up's MNIST experiment: turn each image into the sign of its loss gradient,
+ * mapped by clip(sign + 1, 0, 1), and ask how well a linear model predicts the *true* label
+ * from that alone. Which label the gradient was taken with is the variable:
+ *   true          the write-up's setting (FGSM's gradient)
+ *   least-likely  step-LL's gradient (the write-up's open question)
+ *   random        a uniformly random label: control for what the sign pattern says about x itself
+ *   pixels        no gradient at all, the raw image: the clean problem's linear baseline
+ */
+export type FeatureSource = 'true' | 'least-likely' | 'random' | 'pixels';
+
+export interface GradientSignProbeParams extends DataSelection {
+  /** The network whose gradients are probed. */
+  sourceModel: ModelSpec;
+  /** Absent: the source model stays at its random initialisation (the write-up's setting). */
+  sourceTraining?: TrainConfig;
+  features: FeatureSource[];
+  /** The linear probe: a softmax regression trained with plain SGD. */
+  probe: TrainConfig;
+  batchSize: number;
+}
+
+const featureKey = (f: FeatureSource) => metricName(f);
+
+/** Gradient-sign features as an image set (0/255 bytes, so batches come out 0/1). */
+function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): ImageSet {
+  if (kind === 'pixels') return set;
+  const images = new Uint8Array(set.images.length);
+  const perImage = set.height * set.width * set.channels;
+  for (let start = 0; start < set.count; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, set.count - start) }, (_, i) => start + i);
+    const { x, y } = makeBatch(set, idx);
+    const labels =
+      kind === 'true'
+        ? y.clone()
+        : kind === 'least-likely'
+          ? leastLikelyClass(source, x)
+          : tf.tensor1d(idx.map(() => rng.int(source.numClasses)), 'int32');
+    const sign = lossGradientSign(source, x, labels);
+    const noise = noiseImage(sign);
+    const bytes = noise.mul(255).dataSync();
+    images.set(bytes, start * perImage);
+    tf.dispose([x, y, labels, sign, noise]);
+  }
+  return { ...set, images };
+}
+
+async function sourceClassifier(p: GradientSignProbeParams, ctx: RunContext, data: Awaited<ReturnType<typeof selectData>>) {
+  if (p.sourceTraining) {
+    const t = await trainedModel({ data: p, model: p.sourceModel, training: p.sourceTraining, role: 'probe-source' }, data, ctx);
+    return { model: t.model, owned: false };
+  }
+  const { train: set, dataset } = data;
+  const model = buildClassifier(
+    p.sourceModel,
+    { height: set.height, width: set.width, channels: set.channels },
+    dataset.classes.length,
+    makeRng(ctx.seed, 'model/probe-source'),
+  );
+  return { model, owned: true };
+}
+
+export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
+  name: 'gradient-sign-probe',
+  paramsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['dataset', 'sourceModel', 'features', 'probe', 'batchSize'],
+    properties: {
+      ...dataSelectionProperties,
+      sourceModel: modelSpecSchema,
+      sourceTraining: trainConfigSchema,
+      features: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['true', 'least-likely', 'random', 'pixels'] } },
+      probe: trainConfigSchema,
+      batchSize: { type: 'integer', minimum: 1 },
+    },
+  },
+  metricNames: (p) => [...p.features.map((f) => `probe_acc_${featureKey(f)}`), 'source_clean_acc'],
+  async run(p, ctx): Promise<SeedOutcome> {
+    const data = await selectData(p, ctx.seed, ctx.dataDir);
+    const source = await sourceClassifier(p, ctx, data);
+    const metrics: Record<string, number> = {};
+    const curves: Curves = {};
+    const rates: number[] = [];
+    try {
+      metrics.source_clean_acc = evaluate(source.model, data.test, { batchSize: p.batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') }).cleanAcc;
+      for (const f of p.features) {
+        const rng = makeRng(ctx.seed, `probe/labels/${f}`);
+        const trainFeatures = gradientFeatures(source.model, data.train, f, p.batchSize, rng.fork('train'));
+        const testFeatures = gradientFeatures(source.model, data.test, f, p.batchSize, rng.fork('test'));
+        const probe = buildClassifier(
+          { kind: 'mlp', hidden: [] },
+          { height: data.train.height, width: data.train.width, channels: data.train.channels },
+          data.dataset.classes.length,
+          makeRng(ctx.seed, `model/probe/${f}`),
+        );
+        try {
+          const r = train(probe, trainFeatures, p.probe, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
+          rates.push(r.imagesPerSecond);
+          curves[`probe:${f}`] = r.epochs;
+          metrics[`probe_acc_${featureKey(f)}`] = evaluate(probe, testFeatures, {
+            batchSize: p.batchSize,
+            attacks: [],
+            rng: makeRng(ctx.seed, 'eval'),
+          }).cleanAcc;
+        } finally {
+          probe.dispose();
+        }
+      }
+    } finally {
+      if (source.owned) source.model.dispose();
+    }
+    return { metrics, curves, imagesPerSecond: rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1) };
+  },
+};

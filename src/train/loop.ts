@@ -1,0 +1,112 @@
+import { makeBatch } from '../data/batches.ts';
+import type { ImageSet } from '../data/types.ts';
+import { Interrupted, NonFiniteError, type EpochPoint, type ProgressSink } from '../experiments/types.ts';
+import type { Classifier } from '../models/types.ts';
+import { makeRng, permutation, type Rng } from '../util/rng.ts';
+import { augmentedBatch, type Augmentation } from './augment.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { learningRateAt, Sgd, type LrSchedule } from './sgd.ts';
+import { trainStep, type AdversarialTraining } from './step.ts';
+
+/** Every hyper-parameter of a training run; specs name them all. */
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: LrSchedule;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  augment?: Augmentation;
+  /** Absent or null: plain training. */
+  adversarial?: AdversarialTraining | null;
+}
+
+export interface TrainHooks {
+  progress: ProgressSink;
+  /** Called after every epoch, e.g. to measure clean and adversarial accuracy for the curves. */
+  onEpoch?: (epoch: number) => Omit<EpochPoint, 'epoch' | 'trainLoss'>;
+  checkpoint?: { dir: string; key: string; everySteps: number };
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  epochs: EpochPoint[];
+  imagesPerSecond: number;
+  /** Steps this process ran (fewer than the schedule's when resumed from a checkpoint). */
+  stepsRun: number;
+}
+
+interface LoopState {
+  history: EpochPoint[];
+  stepRng: object;
+  lossSum: number;
+  seconds: number;
+  images: number;
+}
+
+/**
+ * The training loop, start to end in one place. Randomness comes from `seed` alone: each
+ * epoch's data order from its own stream (so a resumed run recomputes it), and everything
+ * drawn per step (ε, augmentation, random labels) from a stream whose state checkpoints keep.
+ */
+export function train(model: Classifier, data: ImageSet, cfg: TrainConfig, seed: number, hooks: TrainHooks): TrainResult {
+  const sgd = new Sgd(model.trainable, { momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+  const saved = [...model.trainable, ...model.state, ...sgd.velocities];
+  const stepsPerEpoch = Math.floor(data.count / cfg.batchSize);
+  const totalSteps = stepsPerEpoch * cfg.epochs;
+
+  let epoch = 0;
+  let step = 0;
+  let state: LoopState = { history: [], stepRng: makeRng(seed, 'train/steps/0').state(), lossSum: 0, seconds: 0, images: 0 };
+  if (hooks.checkpoint) {
+    const restored = loadCheckpoint<LoopState>(hooks.checkpoint.dir, hooks.checkpoint.key, saved);
+    if (restored) ({ epoch, step, loopState: state } = restored);
+  }
+  // Saves the position of the next step to run.
+  const checkpoint = (nextEpoch: number, nextStep: number) =>
+    hooks.checkpoint && saveCheckpoint(hooks.checkpoint.dir, hooks.checkpoint.key, nextEpoch, nextStep, state, saved);
+
+  hooks.progress.start(`train ${model.name}${cfg.adversarial ? ` + ${cfg.adversarial.attack}` : ''}`, totalSteps);
+  let stepsRun = 0;
+  try {
+    for (; epoch < cfg.epochs; epoch++, step = 0) {
+      const order = permutation(makeRng(seed, `train/order/${epoch}`), data.count);
+      const stepRng: Rng = makeRng(seed, `train/steps/${epoch}`, step > 0 ? state.stepRng : undefined);
+      for (; step < stepsPerEpoch; step++) {
+        if (hooks.signal?.aborted) {
+          state.stepRng = stepRng.state();
+          checkpoint(epoch, step);
+          throw new Interrupted();
+        }
+        const t0 = performance.now();
+        const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch);
+        const idx = order.subarray(step * cfg.batchSize, (step + 1) * cfg.batchSize);
+        const batch = cfg.augment ? augmentedBatch(data, idx, cfg.augment, stepRng) : makeBatch(data, idx);
+        const loss = trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng);
+        batch.x.dispose();
+        batch.y.dispose();
+        if (!Number.isFinite(loss)) throw new NonFiniteError(`training loss at epoch ${epoch + 1}, step ${step + 1}`, loss);
+        state.lossSum += loss;
+        state.seconds += (performance.now() - t0) / 1000;
+        state.images += cfg.batchSize;
+        stepsRun++;
+        hooks.progress.tick(epoch * stepsPerEpoch + step + 1, {
+          epoch: epoch + 1,
+          loss: loss.toFixed(3),
+          'img/s': Math.round(state.images / state.seconds),
+        });
+        if (hooks.checkpoint && (step + 1) % hooks.checkpoint.everySteps === 0) {
+          state.stepRng = stepRng.state();
+          checkpoint(epoch, step + 1);
+        }
+      }
+      const point: EpochPoint = { epoch: epoch + 1, trainLoss: state.lossSum / stepsPerEpoch, ...hooks.onEpoch?.(epoch + 1) };
+      state = { ...state, history: [...state.history, point], lossSum: 0, stepRng: makeRng(seed, `train/steps/${epoch + 1}`).state() };
+      checkpoint(epoch + 1, 0);
+    }
+  } finally {
+    hooks.progress.stop();
+    sgd.dispose();
+  }
+  return { epochs: state.history, imagesPerSecond: state.images / Math.max(state.seconds, 1e-9), stepsRun };
+}
