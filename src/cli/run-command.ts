@@ -1,0 +1,84 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startBackend } from '../backend/select.ts';
+import { findSpecs, loadAllSpecs } from '../claims/load.ts';
+import { runClaim } from '../claims/runner.ts';
+import { createProgress } from '../report/progress.ts';
+import { Interrupted } from '../experiments/types.ts';
+
+function seedList(value: string): number[] {
+  const seeds = value.split(',').map((s) => Number(s.trim()));
+  if (seeds.some((s) => !Number.isInteger(s))) throw new InvalidArgumentError('seeds are integers, comma-separated, e.g. 1,2,3');
+  return seeds;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  return n;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run claims (all when none is named) and compare each verdict with the spec\'s expected one')
+    .argument('[claims...]', 'claim ids (see `label-leak list`)')
+    .addOption(new Option('--tier <tier>', 'spec parameters to use').choices(['fast', 'full']).default('fast'))
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']).default('auto'),
+    )
+    .option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3', seedList)
+    .option('--seed <n>', 'run one seed only (one job of a GPU matrix)', (v) => seedList(v))
+    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--results <dir>', 'where result records and checkpoints go', 'results')
+    .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
+    .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
+    .option('--threads <n>', 'wasm threads', positiveInt)
+    .option('--json', 'print the result records as JSON instead of a summary', false)
+    .action(async (ids: string[], o) => {
+      const specs = ids.length > 0 ? findSpecs(ids) : loadAllSpecs();
+      const backend = await startBackend(o.backend, { threads: o.threads });
+      if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
+
+      // First signal: finish cleanly with a checkpoint; a second one: leave at once.
+      const controller = new AbortController();
+      const stop = (sig: string) => {
+        if (controller.signal.aborted) process.exit(130);
+        console.error(`\n${sig}: writing a checkpoint, then stopping (again to quit at once)`);
+        controller.abort();
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+
+      const records = [];
+      let mismatches = 0;
+      for (const spec of specs) {
+        try {
+          const record = await runClaim(spec, {
+            tier: o.tier,
+            seeds: o.seed ?? o.seeds,
+            backend,
+            dataDir: o.dataDir,
+            resultsDir: o.results,
+            resume: o.resume,
+            checkpointEvery: o.checkpointEvery,
+            progress: createProgress(process.stderr),
+            signal: controller.signal,
+          });
+          records.push(record);
+          const ok = record.verdict === record.expected;
+          if (!ok) mismatches++;
+          if (!o.json) {
+            console.log(`${ok ? '✓' : '✗'} ${spec.id} [${o.tier}]: ${record.verdict} (expected ${record.expected})`);
+            for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
+          }
+        } catch (err) {
+          if (err instanceof Interrupted) {
+            console.error(err.message);
+            process.exit(130);
+          }
+          throw err;
+        }
+      }
+      if (o.json) console.log(JSON.stringify(records, null, 2));
+      process.exitCode = mismatches > 0 ? 1 : 0;
+    });
+}

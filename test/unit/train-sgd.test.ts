@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { learningRateAt, Sgd } from '../../src/train/sgd.ts';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('learning-rate schedule', () => {
+  const schedule = fc.record({
+    base: fc.double({ min: 1e-4, max: 1, noNaN: true }),
+    milestones: fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { maxLength: 4 }).map((m) => m.sort((a, b) => a - b)),
+    gamma: fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+  });
+
+  it('never increases from one epoch to the next (without warm-up)', () => {
+    fc.assert(
+      fc.property(schedule, fc.double({ min: 0, max: 300, noNaN: true }), (s, e) => {
+        expect(learningRateAt(s, e + 1)).toBeLessThanOrEqual(learningRateAt(s, e) * (1 + 1e-12));
+      }),
+    );
+  });
+
+  it('is base × γ^(milestones passed)', () => {
+    const s = { base: 0.1, milestones: [82, 123], gamma: 0.1 };
+    expect(learningRateAt(s, 0)).toBeCloseTo(0.1);
+    expect(learningRateAt(s, 81.9)).toBeCloseTo(0.1);
+    expect(learningRateAt(s, 82)).toBeCloseTo(0.01);
+    expect(learningRateAt(s, 150)).toBeCloseTo(0.001);
+  });
+
+  it('warms up linearly from base/10 to base', () => {
+    const s = { base: 1, milestones: [], gamma: 0.1, warmupEpochs: 2 };
+    expect(learningRateAt(s, 0)).toBeCloseTo(0.1);
+    expect(learningRateAt(s, 1)).toBeCloseTo(0.55);
+    expect(learningRateAt(s, 2)).toBeCloseTo(1);
+  });
+});
+
+describe('SGD with momentum', () => {
+  it('matches v ← μv + g + λw, w ← w − lr·v over several steps (rank-2 weights decay, biases do not)', () => {
+    const w = tf.variable(tf.tensor2d([[1, -2]]));
+    const b = tf.variable(tf.tensor1d([0.5]));
+    const sgd = new Sgd([w, b], { momentum: 0.9, nesterov: false, weightDecay: 0.01 });
+    let vw = [0, 0];
+    let vb = 0;
+    let ww = [1, -2];
+    let bb = 0.5;
+    for (let i = 0; i < 3; i++) {
+      const gw = tf.tensor2d([[0.1 * (i + 1), -0.3]]);
+      const gb = tf.tensor1d([0.2]);
+      sgd.apply([gw, gb], 0.1);
+      vw = vw.map((v, j) => 0.9 * v + [0.1 * (i + 1), -0.3][j] + 0.01 * ww[j]);
+      ww = ww.map((x, j) => x - 0.1 * vw[j]);
+      vb = 0.9 * vb + 0.2;
+      bb = bb - 0.1 * vb;
+      tf.dispose([gw, gb]);
+    }
+    expect(Array.from(w.dataSync())).toEqual(ww.map((x) => expect.closeTo(x, 6)));
+    expect(b.dataSync()[0]).toBeCloseTo(bb, 6);
+    sgd.dispose();
+    tf.dispose([w, b]);
+  });
+
+  it('leaves no tensors behind per step', () => {
+    const w = tf.variable(tf.ones([3, 3]));
+    const sgd = new Sgd([w], { momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
+    const g = tf.ones([3, 3]);
+    sgd.apply([g], 0.1);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) sgd.apply([g], 0.1);
+    expect(tf.memory().numTensors).toBe(before);
+    sgd.dispose();
+    tf.dispose([w, g]);
+  });
+});
