@@ -1,0 +1,84 @@
+import type { BackendInfo } from './info.ts';
+import { BackendUnavailableError } from './errors.ts';
+import { startCpu } from './cpu.ts';
+import { startWasm } from './wasm.ts';
+import { startWebgpu } from './webgpu.ts';
+import { startTensorflow, importModule, type ModuleLoader } from './tensorflow.ts';
+
+export { BackendUnavailableError } from './errors.ts';
+
+export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+
+/** `auto` tries these, best first; cpu is a reference, never picked automatically. */
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm'];
+
+export interface StartOptions {
+  threads?: number;
+  /** Folder with the tfjs-backend-wasm binaries (see wasm-files.ts). */
+  wasmDir?: string;
+  /** How optional packages are imported; tests inject a stand-in. */
+  load?: ModuleLoader;
+}
+
+export function isBackendName(s: string): s is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(s);
+}
+
+function startOne(name: ConcreteBackend, opts: StartOptions): Promise<BackendInfo> {
+  const load = opts.load ?? importModule;
+  switch (name) {
+    case 'wasm':
+      return startWasm({ threads: opts.threads, wasmDir: opts.wasmDir });
+    case 'cpu':
+      return startCpu();
+    case 'webgpu':
+      return startWebgpu(load);
+    case 'tensorflow':
+      return startTensorflow(load);
+  }
+}
+
+/**
+ * Makes `name` the active tfjs backend and says what it got. `auto` takes the first of
+ * AUTO_ORDER that really starts and records why the others were skipped.
+ */
+export async function startBackend(name: BackendName, opts: StartOptions = {}): Promise<BackendInfo> {
+  if (name !== 'auto') return startOne(name, opts);
+  const skipped: string[] = [];
+  for (const candidate of AUTO_ORDER) {
+    try {
+      const info = await startOne(candidate, opts);
+      const why = skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : '';
+      return { ...info, reason: `auto: ${candidate} is the best that started${why}` };
+    } catch (e) {
+      if (!(e instanceof BackendUnavailableError)) throw e;
+      skipped.push(`${candidate} (${e.message})`);
+    }
+  }
+  throw new BackendUnavailableError('auto', `nothing started: ${skipped.join('; ')}`);
+}
+
+export interface BackendProbe {
+  name: ConcreteBackend;
+  info?: BackendInfo;
+  error?: string;
+}
+
+/**
+ * Which backends start here, each tried once (for the bench). Leaves the last one that
+ * started active; callers switch with startBackend.
+ */
+export async function listBackends(opts: StartOptions = {}): Promise<BackendProbe[]> {
+  const out: BackendProbe[] = [];
+  for (const name of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
+    try {
+      out.push({ name, info: await startOne(name, opts) });
+    } catch (e) {
+      if (!(e instanceof BackendUnavailableError)) throw e;
+      out.push({ name, error: e.message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from './info.ts';
+import { BackendUnavailableError } from './errors.ts';
+import { importModule, type ModuleLoader } from './tensorflow.ts';
+
+/** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
+interface AdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+interface WebgpuModule {
+  create(flags: string[]): GpuLike;
+  globals: Record<string, unknown>;
+}
+
+/** Dawn answers in well under a second here; a driver that hangs must not hang the run. */
+export const ADAPTER_TIMEOUT_MS = 15_000;
+
+export const NO_ADAPTER_HINT =
+  'dawn.node (the `webgpu` package) found no GPU adapter. It needs a Vulkan loader (libvulkan1) and a ' +
+  'Vulkan driver for the GPU; Mesa lavapipe is rejected by Dawn and its GL backends find no adapter. ' +
+  'On an NVIDIA machine install libvulkan1 (or point VK_DRIVER_FILES at nvidia_icd.json); otherwise ' +
+  'use --backend wasm.';
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    // A pending adapter request must not keep the process alive on its own.
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describe(adapter: AdapterLike): string {
+  const i = adapter.info ?? {};
+  const parts = [i.vendor, i.architecture, i.device, i.description].filter((s) => s !== undefined && s !== '');
+  return parts.length > 0 ? `GPU (WebGPU/Dawn: ${parts.join(' ')})` : 'GPU (WebGPU/Dawn)';
+}
+
+/**
+ * tfjs-backend-webgpu registers its backend at import time only when `navigator.gpu` exists,
+ * so the adapter is looked for first and the globals are installed only when one is there.
+ */
+export async function startWebgpu(
+  load: ModuleLoader = importModule,
+  timeoutMs = ADAPTER_TIMEOUT_MS,
+): Promise<BackendInfo> {
+  let mod: WebgpuModule;
+  try {
+    mod = (await load('webgpu')) as WebgpuModule;
+  } catch (e) {
+    throw new BackendUnavailableError(
+      'webgpu',
+      `the optional package \`webgpu\` (dawn.node) did not load: ${(e as Error).message.split('\n')[0]}. ` +
+        'Install it with `npm install webgpu` (linux-x64, macOS and Windows builds ship inside the package).',
+    );
+  }
+  const gpu = mod.create([]);
+  let adapter: AdapterLike | null;
+  try {
+    adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, 'requestAdapter');
+  } catch (e) {
+    throw new BackendUnavailableError('webgpu', `${(e as Error).message}. ${NO_ADAPTER_HINT}`);
+  }
+  if (adapter === null) throw new BackendUnavailableError('webgpu', NO_ADAPTER_HINT);
+
+  Object.assign(globalThis, mod.globals);
+  // Node ≥ 21 defines a read-only `navigator`; replace it rather than assigning.
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  await load('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) {
+    throw new BackendUnavailableError('webgpu', 'an adapter was found but tfjs-backend-webgpu failed to initialise (see the warning above)');
+  }
+  await tf.ready();
+  return {
+    name: 'webgpu',
+    // tfjs-backend-webgpu exports no version; the tfjs packages are released in lockstep.
+    version: tf.version_core,
+    threads: 1,
+    device: describe(adapter),
+    reason: 'webgpu started',
+  };
+}
