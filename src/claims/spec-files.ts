@@ -1,0 +1,178 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import claimSchema from '../../claims/claim.schema.json' with { type: 'json' };
+import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
+import { contentHash } from './hash.ts';
+import { TIERS, type ClaimSpec, type LoadedSpec, type Registry } from './spec.ts';
+
+/**
+ * Loading a spec is two steps: the claim schema, then the experiment kind's own params
+ * schema and metric names. Every problem found is reported at once, each with its file
+ * and JSON pointer, so a spec author fixes them in one pass.
+ */
+
+const SCHEMA_FILE = 'claim.schema.json';
+
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+const validateClaim = ajv.compile<ClaimSpec>(claimSchema);
+
+// Params schemas compile once per kind; a separate instance keeps kinds' $ids apart from ours.
+const paramsAjv = new Ajv2020({ strict: true, allErrors: true });
+const paramsValidators = new WeakMap<object, ValidateFunction>();
+
+function paramsValidator(schema: Record<string, unknown>): ValidateFunction {
+  let v = paramsValidators.get(schema);
+  if (!v) {
+    v = paramsAjv.compile(schema);
+    paramsValidators.set(schema, v);
+  }
+  return v;
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SpecError([{ file, pointer: '', reason: `not valid JSON: ${(e as Error).message}` }]);
+  }
+}
+
+function unique(problems: SpecProblem[]): SpecProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.pointer}\u0000${p.reason}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Checks parsed JSON as the spec in `file`; throws SpecError naming every problem. */
+export function checkSpec(json: unknown, file: string, registry: Registry): LoadedSpec {
+  if (!validateClaim(json)) throw new SpecError(unique(ajvProblems(file, validateClaim.errors)));
+  const spec = json;
+  const problems: SpecProblem[] = [];
+  const expectedId = basename(file).replace(/\.json$/, '');
+  if (spec.id !== expectedId) problems.push({ file, pointer: '/id', reason: `"${spec.id}" must equal the file name ("${expectedId}")` });
+
+  const names = new Set<string>();
+  spec.assertions.forEach((a, i) => {
+    if (names.has(a.name)) problems.push({ file, pointer: `/assertions/${i}/name`, reason: `duplicate assertion name "${a.name}"` });
+    names.add(a.name);
+  });
+
+  for (const tier of TIERS) {
+    if (!spec.assertions.some((a) => !a.tiers || a.tiers.includes(tier))) {
+      problems.push({ file, pointer: '/assertions', reason: `no assertion applies to tier ${tier}` });
+    }
+  }
+
+  const kind = registry[spec.experiment];
+  if (!kind) {
+    const known = Object.keys(registry).sort().join(', ') || '(none)';
+    problems.push({ file, pointer: '/experiment', reason: `unknown experiment kind "${spec.experiment}"; known kinds: ${known}` });
+    throw new SpecError(problems);
+  }
+
+  const metricsByTier = new Map<string, Set<string>>();
+  for (const tier of TIERS) {
+    const params = spec.tiers[tier].params;
+    let validate: ValidateFunction;
+    try {
+      validate = paramsValidator(kind.paramsSchema);
+    } catch (e) {
+      // A kind whose own schema does not compile is a code bug, but the spec is what cannot load.
+      throw new SpecError([{ file, pointer: '/experiment', reason: `experiment kind "${kind.name}" has an invalid paramsSchema: ${(e as Error).message}` }]);
+    }
+    if (!validate(params)) {
+      problems.push(...ajvProblems(file, validate.errors, `/tiers/${tier}/params`));
+      continue;
+    }
+    metricsByTier.set(tier, new Set(kind.metricNames(params)));
+  }
+
+  spec.assertions.forEach((a, i) => {
+    for (const tier of a.tiers ?? TIERS) {
+      const known = metricsByTier.get(tier);
+      if (!known) continue; // its params were already reported
+      for (const field of ['metric', 'minus'] as const) {
+        const m = a[field];
+        if (m !== undefined && !known.has(m)) {
+          problems.push({
+            file,
+            pointer: `/assertions/${i}/${field}`,
+            reason: `metric "${m}" is not produced by "${kind.name}" at tier ${tier}; it produces: ${[...known].join(', ')}`,
+          });
+        }
+      }
+    }
+  });
+
+  if (metricsByTier.size === TIERS.length) {
+    const anyTier = new Set([...metricsByTier.values()].flatMap((s) => [...s]));
+    for (const key of Object.keys(spec.writeUpFigure.values ?? {})) {
+      if (!anyTier.has(key)) {
+        problems.push({ file, pointer: `/writeUpFigure/values/${key}`, reason: `"${key}" is not a metric of "${kind.name}" at any tier` });
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new SpecError(unique(problems));
+  const { $schema: _ignored, ...content } = spec;
+  return { ...spec, file, hash: contentHash(content), kind };
+}
+
+export function loadSpecFile(file: string, registry: Registry): LoadedSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SpecError([{ file, pointer: '', reason: `cannot read: ${(e as Error).message}` }]);
+  }
+  return checkSpec(parseJson(file, text), file, registry);
+}
+
+/** Claim ids present in `dir`: the spec files' names. */
+export function specIds(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (e) {
+    throw new SpecError([{ file: dir, pointer: '', reason: `cannot read the claims directory: ${(e as Error).message}` }]);
+  }
+  return entries
+    .filter((f) => f.endsWith('.json') && f !== SCHEMA_FILE)
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** Every spec in `dir`, sorted by id; problems of all files are reported together. */
+export function loadSpecDir(dir: string, registry: Registry): LoadedSpec[] {
+  return loadMany(specIds(dir).map((id) => join(dir, `${id}.json`)), registry);
+}
+
+/** The specs named by `ids`, in that order; an unknown id lists the known ones. */
+export function findSpecsIn(ids: string[], dir: string, registry: Registry): LoadedSpec[] {
+  const known = specIds(dir);
+  for (const id of ids) if (!known.includes(id)) throw new UnknownClaimError(id, known, dir);
+  return loadMany(
+    [...new Set(ids)].map((id) => join(dir, `${id}.json`)),
+    registry,
+  );
+}
+
+function loadMany(files: string[], registry: Registry): LoadedSpec[] {
+  const specs: LoadedSpec[] = [];
+  const problems: SpecProblem[] = [];
+  for (const file of files) {
+    try {
+      specs.push(loadSpecFile(file, registry));
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0) throw new SpecError(problems);
+  return specs;
+}

@@ -1,0 +1,90 @@
+import type { BackendInfo } from '../backend/info.ts';
+import type { Assertion, SpecVerdict, Tier, Verdict, WriteUpFigure } from '../claims/spec.ts';
+
+/**
+ * A result record as stored (src/report/result.schema.json is the authority). Everything
+ * here is JSON-safe: numbers that cannot be finite are `null`.
+ */
+
+export const RECORD_FORMAT = 1;
+
+/** A curve point as stored: non-finite values (a diverged loss) become null. */
+export type StoredPoint = Record<string, number | null>;
+
+export interface SeedResult {
+  seed: number;
+  status: 'ok' | 'error';
+  /** Finite metrics only; an errored seed may have none. */
+  metrics: Record<string, number>;
+  curves: Record<string, StoredPoint[]>;
+  wallSeconds: number;
+  imagesPerSecond?: number;
+  error?: { name: string; message: string };
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface AssertionResult {
+  name: string;
+  metric: string;
+  minus?: string;
+  op: Assertion['op'];
+  threshold: number;
+  tolerance: number;
+  /** The claim region in words, e.g. "> 0.005". */
+  region: string;
+  /** Seeds that contributed, and their values, in the same order. */
+  seeds: number[];
+  values: number[];
+  n: number;
+  mean: number | null;
+  sd: number | null;
+  /** 95% Student's t interval; a null bound is unbounded (fewer than two seeds). */
+  ci: { low: number | null; high: number | null };
+  verdict: Verdict;
+  /** One line for people: mean, CI, per-seed values, verdict. */
+  summary: string;
+}
+
+export interface Environment {
+  /** Installed package versions (tfjs and its backends, this project). */
+  packages: Record<string, string>;
+  /** `git rev-parse HEAD`, or "unknown" outside a repository. */
+  gitCommit: string;
+  /** Uncommitted changes in the working tree; null when unknown. */
+  gitDirty: boolean | null;
+  node: string;
+  machine: { cpuModel: string; cpus: number; os: string; memoryGiB: number };
+}
+
+export interface ResultRecord {
+  format: typeof RECORD_FORMAT;
+  claim: {
+    id: string;
+    version: number;
+    hash: string;
+    title: string;
+    statement: string;
+    experiment: string;
+    writeUpFigure: WriteUpFigure;
+    /** The assertions that apply to this tier, so statistics can be recomputed from the record alone. */
+    assertions: Assertion[];
+  };
+  tier: Tier;
+  params: Record<string, unknown>;
+  paramsHash: string;
+  expected: Verdict;
+  /** The seeds this run was asked for. */
+  seeds: number[];
+  /** Seeds not finished yet (an interrupted run); empty when the record is complete. */
+  pendingSeeds: number[];
+  outcomes: SeedResult[];
+  assertions: AssertionResult[];
+  verdict: SpecVerdict;
+  backend: BackendInfo;
+  environment: Environment;
+  startedAt: string;
+  finishedAt: string;
+  /** Wall time of the run that wrote the record (finishedAt − startedAt). */
+  wallSeconds: number;
+}

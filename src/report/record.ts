@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import resultSchema from './result.schema.json' with { type: 'json' };
+import { writeFileAtomic } from './atomic-write.ts';
+import type { ResultRecord } from './record-types.ts';
+
+export * from './record-types.ts';
+
+/** Result records on disk: one JSON file per (claim, tier) run, checked against the schema both ways. */
+
+// allowUnionTypes: curve points and statistics use `number | null` for what cannot be finite.
+const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+const validate = ajv.compile<ResultRecord>(resultSchema);
+
+/** A record that does not match the schema, or a file that is not a record. */
+export class RecordError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'RecordError';
+  }
+}
+
+export function recordPath(resultsDir: string, tier: string, claimId: string): string {
+  return join(resultsDir, tier, `${claimId}.json`);
+}
+
+export function checkRecord(json: unknown, file: string): ResultRecord {
+  if (!validate(json)) {
+    const lines = (validate.errors ?? []).map((e) => `${e.instancePath || '(document)'}: ${e.message ?? e.keyword}`);
+    throw new RecordError(file, `not a valid result record:\n  ${[...new Set(lines)].join('\n  ')}`);
+  }
+  return json;
+}
+
+/** Validates, then writes atomically; returns the path. */
+export function writeRecord(file: string, record: ResultRecord): string {
+  checkRecord(record, file);
+  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  return file;
+}
+
+export function readRecord(file: string): ResultRecord {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RecordError(file, `cannot read: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RecordError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  return checkRecord(json, file);
+}
