@@ -1,0 +1,52 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Classifier } from '../models/types.ts';
+import type { Rng } from '../util/rng.ts';
+import type { Epsilon } from './epsilon.ts';
+import type { AttackOptions } from './gradient.ts';
+import { bim, iterLL } from './iterative.ts';
+import { fgsm, stepLL, stepRand } from './one-step.ts';
+
+export const attackNames = ['fgsm', 'step-ll', 'step-rand', 'bim', 'iter-ll'] as const;
+export type AttackName = (typeof attackNames)[number];
+
+export interface DispatchOptions extends AttackOptions {
+  /** Required by step-rand. */
+  rng?: Rng;
+  /** Iterative attacks only. */
+  steps?: number;
+  stepSize?: number;
+}
+
+function scalarEps(name: AttackName, eps: Epsilon): number {
+  if (typeof eps !== 'number') {
+    throw new TypeError(`attack '${name}' takes one ε for the whole batch (a number), not a per-example tensor`);
+  }
+  return eps;
+}
+
+/** One entry point so claim specs can name an attack; `y` is ignored by the label-free ones. */
+export function attack(
+  name: AttackName,
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  eps: Epsilon,
+  opts: DispatchOptions = {},
+): tf.Tensor4D {
+  const { rng, steps, stepSize, ...common } = opts;
+  switch (name) {
+    case 'fgsm':
+      return fgsm(model, x, y, eps, common);
+    case 'step-ll':
+      return stepLL(model, x, eps, common);
+    case 'step-rand':
+      if (rng === undefined) throw new Error(`attack 'step-rand' needs opts.rng to draw its random labels`);
+      return stepRand(model, x, eps, rng, common);
+    case 'bim':
+      return bim(model, x, y, { ...common, eps: scalarEps(name, eps), steps, stepSize });
+    case 'iter-ll':
+      return iterLL(model, x, { ...common, eps: scalarEps(name, eps), steps, stepSize });
+    default:
+      throw new Error(`unknown attack '${String(name)}'; known: ${attackNames.join(', ')}`);
+  }
+}

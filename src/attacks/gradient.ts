@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Classifier } from '../models/types.ts';
+
+/** What every attack passes on to `model.logits` while crafting. */
+export interface AttackOptions {
+  /** BatchNorm mode while crafting; default false (moving averages, nothing updated). */
+  training?: boolean;
+}
+
+/**
+ * Softmax cross-entropy summed over the batch. A sum, not a mean: each example's gradient
+ * is then its own `softmax − onehot`, independent of the batch size, so nothing is divided
+ * towards float32 underflow before its sign is taken.
+ */
+export function crossEntropySum(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
+  });
+}
+
+/**
+ * sign(∇ₓ Σᵢ CE(labelsᵢ, logitsᵢ)) where the labels may be derived from the logits of the
+ * same forward pass (step-LL): one forward and one backward, whatever the target. Labels
+ * computed from the logits reach x only through argMin/oneHot, whose gradients are zero.
+ */
+export function gradientSignToward(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labelsOf: (logits: tf.Tensor2D) => tf.Tensor1D,
+  opts: AttackOptions = {},
+): tf.Tensor4D {
+  const training = opts.training ?? false;
+  return tf.tidy(() => {
+    const lossOf = (xi: tf.Tensor): tf.Tensor => {
+      const logits = model.logits(xi as tf.Tensor4D, training);
+      return crossEntropySum(labelsOf(logits), logits);
+    };
+    return tf.sign(tf.grad(lossOf)(x)) as tf.Tensor4D;
+  });
+}
+
+/** sign(∇ₓ CE(labels, logits(x))); 0 where the gradient is exactly 0. */
+export function lossGradientSign(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  opts: AttackOptions = {},
+): tf.Tensor4D {
+  return gradientSignToward(model, x, () => labels, opts);
+}
+
+/** Index of the smallest logit per example (int32), i.e. the least likely class. */
+export function leastLikelyClass(model: Classifier, x: tf.Tensor4D, opts: AttackOptions = {}): tf.Tensor1D {
+  return tf.tidy(() => leastLikelyOf(model.logits(x, opts.training ?? false)));
+}
+
+export function leastLikelyOf(logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.argMin(logits, 1);
+}

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Classifier } from '../models/types.ts';
+import type { Rng } from '../util/rng.ts';
+import { unitEpsilon, type Epsilon } from './epsilon.ts';
+import { gradientSignToward, leastLikelyOf, type AttackOptions } from './gradient.ts';
+
+/** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
+type Direction = 1 | -1;
+
+function step(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labelsOf: (logits: tf.Tensor2D) => tf.Tensor1D,
+  eps: Epsilon,
+  direction: Direction,
+  opts: AttackOptions,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const e = unitEpsilon(eps, x.shape[0]);
+    const sign = gradientSignToward(model, x, labelsOf, opts);
+    const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
+    return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
+  });
+}
+
+/** FGSM with the true label: clip(x + ε·sign(∇ₓ L(y)), 0, 1). */
+export function fgsm(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  eps: Epsilon,
+  opts: AttackOptions = {},
+): tf.Tensor4D {
+  return step(model, x, () => y, eps, 1, opts);
+}
+
+/** Step-LL: clip(x − ε·sign(∇ₓ L(y_LL)), 0, 1), y_LL the least likely class of x itself. */
+export function stepLL(model: Classifier, x: tf.Tensor4D, eps: Epsilon, opts: AttackOptions = {}): tf.Tensor4D {
+  return step(model, x, leastLikelyOf, eps, -1, opts);
+}
+
+/** Labels drawn uniformly over the model's classes, one per example, from `rng`. */
+export function randomLabels(rng: Rng, count: number, numClasses: number): Int32Array {
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) labels[i] = rng.int(numClasses);
+  return labels;
+}
+
+/** Step-rand: clip(x − ε·sign(∇ₓ L(y_rand)), 0, 1), y_rand uniform over all classes. */
+export function stepRand(
+  model: Classifier,
+  x: tf.Tensor4D,
+  eps: Epsilon,
+  rng: Rng,
+  opts: AttackOptions = {},
+): tf.Tensor4D {
+  const drawn = randomLabels(rng, x.shape[0], model.numClasses);
+  return tf.tidy(() => {
+    const labels = tf.tensor1d(drawn, 'int32');
+    return step(model, x, () => labels, eps, -1, opts);
+  });
+}

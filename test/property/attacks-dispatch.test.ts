@@ -1,0 +1,187 @@
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  attack,
+  attackNames,
+  bim,
+  fgsm,
+  iterLL,
+  leastLikelyClass,
+  lossGradientSign,
+  noiseImage,
+  pixelsToUnit,
+  stepLL,
+  stepRand,
+  type AttackName,
+} from '../../src/attacks/index.ts';
+import type { Classifier } from '../../src/models/types.ts';
+import { makeRng } from '../../src/util/rng.ts';
+import { problem, withProblem } from '../helpers/linear-classifier.ts';
+
+const RUNS = { numRuns: 20 };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+const name = fc.constantFrom(...attackNames);
+const eps = fc.float({ min: 0, max: 16, noNaN: true });
+
+/** What `attack(name, …)` must do, spelled with the named functions. */
+function direct(n: AttackName, model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, e: number, seed: number, steps: number, stepSize: number, training: boolean): tf.Tensor4D {
+  switch (n) {
+    case 'fgsm':
+      return fgsm(model, x, y, e, { training });
+    case 'step-ll':
+      return stepLL(model, x, e, { training });
+    case 'step-rand':
+      return stepRand(model, x, e, makeRng(seed, 'r'), { training });
+    case 'bim':
+      return bim(model, x, y, { eps: e, steps, stepSize, training });
+    case 'iter-ll':
+      return iterLL(model, x, { eps: e, steps, stepSize, training });
+  }
+}
+
+describe('attack (the dispatcher)', () => {
+  it('names exactly the five attacks', () => {
+    expect([...attackNames].sort()).toEqual(['bim', 'fgsm', 'iter-ll', 'step-ll', 'step-rand']);
+  });
+
+  it('gives what the named attack gives, options passed through', () => {
+    fc.assert(
+      fc.property(problem(), name, eps, fc.nat(), fc.integer({ min: 1, max: 3 }), fc.float({ min: Math.fround(0.5), max: 8, noNaN: true }), fc.boolean(), (pr, n, e, seed, steps, stepSize, training) => {
+        withProblem(pr, (model, x, y) => {
+          const expected = direct(n, model, x, y, e, seed, steps, stepSize, training);
+          const callsBefore = model.calls.length;
+          const got = attack(n, model, x, y, e, { rng: makeRng(seed, 'r'), steps, stepSize, training });
+          expect(model.calls.slice(callsBefore)).toEqual(model.calls.slice(0, callsBefore));
+          expect(Array.from(got.dataSync())).toEqual(Array.from(expected.dataSync()));
+          tf.dispose([expected, got]);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses step-rand without an rng, a per-example ε for an iterative attack, and an unknown name', () => {
+    fc.assert(
+      fc.property(problem(), fc.constantFrom<AttackName>('bim', 'iter-ll'), (pr, iterative) => {
+        withProblem(pr, (model, x, y) => {
+          const perExample = tf.fill([pr.batch], 2) as tf.Tensor1D;
+          const before = tf.memory().numTensors;
+          expect(() => attack('step-rand', model, x, y, 2)).toThrow(/'step-rand' needs opts\.rng/);
+          expect(() => attack(iterative, model, x, y, perExample)).toThrow(
+            new RegExp(`'${iterative}' takes one ε for the whole batch`),
+          );
+          expect(() => attack('pgd' as AttackName, model, x, y, 2)).toThrow(/unknown attack 'pgd'; known: fgsm, step-ll, step-rand, bim, iter-ll/);
+          expect(tf.memory().numTensors).toBe(before);
+          expect(model.calls).toEqual([]);
+          perExample.dispose();
+        });
+      }),
+      { numRuns: 5 },
+    );
+  });
+});
+
+describe('every attack function', () => {
+  it('returns one new tensor the caller owns, leaves x alone and leaks nothing', () => {
+    fc.assert(
+      fc.property(problem(), name, eps, fc.boolean(), (pr, n, e, perExample) => {
+        withProblem(pr, (model, x, y) => {
+          const epsArg = perExample && (n === 'fgsm' || n === 'step-ll' || n === 'step-rand') ? tf.fill([pr.batch], e) as tf.Tensor1D : e;
+          const before = tf.memory().numTensors;
+          const adv = attack(n, model, x, y, epsArg, { rng: makeRng(1, 'r'), steps: 2 });
+          expect(tf.memory().numTensors).toBe(before + 1);
+          expect(adv).not.toBe(x);
+          expect(adv.shape).toEqual(x.shape);
+          expect(adv.dtype).toBe('float32');
+          adv.dispose();
+          expect(x.isDisposed).toBe(false);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose(epsArg);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('lossGradientSign, leastLikelyClass and noiseImage each return one tensor and leak nothing', () => {
+    fc.assert(
+      fc.property(problem(), (pr) => {
+        withProblem(pr, (model, x, y) => {
+          const before = tf.memory().numTensors;
+          for (const make of [() => lossGradientSign(model, x, y), () => leastLikelyClass(model, x), () => noiseImage(x)]) {
+            const t = make();
+            expect(tf.memory().numTensors).toBe(before + 1);
+            t.dispose();
+          }
+          expect(tf.memory().numTensors).toBe(before);
+        });
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('crafts with training = false unless asked, and passes true through', () => {
+    fc.assert(
+      fc.property(problem(), name, fc.constantFrom(undefined, true, false), (pr, n, training) => {
+        withProblem(pr, (model, x, y) => {
+          const opts = training === undefined ? { rng: makeRng(2, 'r') } : { rng: makeRng(2, 'r'), training };
+          tf.dispose(attack(n, model, x, y, 4, { ...opts, steps: 2 }));
+          expect(model.calls.length).toBeGreaterThan(0);
+          expect(model.calls.every((t) => t === (training ?? false))).toBe(true);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('one-step attacks make exactly one forward (and one backward) pass', () => {
+    fc.assert(
+      fc.property(problem(), fc.constantFrom<AttackName>('fgsm', 'step-ll', 'step-rand'), eps, (pr, n, e) => {
+        withProblem(pr, (model, x, y) => {
+          tf.dispose(attack(n, model, x, y, e, { rng: makeRng(3, 'r') }));
+          expect(model.calls).toHaveLength(1);
+        });
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
+
+describe('ε in pixel units', () => {
+  it('converts to the [0, 1] image scale by dividing by 255', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 255, noNaN: true }), (e) => {
+        expect(pixelsToUnit(e)).toBe(e / 255);
+      }),
+    );
+  });
+
+  it('refuses a negative, infinite or NaN ε, and a per-example tensor of the wrong shape, before any work', () => {
+    const bad = fc.oneof(fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.constantFrom(NaN, Infinity, -Infinity));
+    fc.assert(
+      fc.property(problem(), bad, fc.constantFrom<AttackName>(...attackNames), (pr, e, n) => {
+        expect(() => pixelsToUnit(e)).toThrow(/ε must be a finite number ≥ 0 in 0–255 pixel units/);
+        withProblem(pr, (model, x, y) => {
+          const before = tf.memory().numTensors;
+          expect(() => attack(n, model, x, y, e, { rng: makeRng(4, 'r'), steps: 1 })).toThrow(RangeError);
+          const wrong = tf.fill([pr.batch + 1], 2) as tf.Tensor1D;
+          const matrix = tf.fill([pr.batch, 1], 2) as unknown as tf.Tensor1D;
+          expect(() => fgsm(model, x, y, wrong)).toThrow(new RegExp(`must have shape \\[${pr.batch}\\] \\(one per image\\), got \\[${pr.batch + 1}\\]`));
+          expect(() => stepLL(model, x, matrix)).toThrow(/must have shape/);
+          expect(() => bim(model, x, y, { eps: 2, stepSize: e, steps: 1 })).toThrow(RangeError);
+          expect(() => iterLL(model, x, { eps: 2, stepSize: e, steps: 1 })).toThrow(RangeError);
+          tf.dispose([wrong, matrix]);
+          expect(model.calls).toEqual([]);
+          expect(tf.memory().numTensors).toBe(before);
+        });
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
