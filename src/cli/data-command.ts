@@ -1,0 +1,137 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { fetchDataset, type FetchProgress, type FetchResult } from '../data/fetch.ts';
+import { DATASET_NAMES, isDatasetName } from '../data/layout.ts';
+import { OFFICIAL_SOURCES, type DatasetSource } from '../data/manifest.ts';
+import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
+import type { DatasetName } from '../data/types.ts';
+
+/** The command's edges, replaceable in tests. */
+export interface DataCommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  setExitCode(code: number): void;
+  env?: Record<string, string | undefined>;
+  fetchImpl?: typeof fetch;
+  /** Official sizes, checksums and URLs; tests substitute fixture sources. */
+  sources?: Partial<Record<DatasetName, DatasetSource>>;
+  /** Draw a progress bar for downloads (default: when stderr is a terminal). */
+  progressBar?: boolean;
+}
+
+const processIo: DataCommandIo = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+  setExitCode: (c) => {
+    process.exitCode = c;
+  },
+};
+
+function datasetName(value: string, previous: DatasetName[] | undefined): DatasetName[] {
+  if (!isDatasetName(value)) {
+    throw new InvalidArgumentError(`unknown dataset "${value}"; choose from ${DATASET_NAMES.join(', ')}`);
+  }
+  return [...(previous ?? []), value];
+}
+
+const STATUS_WORD: Record<VerifyReport['status'], string> = {
+  ok: 'OK',
+  unofficial: 'OK (unofficial copy)',
+  missing: 'MISSING',
+  corrupt: 'CORRUPT',
+};
+
+function fileLine(f: FileCheck): string {
+  if (!f.present) return `  ${f.name}: missing`;
+  const parts = [`  ${f.name}: ${f.bytes ?? '?'} bytes`];
+  if (f.sizeOk !== undefined) parts.push(f.sizeOk ? 'size OK' : `size wrong (expected ${f.expectedBytes})`);
+  if (f.official !== 'not-checked') {
+    parts.push(f.official === 'not-held' ? 'no official checksum held' : `official ${f.officialAlgorithm}: ${f.official}`);
+  }
+  if (f.localSums !== 'not-checked' && f.localSums !== 'no-list') parts.push(`SHA256SUMS: ${f.localSums}`);
+  return parts.join(', ');
+}
+
+function verifyText(r: VerifyReport): string {
+  const lines = [`${r.dataset}: ${STATUS_WORD[r.status]} — ${r.summary}`];
+  if (r.dir) lines.push(`  folder: ${r.dir} (${r.why})`);
+  for (const f of r.files) lines.push(fileLine(f));
+  return lines.join('\n');
+}
+
+function progressReporter(enabled: boolean): { onProgress?: (p: FetchProgress) => void; stop(): void } {
+  if (!enabled) return { stop() {} };
+  let bar: SingleBar | null = null;
+  let current = '';
+  return {
+    onProgress(p) {
+      if (p.archive !== current) {
+        bar?.stop();
+        current = p.archive;
+        bar = new SingleBar({ format: `${p.archive} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr });
+        bar.start(p.total, 0);
+      }
+      bar?.update(p.received);
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+export function dataCommand(io: DataCommandIo = processIo): Command {
+  const data = new Command('data').description('check or download the datasets (mnist, fashion-mnist, cifar10)');
+  const sourceOf = (name: DatasetName) => io.sources?.[name] ?? OFFICIAL_SOURCES[name];
+
+  data
+    .command('verify')
+    .description('check where each dataset is, that its files are all there, their sizes and checksums')
+    .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetName)
+    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--no-checksums', 'check presence and sizes only (fast)')
+    .option('--json', 'print the reports as JSON', false)
+    .action(async (names: DatasetName[] | undefined, o: { dataDir?: string; checksums: boolean; json: boolean }) => {
+      const reports: VerifyReport[] = [];
+      for (const name of names?.length ? names : DATASET_NAMES) {
+        reports.push(await verifyDataset(name, { dataDir: o.dataDir, env: io.env, checksums: o.checksums, source: sourceOf(name) }));
+      }
+      io.out(o.json ? JSON.stringify(reports, null, 2) : reports.map(verifyText).join('\n'));
+      if (reports.some((r) => r.status === 'missing' || r.status === 'corrupt')) io.setExitCode(1);
+    });
+
+  data
+    .command('fetch')
+    .description('download the official archives, check their SHA-256, unpack into the data directory')
+    .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetName)
+    .option('--data-dir <dir>', 'where datasets go (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--base-url <url>', 'download from this mirror instead of the official address')
+    .option('--force', 'download again even when the files are already there', false)
+    .option('--json', 'print the results as JSON', false)
+    .action(async (names: DatasetName[] | undefined, o: { dataDir?: string; baseUrl?: string; force: boolean; json: boolean }) => {
+      const results: (FetchResult | { dataset: DatasetName; error: string })[] = [];
+      for (const name of names?.length ? names : DATASET_NAMES) {
+        const progress = progressReporter(io.progressBar ?? (!o.json && process.stderr.isTTY === true));
+        try {
+          const r = await fetchDataset(sourceOf(name), {
+            dataDir: o.dataDir,
+            env: io.env,
+            baseUrl: o.baseUrl,
+            force: o.force,
+            fetchImpl: io.fetchImpl,
+            onProgress: progress.onProgress,
+          });
+          results.push(r);
+          if (!o.json) io.err(r.skipped ? `${name}: already in ${r.dir} (sizes OK); --force downloads again` : `${name}: fetched into ${r.dir}`);
+        } catch (e) {
+          results.push({ dataset: name, error: (e as Error).message });
+          if (!o.json) io.err(`${name}: fetch failed — ${(e as Error).message}`);
+          io.setExitCode(1);
+        } finally {
+          progress.stop();
+        }
+      }
+      if (o.json) io.out(JSON.stringify(results, null, 2));
+    });
+
+  return data;
+}
