@@ -3,7 +3,7 @@ import { setThreadsCount, setWasmPaths, getThreadsCount, version_wasm } from '@t
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { resolveWasmDir } from './wasm-files.ts';
-import { registerWasmTrainingKernels } from './wasm-conv-grad.ts';
+import { registerWasmTrainingKernels } from './wasm-training-kernels.ts';
 
 export interface WasmOptions {
   /** Threads requested; the Node build runs one (see `threadsNote`). */

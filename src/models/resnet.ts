@@ -43,8 +43,9 @@ function bnVars(b: BatchNorm): { trainable: tf.Variable[]; state: tf.Variable[] 
 
 function shortcut(x: tf.Tensor4D, p: Block['project']): tf.Tensor4D {
   if (p === null) return x;
-  // A 1×1 average pool with stride s is x[:, ::s, ::s, :] with a gradient wasm has.
-  const sub = p.stride === 1 ? x : tf.avgPool(x, 1, p.stride, 'same');
+  // A 1×1 average pool with stride s is x[:, ::s, ::s, :] with a gradient wasm has; 'valid'
+  // gives the same size as 'same' for a 1×1 window and avoids wasm's SAME-padding bug.
+  const sub = p.stride === 1 ? x : tf.avgPool(x, 1, p.stride, 'valid');
   return p.extraChannels > 0 ? tf.pad(sub, [[0, 0], [0, 0], [0, 0], [0, p.extraChannels]]) : sub;
 }
 
