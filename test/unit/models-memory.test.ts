@@ -30,7 +30,7 @@ describe.each(started)('on %s', (backend) => {
     const loss = (input: tf.Tensor4D, training: boolean) => tf.losses.softmaxCrossEntropy(y, m.logits(input, training)) as tf.Scalar;
     const once = () => {
       const { value, grads } = tf.variableGrads(() => loss(x, true), m.trainable);
-      const dx = tf.grad((input: tf.Tensor4D) => loss(input, false))(x);
+      const dx = tf.grad((input: tf.Tensor) => loss(input as tf.Tensor4D, false))(x);
       const evalLogits = m.logits(x, false);
       tf.dispose([value, dx, evalLogits, ...Object.values(grads)]);
     };

@@ -80,7 +80,7 @@ describe('seeded initialisation', () => {
     const m = build({ kind: 'resnet', depth: 20 }, cifar);
     // The last stage's convs: 3·3·64 inputs, 36 864 draws each.
     const w = m.trainable.find((v) => v.shape.join() === '3,3,64,64') as tf.Variable;
-    const values = w.dataSync();
+    const values = Array.from(w.dataSync() as Float32Array);
     const std = Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
     expect(std).toBeCloseTo(Math.sqrt(2 / (3 * 3 * 64)), 2);
     m.dispose();
