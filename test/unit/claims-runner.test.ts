@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkpointDir, ResumeError, runClaim, type RunClaimOptions } from '../../src/claims/runner.ts';
+import { loadSpecFile } from '../../src/claims/spec-files.ts';
+import type { LoadedSpec } from '../../src/claims/spec.ts';
+import { Interrupted, type ProgressSink } from '../../src/experiments/types.ts';
+import { readRecord, recordPath, type Environment } from '../../src/report/record.ts';
+import { runs, standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
+
+const environment: Environment = {
+  packages: { '@tensorflow/tfjs': '4.22.0' },
+  gitCommit: 'unknown',
+  gitDirty: null,
+  node: process.version,
+  machine: { cpuModel: 'test', cpus: 2, os: 'test', memoryGiB: 1 },
+};
+const backend = { name: 'cpu', version: '4.22.0', threads: 1, device: 'CPU', reason: 'test' };
+const silent: ProgressSink = { start() {}, tick() {}, stop() {} };
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'll-run-'));
+  runs.length = 0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function spec(id = 'stand-in-leak', edit?: (s: Record<string, any>) => void): LoadedSpec {
+  const json = JSON.parse(readFileSync(`test/fixtures-specs/${id}.json`, 'utf8'));
+  edit?.(json);
+  const specDir = join(dir, 'specs');
+  mkdirSync(specDir, { recursive: true });
+  writeFileSync(join(specDir, `${id}.json`), JSON.stringify(json));
+  return loadSpecFile(join(specDir, `${id}.json`), standInRegistry);
+}
+
+const opts = (over: Partial<RunClaimOptions> = {}): RunClaimOptions => ({
+  tier: 'fast',
+  backend,
+  resultsDir: join(dir, 'results'),
+  resume: false,
+  progress: silent,
+  environment,
+  ...over,
+});
+
+describe('running a claim', () => {
+  it('runs every seed once, writes a valid record and computes the verdict', async () => {
+    const record = await runClaim(spec(), opts());
+    expect(runs.map((r) => r.seed)).toEqual([1, 2, 3]);
+    expect(record.verdict).toBe('reproduced');
+    expect(record.expected).toBe('reproduced');
+    expect(record.pendingSeeds).toEqual([]);
+    expect(record.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(record.assertions.map((a) => a.name)).toEqual(['adversarial accuracy above clean', 'clean accuracy is not trivial']);
+    const onDisk = readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak'));
+    expect(onDisk).toEqual(record);
+  });
+
+  it('only the tier’s assertions count, and a seed override replaces the tier’s seeds', async () => {
+    const record = await runClaim(spec(), opts({ tier: 'full', seeds: [7] }));
+    expect(runs.map((r) => r.seed)).toEqual([7]);
+    expect(record.assertions.map((a) => a.name)).toEqual(['adversarial accuracy above clean']);
+    expect(record.verdict).toBe('inconclusive'); // one seed never decides
+  });
+
+  it('a refuting claim is refuted', async () => {
+    expect((await runClaim(spec('stand-in-no-gap'), opts())).verdict).toBe('refuted');
+  });
+
+  it('gives each seed its own checkpoint folder under the results folder', async () => {
+    await runClaim(spec(), opts());
+    expect(runs.map((r) => r.ctx.checkpointDir)).toEqual([1, 2, 3].map((s) => join(dir, 'results', 'checkpoints', 'fast', 'stand-in-leak', `seed-${s}`)));
+  });
+
+  it('a seed that throws is kept as an error and makes the verdict error, and the other seeds still run', async () => {
+    const record = await runClaim(spec('stand-in-leak', (s) => (s.tiers.fast.params.failSeeds = [2])), opts());
+    expect(runs.map((r) => r.seed)).toEqual([1, 2, 3]);
+    expect(record.verdict).toBe('error');
+    expect(record.outcomes[1]).toMatchObject({ seed: 2, status: 'error', error: { message: 'stand-in failure on seed 2' } });
+  });
+
+  it('NaN in a metric is an error, never a pass', async () => {
+    const record = await runClaim(spec('stand-in-leak', (s) => (s.tiers.fast.params.nanSeeds = [3])), opts());
+    expect(record.verdict).toBe('error');
+    expect(record.outcomes[2].error).toEqual({ name: 'NonFiniteError', message: 'non-finite metrics: adv_acc_fgsm=NaN' });
+    expect(record.outcomes[2].metrics).not.toHaveProperty('adv_acc_fgsm');
+  });
+
+  it('a diverging training run (NonFiniteError) is an error', async () => {
+    const s = spec('stand-in-leak', (j) => {
+      j.experiment = 'diverging';
+      j.tiers.fast.params = {};
+      j.tiers.full.params = {};
+      delete j.writeUpFigure.values;
+      j.assertions = [{ name: 'clean', metric: 'clean_acc', op: 'above', threshold: 0, tolerance: 0 }];
+    });
+    const record = await runClaim(s, opts());
+    expect(record.verdict).toBe('error');
+    expect(record.outcomes.every((o) => o.error?.name === 'NonFiniteError')).toBe(true);
+  });
+});
+
+describe('interruption and --resume', () => {
+  it('an interrupted seed re-throws after the finished seeds are saved, and resume runs only what is left', async () => {
+    const interrupted = spec('stand-in-leak', (s) => (s.tiers.fast.params.interruptSeeds = [3]));
+    await expect(runClaim(interrupted, opts())).rejects.toBeInstanceOf(Interrupted);
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+    const partial = readRecord(file);
+    expect(partial.outcomes.map((o) => o.seed)).toEqual([1, 2]);
+    expect(partial.pendingSeeds).toEqual([3]);
+
+    // Same version and params (the interrupt list is part of the params, so keep it out of the hash by editing nothing else).
+    runs.length = 0;
+    const same = spec('stand-in-leak', (s) => (s.tiers.fast.params.interruptSeeds = [3]));
+    await expect(runClaim(same, opts({ resume: true }))).rejects.toBeInstanceOf(Interrupted);
+    expect(runs.map((r) => r.seed)).toEqual([3]);
+  });
+
+  it('resume keeps finished seeds, re-runs failed ones, and keeps checkpoints of the seed in flight', async () => {
+    const failing = spec('stand-in-leak', (s) => (s.tiers.fast.params.failSeeds = [2]));
+    await runClaim(failing, opts());
+    runs.length = 0;
+    const ckpt = checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 2);
+    mkdirSync(ckpt, { recursive: true });
+    writeFileSync(join(ckpt, 'state.json'), '{}');
+    const record = await runClaim(failing, opts({ resume: true }));
+    expect(runs.map((r) => r.seed)).toEqual([2]);
+    expect(record.outcomes.map((o) => o.status)).toEqual(['ok', 'error', 'ok']);
+    expect(existsSync(join(ckpt, 'state.json'))).toBe(true); // failed seeds keep their checkpoint
+  });
+
+  it('a fresh run (no resume) clears stale checkpoints and finished seeds remove theirs', async () => {
+    const ckpt = checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 1);
+    mkdirSync(ckpt, { recursive: true });
+    writeFileSync(join(ckpt, 'stale.json'), '{}');
+    await runClaim(spec(), opts());
+    expect(existsSync(ckpt)).toBe(false);
+  });
+
+  it('refuses to resume from a record of another spec version, and says what to do', async () => {
+    await runClaim(spec(), opts());
+    const bumped = spec('stand-in-leak', (s) => (s.version = 2));
+    await expect(runClaim(bumped, opts({ resume: true }))).rejects.toThrowError(ResumeError);
+    await expect(runClaim(bumped, opts({ resume: true }))).rejects.toThrowError(/version 1 of spec stand-in-leak, which is now version 2.*without --resume/);
+  });
+
+  it('refuses to resume when the params changed under the same version', async () => {
+    await runClaim(spec(), opts());
+    const changed = spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1));
+    await expect(runClaim(changed, opts({ resume: true }))).rejects.toThrowError(/different fast params.*bump the spec's version/);
+  });
+
+  it('stops before the next seed when the signal is already aborted, saving what is done', async () => {
+    const controller = new AbortController();
+    const progress: ProgressSink = { start() {}, tick() {}, stop: () => controller.abort() };
+    await expect(runClaim(spec(), opts({ signal: controller.signal, progress }))).rejects.toBeInstanceOf(Interrupted);
+    expect(runs.map((r) => r.seed)).toEqual([1]);
+    expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')).pendingSeeds).toEqual([2, 3]);
+  });
+});
