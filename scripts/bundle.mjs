@@ -2,7 +2,9 @@
 // Packs the CLI and its JavaScript dependencies into one ESM file, so the harness can run
 // on a machine that has Node.js but no node_modules (see docs/gpu.md, "bundle route").
 //
-//   node scripts/bundle.mjs [--entry src/cli.ts] [--outdir dist]
+//   node scripts/bundle.mjs [--entry src/cli.ts] [--outdir dist] [--metafile FILE]
+//
+// --metafile writes esbuild's record of which input files went into the bundle (JSON).
 //
 // Layout written to OUTDIR:
 //   label-leak.mjs                the CLI with every pure-JS dependency inside
@@ -123,12 +125,13 @@ export async function bundle({ entry = join(root, 'src', 'cli.ts'), outdir = joi
 
 async function main() {
   const { values } = parseArgs({
-    options: { entry: { type: 'string' }, outdir: { type: 'string' } },
+    options: { entry: { type: 'string' }, outdir: { type: 'string' }, metafile: { type: 'string' } },
   });
-  const { outfile, wasm, webgpu } = await bundle({
+  const { outfile, wasm, webgpu, metafile } = await bundle({
     entry: values.entry ? resolve(values.entry) : undefined,
     outdir: values.outdir ? resolve(values.outdir) : undefined,
   });
+  if (values.metafile) writeFileSync(values.metafile, JSON.stringify(metafile));
   const size = (p) => statSync(p).size;
   console.log(`bundle  ${relative(process.cwd(), outfile)}  ${mib(size(outfile))}`);
   for (const f of wasm) console.log(`wasm    ${relative(process.cwd(), f)}  ${mib(size(f))}`);
