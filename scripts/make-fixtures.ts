@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { CIFAR_META_FILE, CIFAR_TEST_FILES, CIFAR_TRAIN_FILES } from '../src/data/cifar10.ts';
@@ -21,7 +21,7 @@ import { subset } from '../src/data/batches.ts';
 import type { ImageSet } from '../src/data/types.ts';
 import { makeRng } from '../src/util/rng.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+export const FIXTURES_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const SEED = 'fixtures-v1';
 const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -60,7 +60,8 @@ async function writeCifarDir(dir: string, train: ImageSet, test: ImageSet): Prom
   await write(join(dir, CIFAR_META_FILE), `${CIFAR_CLASSES.join('\n')}\n\n`);
 }
 
-async function main(): Promise<void> {
+/** Writes every fixture under `root` (replacing what is there). */
+export async function writeFixtures(root: string): Promise<void> {
   await rm(root, { recursive: true, force: true });
   const data = join(root, 'data');
   await writeIdxSet(join(data, 'mnist'), 'blobs', false);
@@ -118,7 +119,11 @@ async function main(): Promise<void> {
     },
   };
   await write(join(fetchDir, 'sources.json'), `${JSON.stringify(sources, null, 2)}\n`);
-  console.log(`fixtures written to ${root}`);
 }
 
-await main();
+// Run as a script (npm run fixtures [-- OUT_DIR]); imported by the fixture test, it only exports.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const out = process.argv[2] ?? FIXTURES_ROOT;
+  await writeFixtures(out);
+  console.log(`fixtures written to ${out}`);
+}

@@ -1,0 +1,154 @@
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DownloadError, fetchDataset, type FetchProgress } from '../../src/data/fetch.ts';
+import type { DatasetSource } from '../../src/data/manifest.ts';
+import { clearDatasetCache, loadDataset } from '../../src/data/registry.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', 'fixtures');
+
+/**
+ * Serves fixtures/ on 127.0.0.1. Under /tampered/ the same files come with one byte
+ * flipped (same size, other checksum); under /short/ they come cut in half.
+ */
+function startServer(): Promise<{ server: Server; base: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer(async (req, res) => {
+    const url = req.url ?? '/';
+    requests.push(url);
+    const [, mode, ...rest] = url.split('/');
+    const variant = mode === 'tampered' || mode === 'short' ? mode : 'plain';
+    const rel = normalize(variant === 'plain' ? url : `/${rest.join('/')}`);
+    try {
+      let body = new Uint8Array(await readFile(join(ROOT, rel)));
+      if (variant === 'tampered') body[body.length >> 1] ^= 0xff;
+      if (variant === 'short') body = body.subarray(0, body.length >> 1);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, base: `http://127.0.0.1:${port}`, requests });
+    });
+  });
+}
+
+let server: Server;
+let base: string;
+let requests: string[];
+let sources: Record<string, DatasetSource>;
+let tmp: string;
+let n = 0;
+const freshDataDir = () => join(tmp, `d${n++}`);
+
+beforeAll(async () => {
+  ({ server, base, requests } = await startServer());
+  sources = JSON.parse(await readFile(join(ROOT, 'fetch', 'sources.json'), 'utf8'));
+  tmp = await mkdtemp(join(tmpdir(), 'label-leak-fetch-'));
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await rm(tmp, { recursive: true, force: true });
+});
+beforeEach(() => {
+  requests.length = 0;
+  clearDatasetCache();
+});
+
+async function rejection(p: Promise<unknown>): Promise<DownloadError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(DownloadError);
+  return e as DownloadError;
+}
+
+describe('fetchDataset from a loopback server', () => {
+  it('downloads the tarball, checks it, and unpacks only the set\'s files into <data dir>/cifar-10-batches-bin', async () => {
+    const dataDir = freshDataDir();
+    const progress: FetchProgress[] = [];
+    const r = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, onProgress: (p) => progress.push(p) });
+    expect(r.skipped).toBe(false);
+    expect(r.dir).toBe(join(dataDir, 'cifar-10-batches-bin'));
+    expect(r.archives).toEqual([{ url: `${base}/fetch/cifar-10-binary.tar.gz`, bytes: sources.cifar10.archives[0].bytes, sha256: sources.cifar10.archives[0].sha256 }]);
+    expect((await readdir(r.dir)).sort()).toEqual(sources.cifar10.files.map((f) => f.name).sort());
+    // No staging folder or archive is left behind.
+    expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
+    expect(progress.at(-1)).toEqual({ archive: 'cifar-10-binary.tar.gz', received: sources.cifar10.archives[0].bytes, total: sources.cifar10.archives[0].bytes });
+    const ds = await loadDataset('cifar10', { dataDir });
+    expect([ds.train.count, ds.test.count]).toEqual([10, 2]);
+  });
+
+  it('unpacks .gz archives to the official file names', async () => {
+    const dataDir = freshDataDir();
+    const r = await fetchDataset(sources['fashion-mnist'], { dataDir, baseUrl: `${base}/data/fashion-mnist` });
+    for (const f of sources['fashion-mnist'].files) {
+      const got = await readFile(join(r.dir, f.name));
+      const want = gunzipSync(await readFile(join(ROOT, 'data', 'fashion-mnist', `${f.name}.gz`)));
+      expect(Buffer.compare(got, want)).toBe(0);
+    }
+    expect((await loadDataset('fashion-mnist', { dataDir, fallbacks: [] })).train.count).toBe(300);
+  });
+
+  it('refuses an archive whose SHA-256 differs, naming the URL and both checksums, and writes nothing', async () => {
+    const dataDir = freshDataDir();
+    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/` }));
+    expect(e.problem).toBe('checksum');
+    expect(e.message).toMatch(new RegExp(`^${base}/tampered/fetch/cifar-10-binary\\.tar\\.gz: SHA-256 mismatch: got [0-9a-f]{64}, expected ${sources.cifar10.archives[0].sha256}; nothing was unpacked$`));
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('refuses a short download by its size', async () => {
+    const dataDir = freshDataDir();
+    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/short/fetch/` }));
+    expect(e.problem).toBe('size');
+    expect(e.message).toMatch(/cifar-10-binary\.tar\.gz: downloaded \d+ bytes, expected \d+/);
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('reports an HTTP error with the URL and status', async () => {
+    const e = await rejection(fetchDataset(sources.cifar10, { dataDir: freshDataDir(), baseUrl: `${base}/nowhere/` }));
+    expect(e.problem).toBe('http');
+    expect(e.message).toBe(`${base}/nowhere/cifar-10-binary.tar.gz: download failed: HTTP 404 Not Found`);
+  });
+
+  it('reports a refused connection as a network error with the URL', async () => {
+    const closed = createServer();
+    const port = await new Promise<number>((r) => closed.listen(0, '127.0.0.1', () => r((closed.address() as AddressInfo).port)));
+    await new Promise((r) => closed.close(r));
+    const e = await rejection(fetchDataset(sources.cifar10, { dataDir: freshDataDir(), baseUrl: `http://127.0.0.1:${port}/` }));
+    expect(e.problem).toBe('network');
+    expect(e.message).toContain(`http://127.0.0.1:${port}/cifar-10-binary.tar.gz: download failed`);
+  });
+
+  it('leaves a set that is already there alone unless forced', async () => {
+    const dataDir = freshDataDir();
+    await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
+    requests.length = 0;
+    const again = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
+    expect(again.skipped).toBe(true);
+    expect(requests).toEqual([]);
+    const forced = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, force: true });
+    expect(forced.skipped).toBe(false);
+    expect(requests).toEqual(['/fetch/cifar-10-binary.tar.gz']);
+  });
+
+  it('keeps the files already in place when a forced fetch fails', async () => {
+    const dataDir = freshDataDir();
+    const r = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
+    const before = await readFile(join(r.dir, 'test_batch.bin'));
+    await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/`, force: true }));
+    expect(Buffer.compare(await readFile(join(r.dir, 'test_batch.bin')), before)).toBe(0);
+    expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
+  });
+});
