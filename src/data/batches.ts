@@ -54,8 +54,8 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
 }
 
 /**
- * Indices of a class-balanced sample: classes take turns (each in its own seeded order)
- * until n are chosen, so counts differ by at most one while every class has images left.
+ * Indices of a class-balanced sample: classes take turns (each drawing from its own seeded
+ * order) until n are chosen, so counts differ by at most one while every class has images left.
  */
 export function stratifiedIndices(labels: Uint8Array, n: number, rng: Rng): Int32Array {
   const byClass = new Map<number, number[]>();
@@ -64,7 +64,10 @@ export function stratifiedIndices(labels: Uint8Array, n: number, rng: Rng): Int3
     if (list) list.push(i);
     else byClass.set(labels[i], [i]);
   }
-  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  // Classes take turns in a seeded order, so when n is not a multiple of the class count
+  // the extra images do not always go to the lowest labels.
+  const sorted = [...byClass.keys()].sort((a, b) => a - b);
+  const classes = Array.from(permutation(rng, sorted.length), (j) => sorted[j]);
   const queues = classes.map((c) => {
     const members = byClass.get(c)!;
     const order = permutation(rng, members.length);

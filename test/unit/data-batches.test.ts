@@ -148,3 +148,14 @@ describe('seededSubset', () => {
     expect(() => seededSubset(set, 4, makeRng(0))).toThrow(/n = 4 must be an integer in 0\.\.3/);
   });
 });
+
+describe('stratifiedIndices with fewer images than classes', () => {
+  it('does not always favour the lowest labels when n is not a multiple of the class count', () => {
+    const labels = Uint8Array.from({ length: 100 }, (_, i) => i % 10);
+    const picked = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) {
+      for (const k of stratifiedIndices(labels, 3, makeRng(seed, 'few'))) picked.add(labels[k]);
+    }
+    expect(Math.max(...picked)).toBeGreaterThan(2);
+  });
+});
