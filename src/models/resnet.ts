@@ -1,18 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
 import type { Classifier } from './types.ts';
-import {
-  applyBatchNorm,
-  applyConv,
-  applyDense,
-  batchNorm,
-  conv,
-  dense,
-  disposeAll,
-  variablePrefix,
-  type BatchNorm,
-  type Conv,
-} from './layers.ts';
+import { applyConv, applyDense, conv, dense, disposeAll, variablePrefix, type Conv } from './layers.ts';
+import { applyBatchNorm, batchNorm, type BatchNorm } from './batch-norm.ts';
 import type { InputShape } from './shape.ts';
 
 /** He et al. (2016), §4.2: depth n = 6k + 2, three stages of k two-conv blocks. */

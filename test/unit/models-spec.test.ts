@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backend/select.ts';
-import { BN_MOMENTUM } from '../../src/models/layers.ts';
+import { BN_MOMENTUM } from '../../src/models/batch-norm.ts';
 import { resnetBlocksPerStage } from '../../src/models/resnet.ts';
 import { buildClassifier, modelSpecSchema, parameterCount, type ModelSpec } from '../../src/models/spec.ts';
 import type { Classifier } from '../../src/models/types.ts';
