@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { SpecError, UnknownClaimError } from '../claims/errors.ts';
+import { listing, seedMatrix, table } from '../claims/listing.ts';
+import { loadSpecDir } from '../claims/spec-files.ts';
+import type { Registry, Tier } from '../claims/spec.ts';
+
+/** `registry` is for tests; the CLI loads the project's experiment kinds. */
+export function listCommand(registry?: Registry): Command {
+  return new Command('list')
+    .description('list the claim specs: id, experiment kind, expected verdict per tier, title')
+    .option('--claims <dir>', 'folder of claim specs', 'claims')
+    .option('--json', 'machine-readable output', false)
+    .addOption(new Option('--matrix <tier>', 'also give one (claim, seed) job per seed of that tier, for a CI job matrix').choices(['fast', 'full']))
+    .action(async (o: { claims: string; json: boolean; matrix?: Tier }) => {
+      try {
+        const reg = registry ?? (await import('../experiments/registry.ts')).experiments;
+        const specs = loadSpecDir(o.claims, reg);
+        const claims = listing(specs);
+        const include = o.matrix ? seedMatrix(specs, o.matrix) : undefined;
+        if (o.json) {
+          console.log(JSON.stringify({ claims, ...(include ? { matrix: { tier: o.matrix, include } } : {}) }, null, 2));
+          return;
+        }
+        if (include) {
+          console.log(table([['claim', 'tier', 'seed'], ...include.map((m) => [m.claim, m.tier, String(m.seed)])]));
+          return;
+        }
+        if (claims.length === 0) {
+          console.log(`no claim specs in ${o.claims}/`);
+          return;
+        }
+        console.log(
+          table([
+            ['id', 'experiment', 'fast', 'full', 'title'],
+            ...claims.map((c) => [c.id, c.experiment, c.tiers.fast.expected, c.tiers.full.expected, c.title]),
+          ]),
+        );
+      } catch (e) {
+        if (e instanceof SpecError || e instanceof UnknownClaimError) {
+          console.error(`label-leak list: ${e.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+    });
+}

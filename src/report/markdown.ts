@@ -1,0 +1,156 @@
+import { assertedValue, assertionLabel, fmt } from '../claims/assess.ts';
+import { summarize } from '../claims/stats.ts';
+import type { ClaimResult } from './merge.ts';
+import type { Plot } from './plots.ts';
+import type { AssertionResult, ResultRecord } from './record-types.ts';
+
+/** The Markdown report: a summary table (the write-up's figure beside ours), then one section per claim. Pure. */
+
+export interface ReportInput {
+  results: ClaimResult[];
+  /** Plots per result, keyed by `resultKey`. */
+  plots: Map<string, Plot[]>;
+  /** Folder of the plots, relative to report.md. */
+  plotDir: string;
+  /** The result folders read, for the header. */
+  sources: string[];
+  generatedAt: Date;
+}
+
+export const resultKey = (r: ResultRecord) => `${r.tier}/${r.claim.id}`;
+
+/** Table cells cannot hold newlines or bare pipes. */
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+
+export function duration(seconds: number): string {
+  if (seconds < 10) return `${Number(seconds.toFixed(1))} s`;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** "0.0297 ± 0.0038" — mean ± 95% CI half-width; "± ∞" with one seed. */
+function meanPm(mean: number | null, high: number | null): string {
+  if (mean === null) return '—';
+  return `${fmt(mean)} ± ${high === null ? '∞' : fmt(high - mean)}`;
+}
+
+function assertionCell(a: AssertionResult): string {
+  return `${a.name}: ${assertionLabel(a)} = ${meanPm(a.mean, a.ci.high)} [${a.values.map(fmt).join(', ')}] (claim ${a.region})`;
+}
+
+/** Our value of each metric the write-up gives a number for, beside the write-up's. */
+function figureComparison(r: ResultRecord): string[] {
+  return Object.entries(r.claim.writeUpFigure.values ?? {}).map(([metric, theirs]) => {
+    const ours = r.outcomes.filter((o) => o.status === 'ok').map((o) => assertedValue({ metric }, o.metrics)).filter((v): v is number => v !== undefined);
+    const s = summarize(ours);
+    const pm = ours.length === 0 ? '—' : meanPm(s.mean, Number.isFinite(s.ci.high) ? s.ci.high : null);
+    return `${metric}: ${pm} [${ours.map(fmt).join(', ')}] (write-up ${fmt(theirs)})`;
+  });
+}
+
+export function verdictCell(r: ResultRecord): string {
+  const ok = r.verdict === r.expected;
+  const partial = r.pendingSeeds.length > 0 ? ` (partial: ${r.outcomes.length} of ${r.seeds.length} seeds)` : '';
+  return `${ok ? '✓' : '✗'} ${r.verdict}${ok ? '' : ` (expected ${r.expected})`}${partial}`;
+}
+
+function backendCell(c: ClaimResult): string {
+  return c.backends.map((b) => `${b.name} ${b.version} (${b.threads} thread${b.threads === 1 ? '' : 's'})`).join('<br>');
+}
+
+function summaryTable(results: ClaimResult[]): string[] {
+  const lines = [
+    '| Claim | Tier | Write-up | Ours: mean ± 95% CI half-width [per seed] | Expected | Verdict | Backend | Wall time |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of results) {
+    const r = c.record;
+    const ours = [...figureComparison(r), ...r.assertions.map(assertionCell)].join('\n');
+    const wall = c.files.length > 1 ? `${duration(r.wallSeconds)} (Σ ${c.files.length} runs)` : duration(r.wallSeconds);
+    lines.push(
+      `| ${[
+        `[${r.claim.id}](#${anchor(r)})`,
+        r.tier,
+        cell(r.claim.writeUpFigure.text),
+        cell(ours),
+        r.expected,
+        cell(verdictCell(r)),
+        backendCell(c),
+        cell(wall),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines;
+}
+
+const anchor = (r: ResultRecord) => `${r.claim.id}-${r.tier}`;
+
+function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
+  const r = c.record;
+  const out = [
+    `<a id="${anchor(r)}"></a>`,
+    `### ${r.claim.id} [${r.tier}] — ${r.claim.title}`,
+    '',
+    `> ${r.claim.statement.replace(/\n/g, '\n> ')}`,
+    '',
+    `Spec version ${r.claim.version} (hash \`${r.claim.hash}\`), experiment \`${r.claim.experiment}\`, params hash \`${r.paramsHash}\`. ` +
+      `Verdict: **${verdictCell(r)}**.`,
+    '',
+    '| Assertion | Value | Claim | Mean | 95% CI | Per seed | Verdict |',
+    '|---|---|---|---|---|---|---|',
+    ...r.assertions.map(
+      (a) =>
+        `| ${[
+          cell(a.name),
+          cell(assertionLabel(a)),
+          a.region,
+          fmt(a.mean),
+          a.ci.low === null ? '(−∞, ∞)' : `[${fmt(a.ci.low)}, ${fmt(a.ci.high)}]`,
+          a.seeds.map((s, i) => `${s}: ${fmt(a.values[i])}`).join(', '),
+          a.verdict,
+        ].join(' | ')} |`,
+    ),
+    '',
+  ];
+  const failed = r.outcomes.filter((o) => o.status === 'error');
+  if (failed.length > 0) {
+    out.push('Seeds that failed:', '', ...failed.map((o) => `- seed ${o.seed}: ${o.error?.name}: ${cell(o.error?.message ?? '')}`), '');
+  }
+  const rates = r.outcomes.map((o) => o.imagesPerSecond).filter((v): v is number => v !== undefined);
+  const seedTimes = r.outcomes.map((o) => `${o.seed}: ${duration(o.wallSeconds)}`).join(', ');
+  out.push(
+    `Per-seed wall time: ${seedTimes || '—'}${rates.length > 0 ? `; training throughput ${fmt(rates.reduce((a, b) => a + b, 0) / rates.length)} images/s (mean)` : ''}.`,
+    `Backend: ${c.backends.map((b) => `${b.name} ${b.version}, ${b.device} — ${b.reason}`).join('; ')}.`,
+    `Environment: commit \`${r.environment.gitCommit.slice(0, 12)}\`${r.environment.gitDirty ? ' (uncommitted changes)' : ''}, Node ${r.environment.node}, ` +
+      `${r.environment.machine.cpuModel} × ${r.environment.machine.cpus}, ${r.environment.machine.os}.`,
+    `Records: ${c.files.map((f) => `\`${f}\``).join(', ')}.`,
+    '',
+  );
+  for (const w of c.warnings) out.push(`- ⚠ ${cell(w)}`);
+  if (c.warnings.length > 0) out.push('');
+  for (const p of plots) out.push(`![${p.title}: ${r.claim.id} [${r.tier}]](${plotDir}/${p.name})`, '');
+  return out;
+}
+
+export function renderReport(input: ReportInput): string {
+  const { results } = input;
+  const matched = results.filter((c) => c.record.verdict === c.record.expected).length;
+  return [
+    '# label-leak report',
+    '',
+    `Generated ${input.generatedAt.toISOString()} from ${input.sources.map((s) => `\`${s}\``).join(', ')}. ` +
+      `${matched} of ${results.length} verdicts match their spec's expected verdict.`,
+    '',
+    'Verdicts: *reproduced* when the whole 95% interval (Student\'s t across seeds) lies in the claim region, ' +
+      '*refuted* when it lies wholly outside, *inconclusive* otherwise; *error* when a seed failed.',
+    '',
+    ...summaryTable(results),
+    '',
+    '## Claims',
+    '',
+    ...results.flatMap((c) => section(c, input.plots.get(resultKey(c.record)) ?? [], input.plotDir)),
+  ].join('\n');
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runClaim } from '../../src/claims/runner.ts';
+import { loadSpecFile } from '../../src/claims/spec-files.ts';
+import { duration, renderReport, verdictCell } from '../../src/report/markdown.ts';
+import { mergeRecords, readResultDirs, type ClaimResult } from '../../src/report/merge.ts';
+import type { Environment } from '../../src/report/record.ts';
+import { writeReport } from '../../src/report/write-report.ts';
+import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
+
+const environment: Environment = {
+  packages: {},
+  gitCommit: 'a'.repeat(40),
+  gitDirty: false,
+  node: process.version,
+  machine: { cpuModel: 'Test CPU', cpus: 2, os: 'test', memoryGiB: 1 },
+};
+const backend = { name: 'wasm', version: '4.22.0', threads: 2, device: 'CPU (wasm SIMD, 2 threads)', reason: 'test' };
+
+let root: string;
+let results: ClaimResult[];
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'll-md-'));
+  for (const id of ['stand-in-leak', 'stand-in-no-gap']) {
+    const spec = loadSpecFile(`test/fixtures-specs/${id}.json`, standInRegistry);
+    await runClaim(spec, { tier: 'fast', backend, resultsDir: join(root, 'results'), resume: false, progress: { start() {}, tick() {}, stop() {} }, environment });
+  }
+  results = mergeRecords(readResultDirs([join(root, 'results')]));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const render = (rs = results) => renderReport({ results: rs, plots: new Map(), plotDir: 'plots', sources: ['results'], generatedAt: new Date('2026-01-01T00:00:00Z') });
+
+describe('the Markdown report', () => {
+  it('has one summary row per claim, with the write-up figure beside our mean ± half-width and per-seed values', () => {
+    const md = render();
+    const rows = md.split('\n').filter((l) => l.startsWith('| [stand-in'));
+    expect(rows).toHaveLength(2);
+    const leak = rows.find((r) => r.includes('[stand-in-leak]'))!;
+    const r = results.find((c) => c.record.claim.id === 'stand-in-leak')!.record;
+    const a = r.assertions[0];
+    const half = Number((a.ci.high! - a.mean!).toPrecision(4));
+    expect(leak).toContain('clean 92.12%, adversarial 94.81%');
+    expect(leak).toContain(`adv_acc_fgsm − clean_acc = ${Number(a.mean!.toPrecision(4))} ± ${half}`);
+    expect(leak).toContain('(write-up 0.9212)');
+    expect(leak).toContain('(write-up 0.9481)');
+    for (const v of a.values) expect(leak).toContain(String(Number(v.toPrecision(4))));
+    expect(leak).toContain('✓ reproduced');
+    expect(leak).toContain('wasm 4.22.0 (2 threads)');
+    expect(md).toContain('2 of 2 verdicts match');
+  });
+
+  it('marks a verdict that differs from the expected one, and a partial record', () => {
+    const [c] = results;
+    const wrong = { ...c.record, expected: 'refuted' as const, verdict: 'reproduced' as const };
+    expect(verdictCell(wrong)).toBe('✗ reproduced (expected refuted)');
+    const partial = { ...c.record, pendingSeeds: [3], outcomes: c.record.outcomes.slice(0, 2) };
+    expect(verdictCell(partial)).toMatch(/partial: 2 of 3 seeds/);
+    expect(render([{ ...c, record: wrong }])).toContain('0 of 1 verdicts match');
+  });
+
+  it('lists failed seeds with their error', () => {
+    const [c] = results;
+    const outcomes = [...c.record.outcomes];
+    outcomes[1] = { ...outcomes[1], status: 'error', error: { name: 'NonFiniteError', message: 'non-finite value NaN in training loss' } };
+    expect(render([{ ...c, record: { ...c.record, outcomes, verdict: 'error' } }])).toContain('- seed 2: NonFiniteError: non-finite value NaN in training loss');
+  });
+
+  it('writes report.md with the plots it links to', async () => {
+    const out = join(root, 'report');
+    const { reportFile, plotFiles } = await writeReport([join(root, 'results')], out);
+    const md = readFileSync(reportFile, 'utf8');
+    expect(plotFiles.map((f) => f.slice(out.length + 1)).sort()).toEqual([
+      'plots/stand-in-leak-fast-accuracy.svg',
+      'plots/stand-in-leak-fast-loss-vs-eps.svg',
+      'plots/stand-in-no-gap-fast-accuracy.svg',
+    ]);
+    for (const f of plotFiles) expect(md).toContain(`](${f.slice(out.length + 1)})`);
+  });
+
+  it('formats durations for people', () => {
+    expect(duration(3.24)).toBe('3.2 s');
+    expect(duration(59.6)).toBe('1 min 0 s');
+    expect(duration(754)).toBe('12 min 34 s');
+    expect(duration(3 * 3600 + 5 * 60 + 9)).toBe('3 h 5 min');
+  });
+});
