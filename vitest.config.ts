@@ -7,12 +7,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    server: {
-      deps: {
-        // Imports its schema JSON without `with { type: 'json' }`, which Node refuses;
-        // inlined, Vite transforms the import (test/unit/workflows.test.ts uses it).
-        inline: ['@actions/workflow-parser'],
-      },
-    },
+    reporters: ['default', './test/reporters/summary-line.ts'],
   },
 });

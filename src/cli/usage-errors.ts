@@ -1,0 +1,22 @@
+import { BackendUnavailableError } from '../backend/errors.ts';
+import { SpecError, UnknownClaimError } from '../claims/errors.ts';
+import { ResumeError } from '../claims/runner.ts';
+import { DatasetMissingError } from '../data/data-dir.ts';
+import { DataFileError } from '../data/errors.ts';
+import { MergeError } from '../report/merge.ts';
+import { RecordError } from '../report/record.ts';
+
+/**
+ * Errors that mean "the input is wrong", not "the program is": the CLI prints their message
+ * (which names the file, field or fix) without a stack trace and exits 2.
+ */
+export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
+  SpecError,
+  UnknownClaimError,
+  DatasetMissingError,
+  DataFileError,
+  BackendUnavailableError,
+  ResumeError,
+  MergeError,
+  RecordError,
+];
