@@ -128,7 +128,7 @@ export function accuracySpec(record: Pick<ResultRecord, 'claim' | 'tier'>, rows:
   const models = new Set(rows.map((r) => r.model)).size;
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 }, scale: { nice: false } } as const;
   const color = { field: 'metric', type: 'nominal', title: 'test accuracy', legend: LEGEND } as const;
-  const dash = models > 1 ? { strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: LEGEND } as const } : {};
+  const dash = models > 1 ? { strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: { ...LEGEND, symbolStrokeColor: '#444', encode: { symbols: { update: { stroke: { value: '#444' } } } } } } as const } : {};
   const detail = { detail: { field: 'model', type: 'nominal' } } as const;
   return {
     $schema: SCHEMA,
