@@ -5,6 +5,7 @@
  *
  *   LABEL_LEAK_TIER=fast|full    LABEL_LEAK_BACKEND=auto|wasm|cpu|webgpu|tensorflow
  *   LABEL_LEAK_DATA_DIR=DIR      LABEL_LEAK_RESULTS_DIR=DIR
+ *   LABEL_LEAK_CLAIMS_DIR=DIR    (default claims; for trying out specs elsewhere)
  *
  * All claims live in this one file so they run one after another in one process (the
  * tfjs backend is process-global, and two trainings at once would only halve each other).
@@ -23,7 +24,7 @@ const tier = process.env.LABEL_LEAK_TIER ?? 'fast';
 const backendName = process.env.LABEL_LEAK_BACKEND ?? 'auto';
 const dataDir = process.env.LABEL_LEAK_DATA_DIR || undefined;
 const resultsDir = process.env.LABEL_LEAK_RESULTS_DIR || 'results';
-const CLAIMS_DIR = 'claims';
+const CLAIMS_DIR = process.env.LABEL_LEAK_CLAIMS_DIR || 'claims';
 
 // Without a timeoutMinutes a fast claim gets half an hour; a full one is left to run (a week).
 const timeoutMs = (spec: LoadedSpec) => (spec.tiers[tier as 'fast' | 'full'].timeoutMinutes ?? (tier === 'fast' ? 30 : 7 * 24 * 60)) * 60_000;
