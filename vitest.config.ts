@@ -8,5 +8,12 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/reporters/summary-line.ts'],
+    server: {
+      deps: {
+        // @actions/workflow-parser imports its schema JSON without `with { type: 'json' }`,
+        // which Node refuses; inlined, Vite transforms that import (test/unit/workflows.test.ts).
+        inline: ['@actions/workflow-parser'],
+      },
+    },
   },
 });
