@@ -22,23 +22,33 @@ export interface Matrix {
 /** GitHub caps a matrix at 256 jobs per workflow run. */
 export const MAX_JOBS = 256;
 
-const matrixSchema = {
+// `label-leak list --json --matrix TIER` prints {claims: [...], matrix: {tier, include}}.
+const listSchema = {
   type: 'object',
-  required: ['include'],
+  required: ['matrix'],
   properties: {
-    include: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['claim', 'seed'],
-        properties: { claim: { type: 'string', minLength: 1 }, seed: { type: 'integer' } },
+    matrix: {
+      type: 'object',
+      required: ['include'],
+      properties: {
+        include: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['claim', 'seed'],
+            properties: { claim: { type: 'string', minLength: 1 }, seed: { type: 'integer' } },
+          },
+        },
       },
     },
   },
 } as const;
-const validateMatrix = new Ajv({ allErrors: true }).compile<Matrix>(matrixSchema);
+const validateList = new Ajv({ allErrors: true }).compile<{ matrix: Matrix }>(listSchema);
 
-/** Parses `label-leak list --json --matrix TIER` output, with a message that names the fault. */
+/**
+ * Takes the matrix out of `label-leak list --json --matrix TIER` output, keeping only the
+ * fields the jobs use, with a message that names the fault.
+ */
 export function parseMatrix(json: string): Matrix {
   let value: unknown;
   try {
@@ -46,11 +56,11 @@ export function parseMatrix(json: string): Matrix {
   } catch (e) {
     throw new Error(`label-leak list --json --matrix did not print JSON: ${(e as Error).message}`);
   }
-  if (!validateMatrix(value)) {
-    const why = (validateMatrix.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-    throw new Error(`label-leak list --json --matrix printed no {include: [{claim, seed}]} matrix: ${why}`);
+  if (!validateList(value)) {
+    const why = (validateList.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new Error(`label-leak list --json --matrix printed no {matrix: {include: [{claim, seed}]}}: ${why}`);
   }
-  return value;
+  return { include: value.matrix.include.map(({ claim, seed }) => ({ claim, seed })) };
 }
 
 /** Splits a workflow input such as "a, b c" into its words. */

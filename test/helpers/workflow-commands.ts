@@ -115,7 +115,7 @@ export function resolveCall(args: string[], help: (path: string[]) => HelpText):
 
 /**
  * The README's test command: the first line inside a fenced code block that runs the test
- * suite (`npm test`, `npm run test…`, `npx vitest…`), with any `$ ` prompt removed.
+ * suite (`npm test`, `npm run test…`, `npx vitest…`), with any `$ ` prompt or comment removed.
  */
 export function readmeTestCommand(readme: string): string | undefined {
   let fenced = false;
@@ -124,7 +124,8 @@ export function readmeTestCommand(readme: string): string | undefined {
       fenced = !fenced;
       continue;
     }
-    const line = raw.trim().replace(/^\$\s+/, '');
+    // Without a `$ ` prompt or a trailing `# comment`.
+    const line = raw.trim().replace(/^\$\s+/, '').replace(/\s+#.*$/, '');
     if (fenced && /^(npm (run )?test|npx vitest)(\s|$)/.test(line)) return line;
   }
   return undefined;
