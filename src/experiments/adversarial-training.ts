@@ -109,7 +109,8 @@ export async function trainAndEvaluate(
   ctx: RunContext,
 ): Promise<{ metrics: Record<string, number>; curves: Curves; imagesPerSecond: number }> {
   const data = await selectData(sel, ctx.seed, ctx.dataDir);
-  const trained = await trainedModel({ data: sel, model, training, role }, data, ctx, epochCurve(data, ev, ctx.seed));
+  const curve = { eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize };
+  const trained = await trainedModel({ data: sel, model, training, role, curve }, data, ctx, epochCurve(data, ev, ctx.seed));
   const result = evaluate(trained.model, data.test, {
     batchSize: ev.batchSize,
     attacks: ev.attacks.map((attack) => ({ attack, eps: ev.eps, ...ev.iterative })),

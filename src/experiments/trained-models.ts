@@ -50,13 +50,20 @@ export function trainingKey(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
+/**
+ * `curve` names what the per-epoch callback measures, so models whose curves differ are not
+ * shared. The initial weights depend only on the dataset, the model and the seed: a control
+ * starts from the same weights as its adversarially trained twin, and a cached model is the
+ * same whichever claim trained it first.
+ */
 export async function trainedModel(
-  what: { data: DataSelection; model: ModelSpec; training: TrainConfig; role: string },
+  what: { data: DataSelection; model: ModelSpec; training: TrainConfig; role: string; curve?: unknown },
   data: SelectedData,
   ctx: RunContext,
   onEpoch?: (model: Classifier) => TrainHooks['onEpoch'],
 ): Promise<TrainedModel> {
-  const key = trainingKey({ data: what.data, model: what.model, training: what.training, seed: ctx.seed, backend: ctx.backend.name });
+  const selection = { dataset: what.data.dataset, trainSubset: what.data.trainSubset, testSubset: what.data.testSubset };
+  const key = trainingKey({ data: selection, model: what.model, training: what.training, curve: what.curve, seed: ctx.seed, backend: ctx.backend.name });
   const hit = cache.get(key);
   if (hit) return { ...hit, fresh: false };
   const { train: set, dataset } = data;
@@ -64,7 +71,7 @@ export async function trainedModel(
     what.model,
     { height: set.height, width: set.width, channels: set.channels },
     dataset.classes.length,
-    makeRng(ctx.seed, `model/${what.role}`),
+    makeRng(ctx.seed, `model/${what.data.dataset}/${JSON.stringify(what.model)}`),
   );
   const result = train(model, set, what.training, ctx.seed, {
     progress: ctx.progress,

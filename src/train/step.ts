@@ -54,11 +54,11 @@ export function trainStep(
   const inputs = tf.tidy(() => {
     if (!adv || k === 0) return batch.x.clone();
     const eps = tf.tensor1d(drawEpsilons(adv, k, rng));
-    const [xa, xc] = tf.split(batch.x, [k, m - k]);
+    const [xa, xc] = tf.split(batch.x, [k, m - k]) as [tf.Tensor4D, tf.Tensor4D];
     const ya = batch.y.slice(0, k);
     // Crafted in inference mode: crafting must not move BatchNorm's running statistics.
     const adversarial = attack(adv.attack, model, xa, ya, eps, { training: false, rng });
-    return tf.concat([adversarial, xc]);
+    return tf.concat([adversarial, xc]) as tf.Tensor4D;
   });
   // Per-example weights: λ for the k adversarial, 1 for the rest, normalised as Kurakin et al.
   const lambda = adv ? adv.lossWeight : 1;

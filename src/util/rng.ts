@@ -23,7 +23,7 @@ export interface Rng {
 export function makeRng(seed: number | string, stream = 'root', restored?: object): Rng {
   const key = `label-leak/${seed}/${stream}`;
   const prng = restored
-    ? seedrandom('', { state: restored as seedrandom.State })
+    ? seedrandom('', { state: restored as seedrandom.State.Arc4 })
     : seedrandom(key, { state: true });
   const rng: Rng = {
     next: () => prng.quick(),

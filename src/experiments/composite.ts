@@ -1,0 +1,56 @@
+import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
+
+/**
+ * Several experiments asked as one claim (e.g. the least-likely question, answered both by a
+ * linear probe and by step-LL adversarial training). Each part's metrics are prefixed with the
+ * part's name: part `probe` reporting `probe_acc_true` gives `probe.probe_acc_true`.
+ */
+export interface CompositeParams {
+  parts: Record<string, { experiment: string; params: any }>;
+}
+
+export function compositeKind(kinds: ExperimentKind<any>[]): ExperimentKind<CompositeParams> {
+  const byName = new Map(kinds.map((k) => [k.name, k]));
+  const kindOf = (experiment: string) => {
+    const k = byName.get(experiment);
+    if (!k) throw new Error(`composite: unknown experiment kind '${experiment}' (known: ${[...byName.keys()].join(', ')})`);
+    return k;
+  };
+  return {
+    name: 'composite',
+    paramsSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['parts'],
+      properties: {
+        parts: {
+          type: 'object',
+          minProperties: 1,
+          propertyNames: { pattern: '^[a-z][a-z0-9-]*$' },
+          additionalProperties: {
+            oneOf: kinds.map((k) => ({
+              type: 'object',
+              additionalProperties: false,
+              required: ['experiment', 'params'],
+              properties: { experiment: { const: k.name }, params: k.paramsSchema },
+            })),
+          },
+        },
+      },
+    },
+    metricNames: (p) =>
+      Object.entries(p.parts).flatMap(([part, { experiment, params }]) => kindOf(experiment).metricNames(params).map((m) => `${part}.${m}`)),
+    async run(p, ctx): Promise<SeedOutcome> {
+      const metrics: Record<string, number> = {};
+      const curves: Curves = {};
+      const rates: number[] = [];
+      for (const [part, { experiment, params }] of Object.entries(p.parts)) {
+        const out = await kindOf(experiment).run(params, ctx);
+        for (const [k, v] of Object.entries(out.metrics)) metrics[`${part}.${k}`] = v;
+        for (const [k, v] of Object.entries(out.curves)) curves[`${part}:${k}`] = v;
+        if (out.imagesPerSecond) rates.push(out.imagesPerSecond);
+      }
+      return { metrics, curves, imagesPerSecond: rates.length ? rates.reduce((a, b) => a + b) / rates.length : undefined };
+    },
+  };
+}
