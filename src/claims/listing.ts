@@ -8,13 +8,24 @@ export interface ClaimListing {
   title: string;
   experiment: string;
   file: string;
-  tiers: Record<Tier, { expected: Verdict; seeds: number[]; timeoutMinutes?: number }>;
+  tiers: Record<Tier, { expected: Verdict; seeds: number[]; timeoutMinutes?: number; metrics: string[] }>;
 }
 
 export interface MatrixEntry {
   claim: string;
   tier: Tier;
   seed: number;
+}
+
+function tierListing(s: LoadedSpec, tier: Tier): ClaimListing['tiers'][Tier] {
+  const t = s.tiers[tier];
+  return {
+    expected: t.expected,
+    seeds: t.seeds,
+    ...(t.timeoutMinutes ? { timeoutMinutes: t.timeoutMinutes } : {}),
+    // The names assertions may use, so a spec author need not read the kind's code.
+    metrics: s.kind.metricNames(t.params),
+  };
 }
 
 export function listing(specs: readonly LoadedSpec[]): ClaimListing[] {
@@ -24,10 +35,7 @@ export function listing(specs: readonly LoadedSpec[]): ClaimListing[] {
     title: s.title,
     experiment: s.experiment,
     file: s.file,
-    tiers: {
-      fast: { expected: s.tiers.fast.expected, seeds: s.tiers.fast.seeds, ...(s.tiers.fast.timeoutMinutes ? { timeoutMinutes: s.tiers.fast.timeoutMinutes } : {}) },
-      full: { expected: s.tiers.full.expected, seeds: s.tiers.full.seeds, ...(s.tiers.full.timeoutMinutes ? { timeoutMinutes: s.tiers.full.timeoutMinutes } : {}) },
-    },
+    tiers: { fast: tierListing(s, 'fast'), full: tierListing(s, 'full') },
   }));
 }
 
