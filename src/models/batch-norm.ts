@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { channelAffine, channelSum } from './channel-ops.ts';
 import { variable } from './layers.ts';
 
 /**
@@ -25,37 +26,50 @@ export function batchNorm(channels: number, name: string): BatchNorm {
   };
 }
 
+/** ∂ of a ReLU that produced y: dy where y > 0. */
+function throughRelu(dy: tf.Tensor, y: tf.Tensor | undefined): tf.Tensor4D {
+  return (y === undefined ? dy : tf.mul(dy, tf.step(y))) as tf.Tensor4D;
+}
+
 /**
- * Batch normalisation with batch statistics, with its gradient written out in closed form:
- * with x̂ = (x − μ)/σ and M values per channel,
+ * Batch normalisation with the batch's own statistics (optionally followed by ReLU), with
+ * the gradient written out in closed form: with x̂ = (x − μ)/σ and M values per channel,
  *   ∂β = Σ dy,  ∂γ = Σ dy·x̂,  ∂x = γ/σ · (dy − ∂β/M − x̂·∂γ/M).
- * tfjs's own route (tf.moments, then the FusedBatchNorm gradient, which tiles 1/σ to the
- * full activation shape) took a third of a ResNet-20 training step on wasm.
+ * tfjs's own route (tf.moments, then FusedBatchNorm's gradient, which tiles 1/σ to the full
+ * activation shape) took a third of a ResNet-20 training step on wasm.
  * `onStats` sees the batch mean and (biased) variance, for the moving averages.
  */
 function normaliseWithBatchStats(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
+  relu: boolean,
   onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
 ): tf.Tensor4D {
   const op = tf.customGrad((...args) => {
     const [xs, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const mean = tf.mean(xs, [0, 1, 2]) as tf.Tensor1D;
-    const variance = tf.mean(tf.squaredDifference(xs, mean), [0, 1, 2]) as tf.Tensor1D;
+    const m = xs.size / xs.shape[3];
+    const mean = tf.div(channelSum(xs), m) as tf.Tensor1D;
+    const centred = channelAffine(xs, tf.onesLike(mean), tf.neg(mean));
+    const variance = tf.div(channelSum(tf.mul(centred, centred) as tf.Tensor4D), m) as tf.Tensor1D;
     onStats(mean, variance);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON)) as tf.Tensor1D;
-    save([xs, mean, invStd, g]);
+    const scale = tf.mul(g, invStd) as tf.Tensor1D;
+    const y = channelAffine(xs, scale, tf.sub(b, tf.mul(mean, scale)) as tf.Tensor1D, relu);
+    save(relu ? [xs, mean, invStd, g, y] : [xs, mean, invStd, g]);
     return {
-      value: tf.batchNorm4d(xs, mean, variance, b, g, BN_EPSILON),
+      value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sMean, sInvStd, sGamma] = saved;
-        const m = sx.size / sMean.size;
-        const xHat = tf.mul(tf.sub(sx, sMean), sInvStd);
-        const dBeta = tf.sum(dy, [0, 1, 2]);
-        const dGamma = tf.sum(tf.mul(dy, xHat), [0, 1, 2]);
-        const centred = tf.sub(tf.sub(dy, tf.div(dBeta, m)), tf.mul(xHat, tf.div(dGamma, m)));
-        const dx = tf.mul(centred, tf.mul(sGamma, sInvStd));
+        const [sx, sMean, sInvStd, sGamma, sy] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
+        const gy = throughRelu(dy, sy);
+        const xHat = channelAffine(sx, sInvStd, tf.neg(tf.mul(sMean, sInvStd)) as tf.Tensor1D);
+        const dBeta = channelSum(gy);
+        const dGamma = channelSum(tf.mul(gy, xHat) as tf.Tensor4D);
+        const a = tf.mul(sGamma, sInvStd) as tf.Tensor1D;
+        const dx = tf.add(
+          channelAffine(gy, a, tf.neg(tf.mul(a, tf.div(dBeta, m))) as tf.Tensor1D),
+          channelAffine(xHat, tf.neg(tf.mul(a, tf.div(dGamma, m))) as tf.Tensor1D, null),
+        );
         return [dx, dGamma, dBeta];
       },
     };
@@ -64,14 +78,53 @@ function normaliseWithBatchStats(
 }
 
 /**
- * Training normalises with the batch's own statistics (gradients flow through them) and
- * moves the averages; evaluation uses the averages and changes nothing.
+ * Inference-mode normalisation with the moving averages, y = γ(x − μ̄)/σ̄ + β, as one
+ * per-channel affine map. Attacks differentiate it with respect to x, so it carries its own
+ * gradient (the affine map's kernel has no gradient on wasm).
  */
-export function applyBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+function normaliseWithMovingStats(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  movingMean: tf.Tensor1D,
+  movingVar: tf.Tensor1D,
+  relu: boolean,
+): tf.Tensor4D {
+  const op = tf.customGrad((...args) => {
+    const [xs, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const invStd = tf.rsqrt(tf.add(movingVar, BN_EPSILON)) as tf.Tensor1D;
+    const scale = tf.mul(g, invStd) as tf.Tensor1D;
+    const y = channelAffine(xs, scale, tf.sub(b, tf.mul(movingMean, scale)) as tf.Tensor1D, relu);
+    save(relu ? [xs, invStd, g, y] : [xs, invStd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sInvStd, sGamma, sy] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
+        const gy = throughRelu(dy, sy);
+        const xHat = channelAffine(sx, sInvStd, tf.neg(tf.mul(movingMean, sInvStd)) as tf.Tensor1D);
+        return [
+          channelAffine(gy, tf.mul(sGamma, sInvStd) as tf.Tensor1D, null),
+          channelSum(tf.mul(gy, xHat) as tf.Tensor4D),
+          channelSum(gy),
+        ];
+      },
+    };
+  });
+  return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+/**
+ * BatchNorm, then ReLU when `relu` is set (fused: one pass forward). Training normalises
+ * with the batch's own statistics (gradients flow through them) and moves the averages;
+ * evaluation uses the averages and changes nothing.
+ */
+export function applyBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu = false): tf.Tensor4D {
   const gamma = l.gamma as tf.Tensor1D;
   const beta = l.beta as tf.Tensor1D;
-  if (!training) return tf.batchNorm4d(x, l.movingMean as tf.Tensor1D, l.movingVar as tf.Tensor1D, beta, gamma, BN_EPSILON);
-  return normaliseWithBatchStats(x, gamma, beta, (mean, variance) => {
+  if (!training) {
+    return normaliseWithMovingStats(x, gamma, beta, l.movingMean as tf.Tensor1D, l.movingVar as tf.Tensor1D, relu);
+  }
+  return normaliseWithBatchStats(x, gamma, beta, relu, (mean, variance) => {
     // The biased batch variance, as Keras keeps it; the difference is negligible at batch ≥ 32.
     l.movingMean.assign(tf.add(tf.mul(l.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
     l.movingVar.assign(tf.add(tf.mul(l.movingVar, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));

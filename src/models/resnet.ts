@@ -81,9 +81,9 @@ export function buildResnet(depth: number, width: number, input: InputShape, num
     state,
     logits: (x, training) =>
       tf.tidy(() => {
-        let y = tf.relu(applyBatchNorm(stemBn, applyConv(stem, x, false), training));
+        let y = applyBatchNorm(stemBn, applyConv(stem, x, false), training, true);
         for (const b of blocks) {
-          const r = tf.relu(applyBatchNorm(b.bn1, applyConv(b.conv1, y, false), training));
+          const r = applyBatchNorm(b.bn1, applyConv(b.conv1, y, false), training, true);
           const f = applyBatchNorm(b.bn2, applyConv(b.conv2, r, false), training);
           y = tf.relu(tf.add(f, shortcut(y, b.project))) as tf.Tensor4D;
         }
