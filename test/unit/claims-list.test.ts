@@ -34,7 +34,12 @@ describe('label-leak list', () => {
     await list('--json', '--matrix', 'full');
     const j = JSON.parse(out.join('\n'));
     expect(j.claims.map((c: { id: string }) => c.id)).toEqual(['stand-in-leak', 'stand-in-no-gap']);
-    expect(j.claims[0].tiers.fast).toEqual({ expected: 'reproduced', seeds: [1, 2, 3], timeoutMinutes: 1 });
+    expect(j.claims[0].tiers.fast).toEqual({
+      expected: 'reproduced',
+      seeds: [1, 2, 3],
+      timeoutMinutes: 1,
+      metrics: expect.arrayContaining(['clean_acc', 'adv_acc_fgsm']),
+    });
     expect(j.matrix.tier).toBe('full');
     expect(j.matrix.include).toEqual([
       ...[1, 2, 3, 4, 5].map((seed) => ({ claim: 'stand-in-leak', tier: 'full', seed })),
