@@ -6,8 +6,15 @@ import { BackendUnavailableError } from './errors.ts';
 /** Imports a package by name; injected so tests can fake tfjs-node's presence or absence. */
 export type ModuleLoader = (specifier: string) => Promise<unknown>;
 
-// A variable specifier keeps TypeScript and esbuild from resolving these optional peers.
-export const importModule: ModuleLoader = (specifier) => import(specifier);
+/**
+ * Packages that are always installed are imported by their literal name, so that esbuild puts
+ * them into the CLI bundle; the optional peers (tfjs-node, webgpu) go through a variable
+ * specifier, which keeps TypeScript and esbuild from resolving them.
+ */
+const bundled: Record<string, () => Promise<unknown>> = {
+  '@tensorflow/tfjs-backend-webgpu': () => import('@tensorflow/tfjs-backend-webgpu'),
+};
+export const importModule: ModuleLoader = (specifier) => bundled[specifier]?.() ?? import(specifier);
 
 /** Tried in this order: the GPU build first. */
 export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
