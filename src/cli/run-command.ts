@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
+import { missingDatasets } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
+import { loadDataset } from '../data/registry.ts';
 import { runClaim } from '../claims/runner.ts';
 import { createProgress } from '../report/progress.ts';
 import { Interrupted } from '../experiments/types.ts';
@@ -27,6 +29,7 @@ export function runCommand(): Command {
     )
     .option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3', seedList)
     .option('--seed <n>', 'run one seed only (one job of a GPU matrix)', (v) => seedList(v))
+    .option('--claims <dir>', 'folder of claim specs', 'claims')
     .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
     .option('--results <dir>', 'where result records and checkpoints go', 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
@@ -34,7 +37,12 @@ export function runCommand(): Command {
     .option('--threads <n>', 'wasm threads', positiveInt)
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .action(async (ids: string[], o) => {
-      const specs = ids.length > 0 ? findSpecs(ids) : loadAllSpecs();
+      const specs = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      // Fail before any training when a dataset is missing: loading it throws the error that
+      // says where we looked and how to get it.
+      for (const spec of specs) {
+        for (const m of missingDatasets(spec, o.tier, o.dataDir)) await loadDataset(m.dataset, { dataDir: o.dataDir });
+      }
       const backend = await startBackend(o.backend, { threads: o.threads });
       if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
 
