@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { startCpu } from './cpu.ts';
@@ -81,4 +82,14 @@ export async function listBackends(opts: StartOptions = {}): Promise<BackendProb
     }
   }
   return out;
+}
+
+/**
+ * Disposes the active backend: its memory, and for the threaded wasm build its worker
+ * threads, which otherwise can keep Node from exiting. The backend cannot be started
+ * again in this process afterwards; call it once, at the end of a command.
+ */
+export function releaseBackend(): void {
+  const name = tf.getBackend();
+  if (name !== undefined && tf.findBackend(name) !== null) tf.removeBackend(name);
 }
