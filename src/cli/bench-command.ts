@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isBackendName, type ConcreteBackend } from '../backend/select.ts';
+import { isBackendName, releaseBackend, type ConcreteBackend } from '../backend/select.ts';
 import { benchCases, caseIds } from '../bench/cases.ts';
 import { isAnchorRecord, type AnchorRecord } from '../bench/record.ts';
 import { benchTable } from '../bench/report.ts';
@@ -42,7 +42,7 @@ interface BenchFlags {
   repeats: number;
   budget: number;
   threads?: number;
-  anchor?: string;
+  anchor?: AnchorRecord;
   out: string;
   json: boolean;
 }
@@ -62,7 +62,7 @@ export function benchCommand(): Command {
     .option('--anchor <file>', 'a PyTorch record from bench/pytorch_anchor.py, shown beside with ratios', readAnchor)
     .option('--out <dir>', 'folder for the JSON record', join('results', 'bench'))
     .option('--json', 'print the JSON record instead of the table', false)
-    .action(async (o: Omit<BenchFlags, 'anchor'> & { anchor?: AnchorRecord }) => {
+    .action(async (o: BenchFlags) => {
       const record = await runBench({
         backends: o.backends,
         only: o.only,
@@ -77,5 +77,7 @@ export function benchCommand(): Command {
       if (o.json) console.log(JSON.stringify(record, null, 2));
       else console.log(benchTable(record, o.anchor));
       console.error(`bench: wrote ${file}`);
+      // Ends the threaded wasm build's workers, which would keep Node running.
+      releaseBackend();
     });
 }
