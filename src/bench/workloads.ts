@@ -42,7 +42,10 @@ export function trainWorkload(c: TrainCase, cases: BenchCases, seed = 1): Worklo
   const model: Classifier = buildClassifier(c.model, c.input, NUM_CLASSES, rng.fork('model'));
   const { learningRate, ...sgdConfig } = cases.optimizer;
   // In a tidy: Sgd's constructor leaves the zero tensors its velocity variables start from.
-  const sgd = tf.tidy(() => new Sgd(model.trainable, sgdConfig));
+  let sgd!: Sgd;
+  tf.tidy(() => {
+    sgd = new Sgd(model.trainable, sgdConfig);
+  });
   const batch = syntheticBatch(c, NUM_CLASSES, rng.fork('data'));
   const stepRng = rng.fork('step');
   return {
