@@ -35,6 +35,7 @@ describe.skipIf(missing.length > 0)(`the engine on a real experiment kind${missi
     expect(record.outcomes.map((o) => [o.seed, o.status, o.error?.message])).toEqual([
       [1, 'ok', undefined],
       [2, 'ok', undefined],
+      [3, 'ok', undefined],
     ]);
     expect(record.verdict).toBe('reproduced');
     const o = record.outcomes[0];

@@ -56,7 +56,7 @@ describe('label-leak run', () => {
     const file = join(results, 'fast', 'tiny-mnist-fgsm.json');
     expect(existsSync(file), r.stderr).toBe(true);
     const record = JSON.parse(readFileSync(file, 'utf8'));
-    expect(record.outcomes).toHaveLength(2);
+    expect(record.outcomes).toHaveLength(3);
     expect(record.backend.name).toBe('wasm');
     expect(r.stdout).toContain(`tiny-mnist-fgsm [fast]: ${record.verdict} (expected ${record.expected})`);
     expect(r.code).toBe(record.verdict === record.expected ? 0 : 1);
