@@ -109,7 +109,7 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
           makeRng(ctx.seed, `model/probe/${f}`),
         );
         try {
-          const r = train(probe, trainFeatures, p.probe, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
+          const r = await train(probe, trainFeatures, p.probe, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
           rates.push(r.imagesPerSecond);
           curves[`probe:${f}`] = r.epochs;
           metrics[`probe_acc_${featureKey(f)}`] = evaluate(probe, testFeatures, {

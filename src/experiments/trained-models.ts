@@ -73,7 +73,7 @@ export async function trainedModel(
     dataset.classes.length,
     makeRng(ctx.seed, `model/${what.data.dataset}/${JSON.stringify(what.model)}`),
   );
-  const result = train(model, set, what.training, ctx.seed, {
+  const result = await train(model, set, what.training, ctx.seed, {
     progress: ctx.progress,
     onEpoch: onEpoch?.(model),
     signal: ctx.signal,

@@ -49,7 +49,11 @@ interface LoopState {
  * epoch's data order from its own stream (so a resumed run recomputes it), and everything
  * drawn per step (ε, augmentation, random labels) from a stream whose state checkpoints keep.
  */
-export function train(model: Classifier, data: ImageSet, cfg: TrainConfig, seed: number, hooks: TrainHooks): TrainResult {
+/** How often the loop lets the event loop run (signal handlers, progress redraws). */
+const YIELD_EVERY_MS = 100;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig, seed: number, hooks: TrainHooks): Promise<TrainResult> {
   const sgd = new Sgd(model.trainable, { momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
   const saved = [...model.trainable, ...model.state, ...sgd.velocities];
   const stepsPerEpoch = Math.floor(data.count / cfg.batchSize);
@@ -68,11 +72,18 @@ export function train(model: Classifier, data: ImageSet, cfg: TrainConfig, seed:
 
   hooks.progress.start(`train ${model.name}${cfg.adversarial ? ` + ${cfg.adversarial.attack}` : ''}`, totalSteps);
   let stepsRun = 0;
+  let lastYield = performance.now();
   try {
     for (; epoch < cfg.epochs; epoch++, step = 0) {
       const order = permutation(makeRng(seed, `train/order/${epoch}`), data.count);
       const stepRng: Rng = makeRng(seed, `train/steps/${epoch}`, step > 0 ? state.stepRng : undefined);
       for (; step < stepsPerEpoch; step++) {
+        // A training step blocks the event loop; without a pause now and then a SIGINT
+        // handler would only run after the whole schedule.
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
         if (hooks.signal?.aborted) {
           state.stepRng = stepRng.state();
           checkpoint(epoch, step);

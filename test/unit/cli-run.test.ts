@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,5 +68,38 @@ describe('label-leak run', () => {
     expect(r.code, r.stderr).toBe(0);
     const record = JSON.parse(readFileSync(join(results, 'fast', 'tiny-mnist-fgsm.json'), 'utf8'));
     expect(record.outcomes.map((o: { seed: number }) => o.seed)).toEqual([2]);
+  });
+});
+
+describe('label-leak run, interrupted', () => {
+  const args = ['run', 'interruptible-mnist', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm', '--checkpoint-every', '10'];
+
+  /** Starts a run and sends SIGINT once training has visibly started. */
+  function interrupted(results: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('node', ['bin/label-leak.mjs', ...args, '--results', results], { env: { ...process.env, LABEL_LEAK_DATA_DIR: '' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('started') && !child.killed) setTimeout(() => child.kill('SIGINT'), 1000);
+      });
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('SIGINT writes a checkpoint and exits 130; --resume finishes with the metrics of an uninterrupted run', { timeout: 120_000 }, async () => {
+    const results = join(tmp, 'interrupted');
+    const first = await interrupted(results);
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/SIGINT: writing a checkpoint/);
+    const checkpoints = join(results, 'checkpoints', 'fast', 'interruptible-mnist', 'seed-1');
+    expect(readdirSync(checkpoints).some((d) => existsSync(join(checkpoints, d, 'checkpoint.json')))).toBe(true);
+
+    const resumed = await cli([...args, '--results', results, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const straight = await cli([...args, '--results', join(tmp, 'straight')]);
+    expect(straight.code, straight.stderr).toBe(0);
+    const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, 'fast', 'interruptible-mnist.json'), 'utf8')).outcomes[0].metrics;
+    expect(metrics(results)).toEqual(metrics(join(tmp, 'straight')));
   });
 });

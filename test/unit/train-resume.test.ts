@@ -51,32 +51,32 @@ function abortAfter(steps: number): { progress: ProgressSink; signal: AbortSigna
 }
 
 describe('checkpoint and resume', () => {
-  it('a run interrupted mid-epoch and resumed ends with the same weights and curves as one never interrupted', () => {
+  it('a run interrupted mid-epoch and resumed ends with the same weights and curves as one never interrupted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llk-resume-'));
     dirs.push(dir);
     const straight = model(1);
-    const once = train(straight, data, config, 7, { progress: silent });
+    const once = await train(straight, data, config, 7, { progress: silent });
 
     const first = model(1);
     const stop = abortAfter(13); // an epoch is 10 steps: stop inside the second epoch
-    expect(() => train(first, data, config, 7, { ...stop, checkpoint: { dir, key: 'k', everySteps: 4 } })).toThrow(Interrupted);
+    await expect(train(first, data, config, 7, { ...stop, checkpoint: { dir, key: 'k', everySteps: 4 } })).rejects.toThrow(Interrupted);
     first.dispose();
 
     const second = model(99); // different initial weights: everything must come from the checkpoint
-    const resumed = train(second, data, config, 7, { progress: silent, checkpoint: { dir, key: 'k', everySteps: 4 } });
+    const resumed = await train(second, data, config, 7, { progress: silent, checkpoint: { dir, key: 'k', everySteps: 4 } });
     expect(resumed.stepsRun).toBe(20 - 13);
     expect(weights(second)).toEqual(weights(straight));
     expect(resumed.epochs.map((e) => e.trainLoss)).toEqual(once.epochs.map((e) => e.trainLoss));
     tf.dispose([...straight.trainable, ...second.trainable]);
   });
 
-  it('ignores a checkpoint written for another configuration', () => {
+  it('ignores a checkpoint written for another configuration', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llk-resume-'));
     dirs.push(dir);
     const a = model(1);
-    train(a, data, { ...config, epochs: 1 }, 7, { progress: silent, checkpoint: { dir, key: 'one', everySteps: 5 } });
+    await train(a, data, { ...config, epochs: 1 }, 7, { progress: silent, checkpoint: { dir, key: 'one', everySteps: 5 } });
     const b = model(1);
-    const r = train(b, data, { ...config, epochs: 1 }, 7, { progress: silent, checkpoint: { dir, key: 'other', everySteps: 5 } });
+    const r = await train(b, data, { ...config, epochs: 1 }, 7, { progress: silent, checkpoint: { dir, key: 'other', everySteps: 5 } });
     expect(r.stepsRun).toBe(10);
     a.dispose();
     b.dispose();
@@ -84,14 +84,14 @@ describe('checkpoint and resume', () => {
 });
 
 describe('seeds', () => {
-  it('the same seed twice on the same backend gives identical weights; another seed does not', () => {
-    const runs = [1, 1, 2].map((seed) => {
+  it('the same seed twice on the same backend gives identical weights; another seed does not', async () => {
+    const runs: number[][] = [];
+    for (const seed of [1, 1, 2]) {
       const m = model(seed);
-      train(m, data, { ...config, epochs: 1 }, seed, { progress: silent });
-      const w = weights(m);
+      await train(m, data, { ...config, epochs: 1 }, seed, { progress: silent });
+      runs.push(weights(m));
       m.dispose();
-      return w;
-    });
+    }
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).not.toEqual(runs[0]);
   });
