@@ -16,8 +16,8 @@ import { join } from 'node:path';
  * the names the package's bundler gave Node built-ins (`require$$0` = fs, …) are free
  * variables in it. Every such name gets one object holding the four built-ins the glue
  * uses; their member names (readFileSync, normalize, performance, cpus) do not collide.
- * Coupled to how tfjs-backend-wasm 4.22's Node bundle is laid out; the thread test in
- * test/unit/backend-wasm-threads.test.ts fails if a new version changes it.
+ * Coupled to how tfjs-backend-wasm 4.22's Node bundle is laid out (and to esbuild's shim
+ * name in the CLI bundle); test/unit/backend-wasm-threads.test.ts fails if that changes.
  */
 function bundlerImports(text: string): string {
   const names = [...new Set(text.match(/\brequire\$\$\d+\b/g) ?? [])];
@@ -25,6 +25,8 @@ function bundlerImports(text: string): string {
   const lines = names.length > 0 ? [`var ${names.join(', ')};`, `${names.join(' = ')} = ${merged};`] : [];
   // Rollup's name for the global object, also left free in the factory's text.
   if (/\bcommonjsGlobal\b/.test(text)) lines.push('var commonjsGlobal = globalThis;');
+  // esbuild (the CLI bundle, scripts/bundle.mjs) rewrites require(...) to its __require shim.
+  if (/\b__require\b/.test(text)) lines.push('var __require = require;');
   return lines.map((l) => `${l}\n`).join('');
 }
 
