@@ -189,6 +189,29 @@ describe('iterative attacks (BIM, iter-LL)', () => {
   });
 });
 
+describe('an iterative attack whose model fails mid-way', () => {
+  it('passes the error on and leaks no tensor, whichever step fails', () => {
+    fc.assert(
+      fc.property(problem(), iterativeName, fc.integer({ min: 1, max: 3 }), (pr, name, failAt) => {
+        withProblem(pr, (model, x, y) => {
+          let calls = 0;
+          const failing: Classifier = {
+            ...model,
+            logits: (xi, training) => {
+              if (++calls === failAt) throw new Error('model failed');
+              return model.logits(xi, training);
+            },
+          };
+          const before = tf.memory().numTensors;
+          expect(() => runIterative(name, failing, x, y, { eps: 8, steps: 4 })).toThrow('model failed');
+          expect(tf.memory().numTensors).toBe(before);
+        });
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
+
 describe('defaultIterations (Kurakin et al. 2016)', () => {
   it('is ε + 4 from ε = 16 up and round(1.25ε) below', () => {
     fc.assert(
