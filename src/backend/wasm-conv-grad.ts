@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 import { subPixelFilter } from './sub-pixel.ts';
-import { kernelScope } from './wasm-kernel-runner.ts';
+import { kernelScope } from './kernel-scope.ts';
 
 /**
  * Convolution gradients for tfjs-backend-wasm 4.22, built only from its own kernels so

@@ -1,5 +1,5 @@
 import type { BatchMatMulAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { kernelScope } from './wasm-kernel-runner.ts';
+import { kernelScope } from './kernel-scope.ts';
 
 /**
  * wasm's BatchMatMul hands a product to XNNPACK only when neither operand is transposed;

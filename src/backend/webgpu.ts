@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { importModule, type ModuleLoader } from './tensorflow.ts';
+import { registerWebgpuTrainingKernels } from './webgpu-conv-grad.ts';
 
 /** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
 interface AdapterLike {
@@ -23,6 +24,15 @@ export const NO_ADAPTER_HINT =
   'Vulkan driver for the GPU; Mesa lavapipe is rejected by Dawn and its GL backends find no adapter. ' +
   'On an NVIDIA machine install libvulkan1 (or point VK_DRIVER_FILES at nvidia_icd.json); otherwise ' +
   'use --backend wasm.';
+
+/**
+ * Options for dawn.node's `create()`, from LABEL_LEAK_WEBGPU_FLAGS (space-separated), e.g.
+ * `enable-dawn-features=skip_validation,disable_robustness` (Dawn's toggles) or
+ * `adapter=NAME`. Absent: none.
+ */
+export function dawnFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.LABEL_LEAK_WEBGPU_FLAGS ?? '').split(/\s+/).filter((s) => s.length > 0);
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -58,7 +68,7 @@ export async function startWebgpu(
         'Install it with `npm install webgpu` (linux-x64, macOS and Windows builds ship inside the package).',
     );
   }
-  const gpu = mod.create([]);
+  const gpu = mod.create(dawnFlags());
   let adapter: AdapterLike | null;
   try {
     adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, 'requestAdapter');
@@ -75,6 +85,7 @@ export async function startWebgpu(
     throw new BackendUnavailableError('webgpu', 'an adapter was found but tfjs-backend-webgpu failed to initialise (see the warning above)');
   }
   await tf.ready();
+  registerWebgpuTrainingKernels();
   return {
     name: 'webgpu',
     // tfjs-backend-webgpu exports no version; the tfjs packages are released in lockstep.

@@ -54,7 +54,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRecord> {
       opts.onStart?.(info.name, job.id);
       const w = job.make();
       try {
-        const timing = measure(w.run, opts.timing);
+        const timing = await measure(w.run, opts.timing);
         const r: BenchResult = { backend: info.name, case: job.id, kind: job.kind, batch: job.batch, imagesPerSecond: imagesPerSecond(job.batch, timing), timing };
         results.push(r);
         opts.onResult?.(r);

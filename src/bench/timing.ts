@@ -29,12 +29,16 @@ export function summarize(runsMs: readonly number[]): TimingSummary {
 }
 
 /** Runs `fn` warmup + up to `repeats` times and summarises the timed runs. */
-export function measure(fn: () => void, plan: TimingPlan, now: () => number = () => performance.now()): TimingSummary {
+export async function measure(
+  fn: () => void | Promise<void>,
+  plan: TimingPlan,
+  now: () => number = () => performance.now(),
+): Promise<TimingSummary> {
   // A backend so slow that one warm-up run uses the whole budget gets no second one.
   let warm = 0;
   for (let i = 0; i < plan.warmup; i++) {
     const t0 = now();
-    fn();
+    await fn();
     warm += now() - t0;
     if (plan.budgetMs !== undefined && warm >= plan.budgetMs) break;
   }
@@ -42,7 +46,7 @@ export function measure(fn: () => void, plan: TimingPlan, now: () => number = ()
   let spent = 0;
   while (runs.length < Math.max(1, plan.repeats)) {
     const t0 = now();
-    fn();
+    await fn();
     const dt = now() - t0;
     runs.push(dt);
     spent += dt;

@@ -9,7 +9,7 @@ import type { AttackCase, BenchCases, TrainCase } from './cases.ts';
 
 /** One thing to time on the active backend, and what to free afterwards. */
 export interface Workload {
-  run(): void;
+  run(): Promise<void>;
   dispose(): void;
 }
 
@@ -32,8 +32,10 @@ function syntheticBatch(c: TrainCase | AttackCase, numClasses: number, rng: Rng)
 const NUM_CLASSES = 10;
 
 /** Forces pending work to finish on asynchronous backends (webgpu) by reading one value. */
-function settle(t: tf.Tensor): void {
-  tf.tidy(() => tf.slice(t.reshape([-1]), 0, 1).dataSync());
+async function settle(t: tf.Tensor): Promise<void> {
+  const one = tf.tidy(() => tf.slice(t.reshape([-1]), 0, 1));
+  await one.data();
+  one.dispose();
 }
 
 /** One step of the training loop the claims use (src/train/step.ts), adversarial batches included. */
@@ -50,7 +52,9 @@ export function trainWorkload(c: TrainCase, cases: BenchCases, seed = 1): Worklo
   const stepRng = rng.fork('step');
   return {
     // trainStep reads the loss back, which also settles asynchronous backends.
-    run: () => void trainStep(model, sgd, batch, c.adversarial, learningRate, stepRng),
+    run: async () => {
+      await trainStep(model, sgd, batch, c.adversarial, learningRate, stepRng);
+    },
     dispose: () => {
       tf.dispose([batch.x, batch.y]);
       sgd.dispose();
@@ -67,9 +71,9 @@ export function attackWorkload(c: AttackCase, seed = 1): Workload {
   const craft = (): tf.Tensor4D =>
     c.attack === 'fgsm' ? fgsm(model, batch.x, batch.y, c.eps) : bim(model, batch.x, batch.y, { eps: c.eps, steps: c.steps, stepSize: 1 });
   return {
-    run: () => {
+    run: async () => {
       const adversarial = craft();
-      settle(adversarial);
+      await settle(adversarial);
       adversarial.dispose();
     },
     dispose: () => {

@@ -19,6 +19,8 @@ export interface RunClaimOptions {
   resume: boolean;
   progress: ProgressSink;
   signal?: AbortSignal;
+  /** `--set` overrides already applied to the spec, kept in the record. */
+  overrides?: string[];
   /** Training steps between checkpoints, handed to the experiment. */
   checkpointEvery?: number;
   /** Injected by tests; gathered from the machine otherwise. */
@@ -129,6 +131,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
       tier,
       params,
       paramsHash,
+      ...(opts.overrides && opts.overrides.length > 0 ? { overrides: opts.overrides } : {}),
       expected: tierSpec.expected,
       seeds,
       pendingSeeds: seeds.filter((s) => !outcomes.has(s)),

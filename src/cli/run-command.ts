@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
 import { missingDatasets } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
+import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { loadDataset } from '../data/registry.ts';
 import { runClaim } from '../claims/runner.ts';
 import { createProgress } from '../report/progress.ts';
@@ -11,6 +12,14 @@ function seedList(value: string): number[] {
   const seeds = value.split(',').map((s) => Number(s.trim()));
   if (seeds.some((s) => !Number.isInteger(s))) throw new InvalidArgumentError('seeds are integers, comma-separated, e.g. 1,2,3');
   return seeds;
+}
+
+function collectOverride(value: string, previous: Override[]): Override[] {
+  try {
+    return [...previous, parseOverride(value)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function positiveInt(value: string): number {
@@ -35,9 +44,16 @@ export function runCommand(): Command {
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
     .option('--threads <n>', 'wasm threads', positiveInt)
+    .option(
+      '--set <path=value>',
+      'change one tier parameter for this run, e.g. --set training.epochs=5 (repeatable; recorded in the result)',
+      collectOverride,
+      [] as Override[],
+    )
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .action(async (ids: string[], o) => {
-      const specs = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
       // Fail before any training when a dataset is missing: loading it throws the error that
       // says where we looked and how to get it.
       for (const spec of specs) {
@@ -68,6 +84,7 @@ export function runCommand(): Command {
             resultsDir: o.results,
             resume: o.resume,
             checkpointEvery: o.checkpointEvery,
+            overrides: o.set.map((s: Override) => s.text),
             progress: createProgress(process.stderr),
             signal: controller.signal,
           });

@@ -89,8 +89,8 @@ export function evaluationMetrics(ev: Evaluation): Record<string, number> {
 function epochCurve(data: SelectedData, ev: EvaluationParams, seed: number) {
   if (ev.curveSubset <= 0) return undefined;
   const subset = { ...data.test, count: Math.min(ev.curveSubset, data.test.count) };
-  return (model: Classifier) => (epoch: number) => {
-    const r = evaluate(model, subset, {
+  return (model: Classifier) => async (epoch: number) => {
+    const r = await evaluate(model, subset, {
       batchSize: ev.batchSize,
       attacks: [{ attack: 'fgsm', eps: ev.eps }],
       rng: makeRng(seed, `curve/${epoch}`),
@@ -111,7 +111,7 @@ export async function trainAndEvaluate(
   const data = await selectData(sel, ctx.seed, ctx.dataDir);
   const curve = { eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize };
   const trained = await trainedModel({ data: sel, model, training, role, curve }, data, ctx, epochCurve(data, ev, ctx.seed));
-  const result = evaluate(trained.model, data.test, {
+  const result = await evaluate(trained.model, data.test, {
     batchSize: ev.batchSize,
     attacks: ev.attacks.map((attack) => ({ attack, eps: ev.eps, ...ev.iterative })),
     epsSweep: ev.epsSweep,

@@ -37,7 +37,7 @@ export interface GradientSignProbeParams extends DataSelection {
 const featureKey = (f: FeatureSource) => metricName(f);
 
 /** Gradient-sign features as an image set (0/255 bytes, so batches come out 0/1). */
-function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): ImageSet {
+async function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): Promise<ImageSet> {
   if (kind === 'pixels') return set;
   const images = new Uint8Array(set.images.length);
   const perImage = set.height * set.width * set.channels;
@@ -51,10 +51,13 @@ function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource
           ? leastLikelyClass(source, x)
           : tf.tensor1d(idx.map(() => rng.int(source.numClasses)), 'int32');
     const sign = lossGradientSign(source, x, labels);
-    const noise = noiseImage(sign);
-    const bytes = noise.mul(255).dataSync();
-    images.set(bytes, start * perImage);
-    tf.dispose([x, y, labels, sign, noise]);
+    const scaled = tf.tidy(() => noiseImage(sign).mul(255));
+    tf.dispose([x, y, labels, sign]);
+    try {
+      images.set(await scaled.data(), start * perImage);
+    } finally {
+      scaled.dispose();
+    }
   }
   return { ...set, images };
 }
@@ -97,11 +100,11 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
     const curves: Curves = {};
     const rates: number[] = [];
     try {
-      metrics.source_clean_acc = evaluate(source.model, data.test, { batchSize: p.batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') }).cleanAcc;
+      metrics.source_clean_acc = (await evaluate(source.model, data.test, { batchSize: p.batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') })).cleanAcc;
       for (const f of p.features) {
         const rng = makeRng(ctx.seed, `probe/labels/${f}`);
-        const trainFeatures = gradientFeatures(source.model, data.train, f, p.batchSize, rng.fork('train'));
-        const testFeatures = gradientFeatures(source.model, data.test, f, p.batchSize, rng.fork('test'));
+        const trainFeatures = await gradientFeatures(source.model, data.train, f, p.batchSize, rng.fork('train'));
+        const testFeatures = await gradientFeatures(source.model, data.test, f, p.batchSize, rng.fork('test'));
         const probe = buildClassifier(
           { kind: 'mlp', hidden: [] },
           { height: data.train.height, width: data.train.width, channels: data.train.channels },
@@ -112,11 +115,9 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
           const r = await train(probe, trainFeatures, p.probe, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
           rates.push(r.imagesPerSecond);
           curves[`probe:${f}`] = r.epochs;
-          metrics[`probe_acc_${featureKey(f)}`] = evaluate(probe, testFeatures, {
-            batchSize: p.batchSize,
-            attacks: [],
-            rng: makeRng(ctx.seed, 'eval'),
-          }).cleanAcc;
+          metrics[`probe_acc_${featureKey(f)}`] = (
+            await evaluate(probe, testFeatures, { batchSize: p.batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') })
+          ).cleanAcc;
         } finally {
           probe.dispose();
         }

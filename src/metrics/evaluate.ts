@@ -29,16 +29,21 @@ interface Tally {
   loss: number;
 }
 
-function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Tally): void {
+async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Tally): Promise<void> {
   const [correct, loss] = tf.tidy(() => {
     const logits = model.logits(x, false);
     const c = logits.argMax(1).equal(y.toInt()).sum();
     const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
     return [c, l];
   });
-  into.correct += correct.dataSync()[0];
-  into.loss += loss.dataSync()[0];
-  tf.dispose([correct, loss]);
+  try {
+    // Asynchronous reads: webgpu in Node has no synchronous GPU readback.
+    const [c, l] = await Promise.all([correct.data(), loss.data()]);
+    into.correct += c[0];
+    into.loss += l[0];
+  } finally {
+    tf.dispose([correct, loss]);
+  }
 }
 
 /**
@@ -46,33 +51,45 @@ function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Tally): 
  * loss-versus-ε sweep moves every image along sign(∇ₓL) of its clean gradient, taken once,
  * exactly as the write-up's curve: x + ε·sign(∇ₓL(x, y_true)), clipped to [0, 1].
  */
-export function evaluate(
+export async function evaluate(
   model: Classifier,
   set: ImageSet,
   opts: { batchSize: number; attacks: AttackEval[]; epsSweep?: number[]; rng: Rng },
-): Evaluation {
+): Promise<Evaluation> {
   const clean: Tally = { correct: 0, loss: 0 };
   const adv = opts.attacks.map(() => ({ correct: 0, loss: 0 }));
   const sweep = (opts.epsSweep ?? []).map(() => ({ correct: 0, loss: 0 }));
   for (let start = 0; start < set.count; start += opts.batchSize) {
     const idx = Array.from({ length: Math.min(opts.batchSize, set.count - start) }, (_, i) => start + i);
     const { x, y } = makeBatch(set, idx);
-    tally(model, x, y, clean);
-    opts.attacks.forEach((a, i) => {
-      const xa = attack(a.attack, model, x, y, a.eps, { training: false, rng: opts.rng, steps: a.steps, stepSize: a.stepSize });
-      tally(model, xa, y, adv[i]);
-      xa.dispose();
-    });
-    if (sweep.length > 0) {
-      const direction = lossGradientSign(model, x, y, { training: false });
-      opts.epsSweep!.forEach((eps, i) => {
-        const moved = tf.tidy(() => x.add(direction.mul(eps / 255)).clipByValue(0, 1) as tf.Tensor4D);
-        tally(model, moved, y, sweep[i]);
-        moved.dispose();
-      });
-      direction.dispose();
+    try {
+      await tally(model, x, y, clean);
+      for (const [i, a] of opts.attacks.entries()) {
+        const xa = attack(a.attack, model, x, y, a.eps, { training: false, rng: opts.rng, steps: a.steps, stepSize: a.stepSize });
+        try {
+          await tally(model, xa, y, adv[i]);
+        } finally {
+          xa.dispose();
+        }
+      }
+      if (sweep.length > 0) {
+        const direction = lossGradientSign(model, x, y, { training: false });
+        try {
+          for (const [i, eps] of opts.epsSweep!.entries()) {
+            const moved = tf.tidy(() => x.add(direction.mul(eps / 255)).clipByValue(0, 1) as tf.Tensor4D);
+            try {
+              await tally(model, moved, y, sweep[i]);
+            } finally {
+              moved.dispose();
+            }
+          }
+        } finally {
+          direction.dispose();
+        }
+      }
+    } finally {
+      tf.dispose([x, y]);
     }
-    tf.dispose([x, y]);
   }
   const n = set.count;
   const adversarial: Evaluation['adversarial'] = {};

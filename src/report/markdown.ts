@@ -73,7 +73,7 @@ function summaryTable(results: ClaimResult[]): string[] {
     lines.push(
       `| ${[
         `[${r.claim.id}](#${anchor(r)})`,
-        r.tier,
+        r.overrides ? `${r.tier}, rescaled†` : r.tier,
         cell(r.claim.writeUpFigure.text),
         cell(ours),
         r.expected,
@@ -99,6 +99,9 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
     `Spec version ${r.claim.version} (hash \`${r.claim.hash}\`), experiment \`${r.claim.experiment}\`, params hash \`${r.paramsHash}\`. ` +
       `Verdict: **${verdictCell(r)}**.`,
     '',
+    ...(r.overrides
+      ? [`† Run with parameters changed from the spec's ${r.tier} tier: \`${r.overrides.join('`, `')}\`. It is not the spec's ${r.tier} setting.`, '']
+      : []),
     '| Assertion | Value | Claim | Mean | 95% CI | Per seed | Verdict |',
     '|---|---|---|---|---|---|---|',
     ...r.assertions.map(

@@ -73,6 +73,8 @@ export interface ResultRecord {
   tier: Tier;
   params: Record<string, unknown>;
   paramsHash: string;
+  /** `label-leak run --set` changes to the tier's params (already in `params`). */
+  overrides?: string[];
   expected: Verdict;
   /** The seeds this run was asked for. */
   seeds: number[];

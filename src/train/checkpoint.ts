@@ -32,14 +32,14 @@ function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-export function saveCheckpoint<S>(
+export async function saveCheckpoint<S>(
   dir: string,
   key: string,
   epoch: number,
   step: number,
   loopState: S,
   variables: tf.Variable[],
-): void {
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   let offset = 0;
   const tensors = variables.map((v) => {
@@ -48,7 +48,9 @@ export function saveCheckpoint<S>(
     return entry;
   });
   const all = new Float32Array(offset);
-  variables.forEach((v, i) => all.set(v.dataSync() as Float32Array, tensors[i].offset));
+  // Asynchronous reads: webgpu in Node has no synchronous GPU readback.
+  const values = await Promise.all(variables.map((v) => v.data() as Promise<Float32Array>));
+  values.forEach((data, i) => all.set(data, tensors[i].offset));
   const bytes = new Uint8Array(all.buffer);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   writeAtomic(join(dir, DATA), bytes);

@@ -24,7 +24,7 @@ export interface TrainConfig {
 export interface TrainHooks {
   progress: ProgressSink;
   /** Called after every epoch, e.g. to measure clean and adversarial accuracy for the curves. */
-  onEpoch?: (epoch: number) => Omit<EpochPoint, 'epoch' | 'trainLoss'>;
+  onEpoch?: (epoch: number) => Promise<Omit<EpochPoint, 'epoch' | 'trainLoss'>>;
   checkpoint?: { dir: string; key: string; everySteps: number };
   signal?: AbortSignal;
 }
@@ -67,8 +67,8 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
     if (restored) ({ epoch, step, loopState: state } = restored);
   }
   // Saves the position of the next step to run.
-  const checkpoint = (nextEpoch: number, nextStep: number) =>
-    hooks.checkpoint && saveCheckpoint(hooks.checkpoint.dir, hooks.checkpoint.key, nextEpoch, nextStep, state, saved);
+  const checkpoint = async (nextEpoch: number, nextStep: number) =>
+    hooks.checkpoint && (await saveCheckpoint(hooks.checkpoint.dir, hooks.checkpoint.key, nextEpoch, nextStep, state, saved));
 
   hooks.progress.start(`train ${model.name}${cfg.adversarial ? ` + ${cfg.adversarial.attack}` : ''}`, totalSteps);
   let stepsRun = 0;
@@ -86,14 +86,14 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
         }
         if (hooks.signal?.aborted) {
           state.stepRng = stepRng.state();
-          checkpoint(epoch, step);
+          await checkpoint(epoch, step);
           throw new Interrupted();
         }
         const t0 = performance.now();
         const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch);
         const idx = order.subarray(step * cfg.batchSize, (step + 1) * cfg.batchSize);
         const batch = cfg.augment ? augmentedBatch(data, idx, cfg.augment, stepRng) : makeBatch(data, idx);
-        const loss = trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng);
+        const loss = await trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng);
         batch.x.dispose();
         batch.y.dispose();
         if (!Number.isFinite(loss)) throw new NonFiniteError(`training loss at epoch ${epoch + 1}, step ${step + 1}`, loss);
@@ -108,12 +108,12 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
         });
         if (hooks.checkpoint && (step + 1) % hooks.checkpoint.everySteps === 0) {
           state.stepRng = stepRng.state();
-          checkpoint(epoch, step + 1);
+          await checkpoint(epoch, step + 1);
         }
       }
-      const point: EpochPoint = { epoch: epoch + 1, trainLoss: state.lossSum / stepsPerEpoch, ...hooks.onEpoch?.(epoch + 1) };
+      const point: EpochPoint = { epoch: epoch + 1, trainLoss: state.lossSum / stepsPerEpoch, ...(await hooks.onEpoch?.(epoch + 1)) };
       state = { ...state, history: [...state.history, point], lossSum: 0, stepRng: makeRng(seed, `train/steps/${epoch + 1}`).state() };
-      checkpoint(epoch + 1, 0);
+      await checkpoint(epoch + 1, 0);
     }
   } finally {
     hooks.progress.stop();

@@ -38,17 +38,19 @@ export function drawEpsilons(adv: AdversarialTraining, k: number, rng: Rng): Flo
 }
 
 /**
- * One optimisation step. Returns the batch loss (read back every step: a NaN must stop the
+ * One optimisation step. Resolves to the batch loss (read back every step: a NaN must stop the
  * run at the step it appears, and a scalar read is cheap next to a forward/backward pass).
+ * The read is asynchronous because webgpu in Node cannot read a GPU buffer synchronously
+ * (tfjs's readSync there needs OffscreenCanvas, which Node lacks).
  */
-export function trainStep(
+export async function trainStep(
   model: Classifier,
   sgd: Sgd,
   batch: Batch,
   adv: AdversarialTraining | null,
   learningRate: number,
   rng: Rng,
-): number {
+): Promise<number> {
   const m = batch.x.shape[0];
   const k = adv ? Math.round(adv.fraction * m) : 0;
   const inputs = tf.tidy(() => {
@@ -80,7 +82,10 @@ export function trainStep(
     model.trainable.map((v) => grads[v.name]),
     learningRate,
   );
-  const loss = value.dataSync()[0];
-  tf.dispose([inputs, weights, value, grads]);
-  return loss;
+  tf.dispose([inputs, weights, grads]);
+  try {
+    return (await value.data())[0];
+  } finally {
+    value.dispose();
+  }
 }

@@ -19,25 +19,25 @@ function fakeRuns(durations: number[]) {
 }
 
 describe('measure', () => {
-  it('excludes the warm-up runs and times the rest', () => {
+  it('excludes the warm-up runs and times the rest', async () => {
     const f = fakeRuns([100, 90, 10, 30, 20]);
-    const s = measure(f.fn, { warmup: 2, repeats: 3 }, f.now);
+    const s = await measure(f.fn, { warmup: 2, repeats: 3 }, f.now);
     expect(f.calls).toHaveLength(5);
     expect(s.runsMs).toEqual([10, 30, 20]);
     expect(s).toMatchObject({ medianMs: 20, minMs: 10, maxMs: 30 });
   });
 
-  it('stops repeating once the budget is spent, but always times one run', () => {
+  it('stops repeating once the budget is spent, but always times one run', async () => {
     const f = fakeRuns([5, 40, 40, 40, 40]);
-    const s = measure(f.fn, { warmup: 1, repeats: 5, budgetMs: 70 }, f.now);
+    const s = await measure(f.fn, { warmup: 1, repeats: 5, budgetMs: 70 }, f.now);
     expect(s.runsMs).toEqual([40, 40]);
     const g = fakeRuns([1000]);
-    expect(measure(g.fn, { warmup: 0, repeats: 0, budgetMs: 1 }, g.now).runsMs).toEqual([1000]);
+    expect((await measure(g.fn, { warmup: 0, repeats: 0, budgetMs: 1 }, g.now)).runsMs).toEqual([1000]);
   });
 
-  it('skips the remaining warm-ups of a backend whose first warm-up used the budget', () => {
+  it('skips the remaining warm-ups of a backend whose first warm-up used the budget', async () => {
     const f = fakeRuns([500, 500, 500]);
-    measure(f.fn, { warmup: 3, repeats: 1, budgetMs: 400 }, f.now);
+    await measure(f.fn, { warmup: 3, repeats: 1, budgetMs: 400 }, f.now);
     expect(f.calls).toHaveLength(2); // one warm-up, one timed run
   });
 });

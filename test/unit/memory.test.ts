@@ -40,11 +40,11 @@ describe.each(backends)('tensor count on %s', (backend) => {
         const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
         const step = () => trainStep(model, sgd, { x, y }, { attack: 'fgsm', fraction: 0.5, epsSigma: 8, lossWeight: 1 }, 0.01, rng);
         const attacks = () => attackNames.forEach((name) => attack(name, model, x, y, 4, { rng, steps: 2 }).dispose());
-        step();
+        await step();
         attacks();
         const before = tf.memory().numTensors;
         for (let i = 0; i < 3; i++) {
-          step();
+          await step();
           attacks();
         }
         expect(tf.memory().numTensors, `${spec.kind} on ${backend}`).toBe(before);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SpecError } from '../../src/claims/errors.ts';
+import { loadSpec } from '../../src/claims/load.ts';
+import { applyOverrides, OverrideError, parseOverride } from '../../src/claims/overrides.ts';
+
+const spec = () => loadSpec('claims/cifar10-label-leaking.json');
+
+describe('--set PATH=VALUE', () => {
+  it('reads the value as JSON when it is JSON, else as a string', () => {
+    expect(parseOverride('training.epochs=5')).toEqual({ path: ['training', 'epochs'], value: 5, text: 'training.epochs=5' });
+    expect(parseOverride('training.lr.milestones=[3,4]').value).toEqual([3, 4]);
+    expect(parseOverride('control=false').value).toBe(false);
+    expect(parseOverride('dataset=mnist').value).toBe('mnist');
+  });
+
+  it('refuses text without a path', () => {
+    expect(() => parseOverride('epochs')).toThrow(OverrideError);
+    expect(() => parseOverride('=3')).toThrow(/PATH=VALUE/);
+    expect(() => parseOverride('training..epochs=3')).toThrow(/not a parameter path/);
+    expect(() => parseOverride('__proto__.x=1')).toThrow(/not a parameter path/);
+  });
+
+  it('changes only the named tier, and the changed spec gets its own hash', () => {
+    const s = spec();
+    const o = applyOverrides(s, 'full', [parseOverride('model.depth=20'), parseOverride('training.epochs=5')]);
+    expect(o.tiers.full.params).toMatchObject({ model: { kind: 'resnet', depth: 20 }, training: { epochs: 5, batchSize: 128 } });
+    expect(o.tiers.fast).toEqual(s.tiers.fast);
+    expect(o.hash).not.toBe(s.hash);
+    expect(s.tiers.full.params).toMatchObject({ model: { depth: 110 }, training: { epochs: 164 } });
+  });
+
+  it('checks the result like a spec file: a misspelt key or a bad value names its JSON pointer', () => {
+    const problems = (sets: string[]) => {
+      try {
+        applyOverrides(spec(), 'full', sets.map(parseOverride));
+      } catch (e) {
+        expect(e).toBeInstanceOf(SpecError);
+        return (e as SpecError).problems.map((p) => `${p.file} ${p.pointer}: ${p.reason}`).join('\n');
+      }
+      throw new Error('expected the overrides to be refused');
+    };
+    expect(problems(['training.epoch=5'])).toMatch(/claims\/cifar10-label-leaking\.json \/tiers\/full\/params\/training\/epoch: unknown field/);
+    expect(problems(['model.depth="deep"'])).toMatch(/\/tiers\/full\/params\/model\/depth: must be integer/);
+    expect(problems(['training.batchSize=0'])).toMatch(/\/tiers\/full\/params\/training\/batchSize/);
+  });
+});
