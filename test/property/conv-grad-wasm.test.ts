@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backend/select.ts';
 import { makeRng } from '../../src/util/rng.ts';
+import { convShapes, relativeError, type ConvShape } from '../helpers/conv-cases.ts';
 
 /**
  * The wasm backend's convolution gradients (src/backend/wasm-conv-grad.ts) agree with the
@@ -13,36 +14,9 @@ import { makeRng } from '../../src/util/rng.ts';
  */
 const TOLERANCE = 1e-4;
 
-interface ConvCase {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  co: number;
-  kh: number;
-  kw: number;
-  stride: 1 | 2;
-  pad: 'same' | 'valid';
-  fused: boolean;
-  seed: number;
-}
+type ConvCase = ConvShape & { stride: 1 | 2; fused: boolean };
 
-/** Shapes small enough for the cpu backend, with 'valid' never asking for a filter wider than the image. */
-const convCase: fc.Arbitrary<ConvCase> = fc
-  .record({
-    n: fc.integer({ min: 1, max: 3 }),
-    h: fc.integer({ min: 1, max: 9 }),
-    w: fc.integer({ min: 1, max: 9 }),
-    ci: fc.integer({ min: 1, max: 6 }),
-    co: fc.integer({ min: 1, max: 6 }),
-    kh: fc.integer({ min: 1, max: 4 }),
-    kw: fc.integer({ min: 1, max: 4 }),
-    stride: fc.constantFrom(1 as const, 2 as const),
-    pad: fc.constantFrom('same' as const, 'valid' as const),
-    fused: fc.boolean(),
-    seed: fc.integer({ min: 0, max: 2 ** 30 }),
-  })
-  .filter((c) => c.pad === 'same' || (c.kh <= c.h && c.kw <= c.w));
+const convCase: fc.Arbitrary<ConvCase> = convShapes(fc.record({ stride: fc.constantFrom(1 as const, 2 as const), fused: fc.boolean() }));
 
 function normals(size: number, seed: number, stream: string): Float32Array {
   const rng = makeRng(seed, stream);
@@ -75,17 +49,6 @@ async function gradsOn(backend: 'cpu' | 'wasm', c: ConvCase): Promise<Grads> {
     ]);
     return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
   });
-}
-
-/** max |a − b| / max |b|: a norm-wise relative error, meaningful where entries are near 0. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 beforeAll(async () => {
