@@ -58,6 +58,13 @@ describe('running a claim', () => {
     expect(onDisk).toEqual(record);
   });
 
+  it('keeps --set overrides in the record, which still passes the record schema', async () => {
+    const record = await runClaim(spec(), opts({ overrides: ['training.epochs=5'] }));
+    expect(record.overrides).toEqual(['training.epochs=5']);
+    expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')).overrides).toEqual(['training.epochs=5']);
+    expect((await runClaim(spec(), opts())).overrides).toBeUndefined();
+  });
+
   it('only the tier’s assertions count, and a seed override replaces the tier’s seeds', async () => {
     const record = await runClaim(spec(), opts({ tier: 'full', seeds: [7] }));
     expect(runs.map((r) => r.seed)).toEqual([7]);

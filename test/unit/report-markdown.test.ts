@@ -61,6 +61,15 @@ describe('the Markdown report', () => {
     expect(render([{ ...c, record: wrong }])).toContain('0 of 1 verdicts match');
   });
 
+  it('flags a run whose params were changed with --set, and names the changes', () => {
+    const [c] = results;
+    const plain = render([c]);
+    expect(plain).not.toContain('rescaled');
+    const md = render([{ ...c, record: { ...c.record, overrides: ['training.epochs=5', 'model.depth=20'] } }]);
+    expect(md.split('\n').find((l) => l.startsWith('| [stand-in'))).toContain('| fast, rescaled† |');
+    expect(md).toContain("† Run with parameters changed from the spec's fast tier: `training.epochs=5`, `model.depth=20`.");
+  });
+
   it('lists failed seeds with their error', () => {
     const [c] = results;
     const outcomes = [...c.record.outcomes];
