@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 import { subPixelFilter } from './sub-pixel.ts';
+import { nhwcConvInfo as convInfo } from './conv-info.ts';
 import { kernelScope } from './kernel-scope.ts';
 
 /**
@@ -10,22 +10,6 @@ import { kernelScope } from './kernel-scope.ts';
  * scalar C++ loop (125 ms); Conv2DBackpropFilter does not exist at all. Both gradients are
  * therefore written as forward convolutions of rearranged operands.
  */
-
-type Shape4 = [number, number, number, number];
-
-function convInfo(xShape: number[], filterShape: number[], attrs: Conv2DBackpropFilterAttrs | Conv2DBackpropInputAttrs) {
-  if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm conv gradients support NHWC only, got ${attrs.dataFormat}`);
-  return tf.backend_util.computeConv2DInfo(
-    xShape as Shape4,
-    filterShape as Shape4,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-}
 
 /**
  * dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh − top, ow·s + kw − left, ci] · dy[n, oh, ow, co]

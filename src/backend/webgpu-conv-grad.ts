@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { nhwcConvInfo } from './conv-info.ts';
 import { kernelScope } from './kernel-scope.ts';
 
 /**
@@ -23,16 +24,7 @@ export function conv2dBackpropFilterIm2col(
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
   if (attrs.dataFormat !== 'NHWC') return stock(args as never) as TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p } = info;
   // Rows past the last one a tap reaches are never read, so only missing rows are padded.

@@ -29,20 +29,25 @@ interface Tally {
   loss: number;
 }
 
-async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Tally): Promise<void> {
-  const [correct, loss] = tf.tidy(() => {
-    const logits = model.logits(x, false);
-    const c = logits.argMax(1).equal(y.toInt()).sum();
-    const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
-    return [c, l];
-  });
+/** Adds x's correct count and summed loss to `into`; with `owned`, x is disposed afterwards whatever happens. */
+async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Tally, owned = false): Promise<void> {
   try {
-    // Asynchronous reads: webgpu in Node has no synchronous GPU readback.
-    const [c, l] = await Promise.all([correct.data(), loss.data()]);
-    into.correct += c[0];
-    into.loss += l[0];
+    const [correct, loss] = tf.tidy(() => {
+      const logits = model.logits(x, false);
+      const c = logits.argMax(1).equal(y.toInt()).sum();
+      const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+      return [c, l];
+    });
+    try {
+      // Asynchronous reads: webgpu in Node has no synchronous GPU readback.
+      const [c, l] = await Promise.all([correct.data(), loss.data()]);
+      into.correct += c[0];
+      into.loss += l[0];
+    } finally {
+      tf.dispose([correct, loss]);
+    }
   } finally {
-    tf.dispose([correct, loss]);
+    if (owned) x.dispose();
   }
 }
 
@@ -66,22 +71,14 @@ export async function evaluate(
       await tally(model, x, y, clean);
       for (const [i, a] of opts.attacks.entries()) {
         const xa = attack(a.attack, model, x, y, a.eps, { training: false, rng: opts.rng, steps: a.steps, stepSize: a.stepSize });
-        try {
-          await tally(model, xa, y, adv[i]);
-        } finally {
-          xa.dispose();
-        }
+        await tally(model, xa, y, adv[i], true);
       }
       if (sweep.length > 0) {
         const direction = lossGradientSign(model, x, y, { training: false });
         try {
           for (const [i, eps] of opts.epsSweep!.entries()) {
             const moved = tf.tidy(() => x.add(direction.mul(eps / 255)).clipByValue(0, 1) as tf.Tensor4D);
-            try {
-              await tally(model, moved, y, sweep[i]);
-            } finally {
-              moved.dispose();
-            }
+            await tally(model, moved, y, sweep[i], true);
           }
         } finally {
           direction.dispose();
