@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputViaConv } from './wasm-conv-grad.ts';
+import { identitySharingData } from './wasm-identity.ts';
 import { matMulWithExplicitTranspose } from './wasm-matmul.ts';
 import { withExplicitSamePadding } from './wasm-same-padding.ts';
 
@@ -17,7 +18,7 @@ function override(name: string, make: (stock: KernelFunc) => KernelFunc): void {
 
 /**
  * Kernels that make training on wasm possible, correct and fast (see wasm-conv-grad.ts,
- * wasm-matmul.ts and wasm-same-padding.ts for the measurements and the bug). Idempotent; call before the wasm backend's first
+ * wasm-matmul.ts, wasm-identity.ts and wasm-same-padding.ts for the measurements and the bug). Idempotent; call before the wasm backend's first
  * gradient. Kernels are registered per backend name, so other backends are untouched.
  */
 export function registerWasmTrainingKernels(): void {
@@ -32,6 +33,7 @@ export function registerWasmTrainingKernels(): void {
     conv2dBackpropInputViaConv(args as unknown as Parameters<typeof conv2dBackpropInputViaConv>[0]) ??
     (stock(args) as TensorInfo));
   override('BatchMatMul', matMulWithExplicitTranspose);
+  override('Identity', identitySharingData);
   override('Conv2D', withExplicitSamePadding);
   override('FusedConv2D', withExplicitSamePadding);
 }

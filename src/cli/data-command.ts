@@ -4,6 +4,7 @@ import { fetchDataset, type FetchProgress, type FetchResult } from '../data/fetc
 import { DATASET_NAMES, isDatasetName } from '../data/layout.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from '../data/manifest.ts';
 import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
+import { measureLoad, type MemoryProbe } from '../data/measure-load.ts';
 import type { DatasetName } from '../data/types.ts';
 
 /** The command's edges, replaceable in tests. */
@@ -17,6 +18,8 @@ export interface DataCommandIo {
   sources?: Partial<Record<DatasetName, DatasetSource>>;
   /** Draw a progress bar for downloads (default: when stderr is a terminal). */
   progressBar?: boolean;
+  /** Resident memory now and the process's peak so far, in bytes (default: this process). */
+  memory?: MemoryProbe;
 }
 
 const processIo: DataCommandIo = {
@@ -80,7 +83,7 @@ function progressReporter(enabled: boolean): { onProgress?: (p: FetchProgress) =
 }
 
 export function dataCommand(io: DataCommandIo = processIo): Command {
-  const data = new Command('data').description('check or download the datasets (mnist, fashion-mnist, cifar10)');
+  const data = new Command('data').description('check, download or load the datasets (mnist, fashion-mnist, cifar10)');
   const sourceOf = (name: DatasetName) => io.sources?.[name] ?? OFFICIAL_SOURCES[name];
 
   data
@@ -131,6 +134,22 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
         }
       }
       if (o.json) io.out(JSON.stringify(results, null, 2));
+    });
+
+  data
+    .command('load')
+    .description('load a dataset as a claim run does and print its size, the time taken and resident memory')
+    .argument('<name>', `dataset (${DATASET_NAMES.join(', ')})`, (v: string) => datasetName(v, undefined)[0])
+    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--json', 'print the report as JSON', false)
+    .action(async (name: DatasetName, o: { dataDir?: string; json: boolean }) => {
+      const r = await measureLoad(name, { dataDir: o.dataDir, env: io.env }, io.memory);
+      io.out(
+        o.json
+          ? JSON.stringify(r, null, 2)
+          : `${name}: ${r.train} train + ${r.test} test images (${r.datasetMB} MiB) in ${r.seconds} s; ` +
+              `resident memory ${r.rssBeforeMB} → ${r.rssAfterMB} MiB, peak ${r.peakRssMB} MiB`,
+      );
     });
 
   return data;

@@ -39,6 +39,10 @@ afterAll(async () => {
 
 /** Runs `label-leak data …` with captured output; commander errors throw instead of exiting. */
 async function run(args: string[], env: Record<string, string | undefined> = {}) {
+  return runWith({ env }, args);
+}
+
+async function runWith(extra: Partial<DataCommandIo>, args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   let exitCode = 0;
@@ -48,7 +52,8 @@ async function run(args: string[], env: Record<string, string | undefined> = {})
     setExitCode: (c) => {
       exitCode = c;
     },
-    env,
+    env: {},
+    ...extra,
     // Fixture sizes and checksums stand in for the official ones.
     sources: { cifar10: sources.cifar10, 'fashion-mnist': sources['fashion-mnist'] },
     progressBar: false,
@@ -101,5 +106,28 @@ describe('label-leak data fetch', () => {
     const { out, exitCode } = await run(['fetch', 'cifar10', '--data-dir', join(tmp, 'failed'), '--base-url', `${base}/missing/`, '--json']);
     expect(exitCode).toBe(1);
     expect(JSON.parse(out)).toEqual([{ dataset: 'cifar10', error: `${base}/missing/cifar-10-binary.tar.gz: download failed: HTTP 404 Not Found` }]);
+  });
+});
+
+describe('label-leak data load', () => {
+  it('loads every image of a set and reports the bytes held, the time and memory', async () => {
+    let calls = 0;
+    const { out, exitCode } = await runWith({ memory: () => ({ rss: 2 ** 20 * (100 + 10 * calls++), peakRss: 2 ** 20 * 150 }) }, [
+      'load', 'cifar10', '--data-dir', join(ROOT, 'data'), '--json',
+    ]);
+    const r = JSON.parse(out);
+    // The fixture's batch files: six of them, each records × (1 label + 3072 pixel bytes).
+    const files = (await readdir(join(ROOT, 'data', 'cifar-10-batches-bin'))).filter((f) => f.endsWith('.bin'));
+    const bytes = (await Promise.all(files.map((f) => readFile(join(ROOT, 'data', 'cifar-10-batches-bin', f))))).reduce((a, b) => a + b.length, 0);
+    expect(r.train + r.test).toBe(bytes / 3073);
+    expect(r.datasetMB).toBe(Number((bytes / 2 ** 20).toFixed(1)));
+    expect([r.rssBeforeMB, r.rssAfterMB, r.peakRssMB]).toEqual([100, 110, 150]);
+    expect(r.seconds).toBeGreaterThanOrEqual(0);
+    expect(exitCode).toBe(0);
+  });
+
+  it('says how to get a set that is missing', async () => {
+    const e = await run(['load', 'cifar10', '--data-dir', join(tmp, 'empty')]).catch((x: unknown) => x);
+    expect((e as Error).message).toContain('label-leak data fetch cifar10');
   });
 });
