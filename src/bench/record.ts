@@ -1,4 +1,5 @@
 import type { BackendInfo } from '../backend/info.ts';
+import type { KernelTime } from './profile.ts';
 import type { TimingPlan, TimingSummary } from './timing.ts';
 
 /** One workload on one backend. */
@@ -9,6 +10,8 @@ export interface BenchResult {
   batch: number;
   imagesPerSecond: number;
   timing: TimingSummary;
+  /** Kernel time over one extra run (`bench --profile`), most expensive first. */
+  kernels?: KernelTime[];
 }
 
 /** What `label-leak bench` writes to results/bench/<timestamp>.json. */

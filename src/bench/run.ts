@@ -2,6 +2,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { listBackends, startBackend, type ConcreteBackend } from '../backend/select.ts';
 import { benchCases, type BenchCases } from './cases.ts';
 import type { BenchRecord, BenchResult } from './record.ts';
+import { profileKernels } from './profile.ts';
 import { imagesPerSecond, measure, type TimingPlan } from './timing.ts';
 import { attackWorkload, trainWorkload, type Workload } from './workloads.ts';
 
@@ -12,6 +13,8 @@ export interface BenchOptions {
   only?: string[];
   timing: TimingPlan;
   threads?: number;
+  /** Profile one more run of each case by kernel (src/bench/profile.ts). */
+  profile?: boolean;
   cases?: BenchCases;
   /** Called before and after each measurement, for progress output. */
   onStart?: (backend: string, caseId: string) => void;
@@ -56,6 +59,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchRecord> {
       try {
         const timing = await measure(w.run, opts.timing);
         const r: BenchResult = { backend: info.name, case: job.id, kind: job.kind, batch: job.batch, imagesPerSecond: imagesPerSecond(job.batch, timing), timing };
+        // After the timed runs, so profiling's own bookkeeping never lands in the timings.
+        if (opts.profile) r.kernels = await profileKernels(w.run);
         results.push(r);
         opts.onResult?.(r);
       } finally {

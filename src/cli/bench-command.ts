@@ -5,6 +5,7 @@ import { isBackendName, releaseBackend, type ConcreteBackend } from '../backend/
 import { benchCases, caseIds } from '../bench/cases.ts';
 import { isAnchorRecord, type AnchorRecord } from '../bench/record.ts';
 import { benchTable } from '../bench/report.ts';
+import { kernelTable } from '../bench/profile.ts';
 import { runBench } from '../bench/run.ts';
 
 function backendList(value: string): ConcreteBackend[] {
@@ -45,6 +46,7 @@ interface BenchFlags {
   anchor?: AnchorRecord;
   out: string;
   json: boolean;
+  profile: boolean;
 }
 
 export function benchCommand(): Command {
@@ -62,14 +64,19 @@ export function benchCommand(): Command {
     .option('--anchor <file>', 'a PyTorch record from bench/pytorch_anchor.py, shown beside with ratios', readAnchor)
     .option('--out <dir>', 'folder for the JSON record', join('results', 'bench'))
     .option('--json', 'print the JSON record instead of the table', false)
+    .option('--profile', 'also time one more run of each case by kernel (printed and kept in the record)', false)
     .action(async (o: BenchFlags) => {
       const record = await runBench({
         backends: o.backends,
         only: o.only,
         threads: o.threads,
+        profile: o.profile,
         timing: { warmup: o.warmup, repeats: o.repeats, budgetMs: o.budget * 1000 },
         onStart: (b, id) => process.stderr.write(`bench: ${b} ${id} …`),
-        onResult: (r) => process.stderr.write(` ${r.imagesPerSecond.toFixed(1)} img/s\n`),
+        onResult: (r) => {
+          process.stderr.write(` ${r.imagesPerSecond.toFixed(1)} img/s\n`);
+          if (r.kernels) process.stderr.write(`${kernelTable(r.kernels)}\n\n`);
+        },
       });
       mkdirSync(o.out, { recursive: true });
       const file = join(o.out, `${record.date.replace(/[:.]/g, '-')}.json`);
