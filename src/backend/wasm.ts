@@ -16,12 +16,13 @@ export interface WasmOptions {
 /**
  * tfjs-backend-wasm 4.22 turns its multi-threaded build off under Node (tfjs#3830). With
  * `threads` > 1 it is turned on through wasm-threads.ts. Measured on the shared 2-core
- * machine (ResNet-20 training step, batch 128): 1 thread 75–78 img/s; 2 threads 51–110
- * img/s across runs, and the pthread workers sometimes keep Node from exiting until
- * releaseBackend() runs. So one thread stays the default and more are opt-in.
+ * machine (ResNet-20 training step, batch 128): 1 thread 75–78 img/s, 2 threads 51–110
+ * img/s across runs; later the same day 57–64 against 69–94 (docs/backends.md). The pthread
+ * workers sometimes keep Node from exiting until releaseBackend() runs, and the MLP gains
+ * nothing. So one thread stays the default and more are opt-in.
  */
 export const threadsNote =
-  'the threaded wasm build is opt-in (--threads N): on a shared 2-core machine it ranged from 0.7x to 1.4x of one thread';
+  'the threaded wasm build is opt-in (--threads N): on a shared 2-core machine ResNet-20 training ran at 0.7x to 1.5x of one thread';
 
 let pathsSet = false;
 
