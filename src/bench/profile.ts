@@ -33,14 +33,14 @@ export async function profileKernels(run: () => Promise<void>): Promise<KernelTi
 
 /** The `top` most expensive kernels and the rest, with each one's share of the total. */
 export function kernelTable(kernels: KernelTime[], top = 12): string {
-  const total = kernels.reduce((a, k) => a + k.ms, 0);
-  const shown = kernels.slice(0, top);
+  const sum = (ks: KernelTime[], key: 'calls' | 'ms') => ks.reduce((a, k) => a + k[key], 0);
+  const total = sum(kernels, 'ms');
+  // With no kernels at all only the total row is left, and it is still all of the time.
+  const share = (ms: number) => (total > 0 ? `${((100 * ms) / total).toFixed(0)}%` : '100%');
+  const row = (name: string, calls: number, ms: number) => [name, String(calls), ms.toFixed(1), share(ms)];
   const rest = kernels.slice(top);
-  const rows = shown.map((k) => [k.kernel, String(k.calls), k.ms.toFixed(1), `${((100 * k.ms) / total).toFixed(0)}%`]);
-  if (rest.length > 0) {
-    const ms = rest.reduce((a, k) => a + k.ms, 0);
-    rows.push([`${rest.length} others`, String(rest.reduce((a, k) => a + k.calls, 0)), ms.toFixed(1), `${((100 * ms) / total).toFixed(0)}%`]);
-  }
-  rows.push(['total', String(kernels.reduce((a, k) => a + k.calls, 0)), total.toFixed(1), '100%']);
+  const rows = kernels.slice(0, top).map((k) => row(k.kernel, k.calls, k.ms));
+  if (rest.length > 0) rows.push(row(`${rest.length} others`, sum(rest, 'calls'), sum(rest, 'ms')));
+  rows.push(row('total', sum(kernels, 'calls'), total));
   return table([['kernel', 'calls', 'ms', 'share'], ...rows]);
 }

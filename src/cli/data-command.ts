@@ -30,11 +30,16 @@ const processIo: DataCommandIo = {
   },
 };
 
-function datasetName(value: string, previous: DatasetName[] | undefined): DatasetName[] {
+function datasetName(value: string): DatasetName {
   if (!isDatasetName(value)) {
     throw new InvalidArgumentError(`unknown dataset "${value}"; choose from ${DATASET_NAMES.join(', ')}`);
   }
-  return [...(previous ?? []), value];
+  return value;
+}
+
+/** For variadic arguments: commander hands each value with the ones parsed before it. */
+function datasetNames(value: string, previous: DatasetName[] | undefined): DatasetName[] {
+  return [...(previous ?? []), datasetName(value)];
 }
 
 const STATUS_WORD: Record<VerifyReport['status'], string> = {
@@ -89,7 +94,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
   data
     .command('verify')
     .description('check where each dataset is, that its files are all there, their sizes and checksums')
-    .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetName)
+    .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetNames)
     .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
     .option('--no-checksums', 'check presence and sizes only (fast)')
     .option('--json', 'print the reports as JSON', false)
@@ -105,7 +110,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
   data
     .command('fetch')
     .description('download the official archives, check their SHA-256, unpack into the data directory')
-    .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetName)
+    .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetNames)
     .option('--data-dir <dir>', 'where datasets go (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
     .option('--base-url <url>', 'download from this mirror instead of the official address')
     .option('--force', 'download again even when the files are already there', false)
@@ -139,7 +144,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
   data
     .command('load')
     .description('load a dataset as a claim run does and print its size, the time taken and resident memory')
-    .argument('<name>', `dataset (${DATASET_NAMES.join(', ')})`, (v: string) => datasetName(v, undefined)[0])
+    .argument('<name>', `dataset (${DATASET_NAMES.join(', ')})`, datasetName)
     .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
     .option('--json', 'print the report as JSON', false)
     .action(async (name: DatasetName, o: { dataDir?: string; json: boolean }) => {
