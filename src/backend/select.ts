@@ -21,6 +21,8 @@ export interface StartOptions {
   wasmDir?: string;
   /** How optional packages are imported; tests inject a stand-in. */
   load?: ModuleLoader;
+  /** Accept a webgpu adapter that runs on the CPU (SwiftShader). Named `webgpu`: yes; `auto`: never. */
+  allowSoftware?: boolean;
 }
 
 export function isBackendName(s: string): s is BackendName {
@@ -35,7 +37,7 @@ function startOne(name: ConcreteBackend, opts: StartOptions): Promise<BackendInf
     case 'cpu':
       return startCpu();
     case 'webgpu':
-      return startWebgpu(load);
+      return startWebgpu(load, undefined, { allowSoftware: opts.allowSoftware ?? true });
     case 'tensorflow':
       return startTensorflow(load);
   }
@@ -50,7 +52,7 @@ export async function startBackend(name: BackendName, opts: StartOptions = {}): 
   const skipped: string[] = [];
   for (const candidate of AUTO_ORDER) {
     try {
-      const info = await startOne(candidate, opts);
+      const info = await startOne(candidate, { ...opts, allowSoftware: false });
       const why = skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : '';
       return { ...info, reason: `auto: ${candidate} is the best that started${why}` };
     } catch (e) {
@@ -68,12 +70,15 @@ export interface BackendProbe {
 }
 
 /**
- * Which backends start here, each tried once (for the bench). Leaves the last one that
- * started active; callers switch with startBackend.
+ * Which of `names` start here, each tried once (for the bench and tests). Leaves the last one
+ * that started active; callers switch with startBackend.
  */
-export async function listBackends(opts: StartOptions = {}): Promise<BackendProbe[]> {
+export async function listBackends(
+  opts: StartOptions = {},
+  names: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'],
+): Promise<BackendProbe[]> {
   const out: BackendProbe[] = [];
-  for (const name of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
+  for (const name of names) {
     try {
       out.push({ name, info: await startOne(name, opts) });
     } catch (e) {

@@ -2,6 +2,53 @@ import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { nhwcConvInfo } from './conv-info.ts';
 import { kernelScope } from './kernel-scope.ts';
+import { flatProgram, type WebgpuBackendLike } from './webgpu-program.ts';
+
+/**
+ * im2col as one webgpu kernel: [N, H, W, Ci] → [N, OH, OW, KH·KW·Ci], the KH·KW strided windows
+ * of the zero-padded input side by side (tap-major, channels fastest). Composed from stock
+ * kernels it took a PadV2, KH·KW StridedSlices and a Concat: 11 dispatches for a 3×3 filter.
+ */
+export const IM2COL = 'LabelLeakIm2col';
+
+interface Im2colAttrs {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+  oh: number;
+  ow: number;
+}
+
+function im2col(args: { inputs: { x: TensorInfo }; backend: unknown; attrs?: unknown }): TensorInfo {
+  const { x } = args.inputs;
+  const a = args.attrs as Im2colAttrs;
+  const [n, h, w, ci] = x.shape;
+  const program = flatProgram(
+    'll_im2col',
+    ['X'],
+    n * a.oh * a.ow * a.kh * a.kw * ci,
+    `var r = index;
+          let c = r % uniforms.ci; r = r / uniforms.ci;
+          let j = r % uniforms.kw; r = r / uniforms.kw;
+          let i = r % uniforms.kh; r = r / uniforms.kh;
+          let ow = r % uniforms.ow; r = r / uniforms.ow;
+          let oh = r % uniforms.oh; let b = r / uniforms.oh;
+          let ih = oh * uniforms.sh + i - uniforms.padTop;
+          let iw = ow * uniforms.sw + j - uniforms.padLeft;
+          var v = 0.0;
+          if (ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+            v = X[((b * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.ci + c];
+          }
+          setOutputAtIndex(index, v);`,
+    'inH : i32, inW : i32, ci : i32, oh : i32, ow : i32, kh : i32, kw : i32, sh : i32, sw : i32, padTop : i32, padLeft : i32,',
+  );
+  const ints = [h, w, ci, a.oh, a.ow, a.kh, a.kw, a.sh, a.sw, a.padTop, a.padLeft].map((v) => ({ type: 'int32' as const, data: [v] }));
+  const out = (args.backend as WebgpuBackendLike).runWebGPUProgram(program, [x], 'float32', ints);
+  return { ...out, shape: [n, a.oh, a.ow, a.kh * a.kw * ci] };
+}
 
 /**
  * Conv2DBackpropFilter for tfjs-backend-webgpu 4.22. The stock kernel gives each filter
@@ -33,6 +80,19 @@ export function conv2dBackpropFilterIm2col(
 
   const k = kernelScope(backend, backendName);
   try {
+    const oneKernel = tf.getKernel(IM2COL, backendName) !== undefined;
+    const patches = oneKernel ? k.run(IM2COL, { x }, { kh, kw, sh, sw, padTop: p.top, padLeft: p.left, oh, ow }) : windowsSideBySide();
+    const a = k.run('Reshape', { x: patches }, { shape: [n, oh * ow, kh * kw * ci] });
+    const b = k.run('Reshape', { x: dy }, { shape: [n, oh * ow, co] });
+    const perImage = k.run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false }); // [N, KH·KW·Ci, Co]
+    const summed = k.run('Sum', { x: perImage }, { axis: [0], keepDims: false });
+    return k.keep(k.run('Reshape', { x: summed }, { shape: [kh, kw, ci, co] }));
+  } finally {
+    k.release();
+  }
+
+  /** im2col from stock kernels (the backends without IM2COL: the tests' cpu). */
+  function windowsSideBySide(): TensorInfo {
     const padded = k.run('PadV2', { x }, { paddings: [[0, 0], [p.top, bottom], [p.left, right], [0, 0]], constantValue: 0 });
     const windows: TensorInfo[] = [];
     for (let i = 0; i < kh; i++) {
@@ -51,25 +111,19 @@ export function conv2dBackpropFilterIm2col(
         );
       }
     }
-    const patches = windows.length === 1 ? windows[0] : k.run('Concat', windows, { axis: 3 }); // [N, OH, OW, KH·KW·Ci]
-    const a = k.run('Reshape', { x: patches }, { shape: [n, oh * ow, kh * kw * ci] });
-    const b = k.run('Reshape', { x: dy }, { shape: [n, oh * ow, co] });
-    const perImage = k.run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false }); // [N, KH·KW·Ci, Co]
-    const summed = k.run('Sum', { x: perImage }, { axis: [0], keepDims: false });
-    return k.keep(k.run('Reshape', { x: summed }, { shape: [kh, kw, ci, co] }));
-  } finally {
-    k.release();
+    return windows.length === 1 ? windows[0] : k.run('Concat', windows, { axis: 3 }); // [N, OH, OW, KH·KW·Ci]
   }
 }
 
 let installed = false;
 
 /** Swaps webgpu's stock Conv2DBackpropFilter for the im2col form above. Idempotent. */
-export function registerWebgpuTrainingKernels(): void {
+export function registerWebgpuConvGrad(): void {
   if (installed) return;
   const stock = tf.getKernel('Conv2DBackpropFilter', 'webgpu');
   if (stock === undefined) throw new Error('webgpu kernel Conv2DBackpropFilter is not registered');
   installed = true;
+  tf.registerKernel({ kernelName: IM2COL, backendName: 'webgpu', kernelFunc: im2col as unknown as tf.KernelFunc });
   tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
   tf.registerKernel({
     ...stock,

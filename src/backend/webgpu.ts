@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { importModule, type ModuleLoader } from './tensorflow.ts';
-import { registerWebgpuTrainingKernels } from './webgpu-conv-grad.ts';
+import { registerWebgpuTrainingKernels } from './webgpu-training-kernels.ts';
+import { countGpuCalls } from './webgpu-counts.ts';
+import { offerSwiftshader, SWIFTSHADER_INSTALL_HINT } from './swiftshader.ts';
 
 /** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
 interface AdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
 }
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
@@ -23,7 +25,7 @@ export const NO_ADAPTER_HINT =
   'dawn.node (the `webgpu` package) found no GPU adapter. It needs a Vulkan loader (libvulkan1) and a ' +
   'Vulkan driver for the GPU; Mesa lavapipe is rejected by Dawn and its GL backends find no adapter. ' +
   'On an NVIDIA machine install libvulkan1 (or point VK_DRIVER_FILES at nvidia_icd.json); otherwise ' +
-  'use --backend wasm.';
+  `use --backend wasm. To test the webgpu code on the CPU, ${SWIFTSHADER_INSTALL_HINT}.`;
 
 /**
  * Options for dawn.node's `create()`, from LABEL_LEAK_WEBGPU_FLAGS (space-separated), e.g.
@@ -44,10 +46,50 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A driver that runs on the CPU (SwiftShader, llvmpipe/lavapipe): fine for testing kernels and
+ * counting dispatches, far slower than wasm for training. Dawn marks it `isFallbackAdapter`;
+ * the names catch a Dawn that does not.
+ */
+export function isSoftwareAdapter(adapter: AdapterLike): boolean {
+  const i = adapter.info ?? {};
+  if (i.isFallbackAdapter === true) return true;
+  return /swiftshader|llvmpipe|lavapipe/i.test([i.vendor, i.architecture, i.device, i.description].join(' '));
+}
+
 function describe(adapter: AdapterLike): string {
   const i = adapter.info ?? {};
   const parts = [i.vendor, i.architecture, i.device, i.description].filter((s) => s !== undefined && s !== '');
-  return parts.length > 0 ? `GPU (WebGPU/Dawn: ${parts.join(' ')})` : 'GPU (WebGPU/Dawn)';
+  const what = `WebGPU/Dawn${parts.length > 0 ? `: ${parts.join(' ')}` : ''}`;
+  return isSoftwareAdapter(adapter) ? `software adapter, CPU — for testing, not training (${what})` : `GPU (${what})`;
+}
+
+export interface WebgpuOptions {
+  /**
+   * Accept an adapter that runs on the CPU. `--backend webgpu` does (and says so in the backend
+   * line); `auto` does not, since wasm trains faster than any software adapter.
+   */
+  allowSoftware?: boolean;
+}
+
+/**
+ * One dawn.node GPU object per loaded module, for the life of the process. Each `create()` makes
+ * a Dawn instance whose native side is destroyed when the JS object is collected, even while a
+ * device made from it (the one tfjs-backend-webgpu keeps) still runs and its event loop still
+ * polls it. A second startWebgpu (the bench probes backends, then starts the one it measures)
+ * used to replace `navigator.gpu` with a new object and drop the first: at the next GC, Dawn's
+ * ProcessEvents locked a freed mutex — `std::system_error: Invalid argument`, a segfault, or the
+ * glibc mutex/futex aborts seen on the H100. Kept here, the object is never collected.
+ */
+const instances = new Map<WebgpuModule, GpuLike>();
+
+function dawnInstance(mod: WebgpuModule): GpuLike {
+  let gpu = instances.get(mod);
+  if (gpu === undefined) {
+    gpu = mod.create(dawnFlags());
+    instances.set(mod, gpu);
+  }
+  return gpu;
 }
 
 /**
@@ -57,6 +99,7 @@ function describe(adapter: AdapterLike): string {
 export async function startWebgpu(
   load: ModuleLoader = importModule,
   timeoutMs = ADAPTER_TIMEOUT_MS,
+  opts: WebgpuOptions = {},
 ): Promise<BackendInfo> {
   let mod: WebgpuModule;
   try {
@@ -68,7 +111,8 @@ export async function startWebgpu(
         'Install it with `npm install webgpu` (linux-x64, macOS and Windows builds ship inside the package).',
     );
   }
-  const gpu = mod.create(dawnFlags());
+  const swiftshader = offerSwiftshader();
+  const gpu = dawnInstance(mod);
   let adapter: AdapterLike | null;
   try {
     adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, 'requestAdapter');
@@ -76,8 +120,17 @@ export async function startWebgpu(
     throw new BackendUnavailableError('webgpu', `${(e as Error).message}. ${NO_ADAPTER_HINT}`);
   }
   if (adapter === null) throw new BackendUnavailableError('webgpu', NO_ADAPTER_HINT);
+  const software = isSoftwareAdapter(adapter);
+  if (software && opts.allowSoftware === false) {
+    throw new BackendUnavailableError(
+      'webgpu',
+      `the only adapter is a software one (${describe(adapter)}); it runs on the CPU, slower than wasm. ` +
+        'Name --backend webgpu to use it anyway.',
+    );
+  }
 
   Object.assign(globalThis, mod.globals);
+  countGpuCalls(mod.globals);
   // Node ≥ 21 defines a read-only `navigator`; replace it rather than assigning.
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   await load('@tensorflow/tfjs-backend-webgpu');
@@ -92,6 +145,6 @@ export async function startWebgpu(
     version: tf.version_core,
     threads: 1,
     device: describe(adapter),
-    reason: 'webgpu started',
+    reason: software && swiftshader !== undefined ? `webgpu started on SwiftShader (${swiftshader})` : 'webgpu started',
   };
 }

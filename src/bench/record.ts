@@ -2,14 +2,31 @@ import type { BackendInfo } from '../backend/info.ts';
 import type { KernelTime } from './profile.ts';
 import type { TimingPlan, TimingSummary } from './timing.ts';
 
+/**
+ * Host-side calls per training step (or attack run) on webgpu, counted at dawn.node
+ * (src/backend/webgpu-counts.ts) over `countedSteps` steps after a warm-up one, reading the
+ * losses once at the end as the training loop does every LOSS_READ_EVERY steps.
+ */
+export interface StepCounts {
+  dispatchesPerStep: number;
+  uploadsPerStep: number;
+  buffersCreatedPerStep: number;
+  readbacksPerStep: number;
+  submitsPerStep: number;
+  countedSteps: number;
+  /** The batch the counts were taken at (`bench --count` uses a tiny one). */
+  countBatch: number;
+}
+
 /** One workload on one backend. */
-export interface BenchResult {
+export interface BenchResult extends Partial<StepCounts> {
   backend: string;
   case: string;
   kind: 'train' | 'attack';
   batch: number;
-  imagesPerSecond: number;
-  timing: TimingSummary;
+  /** Absent with `bench --count`, which counts without timing. */
+  imagesPerSecond?: number;
+  timing?: TimingSummary;
   /** Kernel time over one extra run (`bench --profile`), most expensive first. */
   kernels?: KernelTime[];
 }

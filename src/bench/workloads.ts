@@ -3,14 +3,23 @@ import { bim, fgsm } from '../attacks/index.ts';
 import { buildClassifier } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
 import { Sgd } from '../train/sgd.ts';
-import { trainStep } from '../train/step.ts';
+import { LossReader, trainStep } from '../train/step.ts';
 import { makeRng, type Rng } from '../util/rng.ts';
 import type { AttackCase, BenchCases, TrainCase } from './cases.ts';
 
 /** One thing to time on the active backend, and what to free afterwards. */
 export interface Workload {
-  run(): Promise<void>;
+  /** One step (or attack run), left on the device's queue. */
+  step(): void;
+  /** Waits for what the steps so far queued, as the training loop does when it reads its losses. */
+  settle(): Promise<void>;
   dispose(): void;
+}
+
+/** One step, then wait for it: what the bench times. */
+export async function runOnce(w: Workload): Promise<void> {
+  w.step();
+  await w.settle();
 }
 
 /**
@@ -50,12 +59,15 @@ export function trainWorkload(c: TrainCase, cases: BenchCases, seed = 1): Worklo
   });
   const batch = syntheticBatch(c, NUM_CLASSES, rng.fork('data'));
   const stepRng = rng.fork('step');
+  const losses = new LossReader();
   return {
-    // trainStep reads the loss back, which also settles asynchronous backends.
-    run: async () => {
-      await trainStep(model, sgd, batch, c.adversarial, learningRate, stepRng);
+    step: () => losses.push(trainStep(model, sgd, batch, c.adversarial, learningRate, stepRng)),
+    // Reading the losses also waits for everything queued before them.
+    settle: async () => {
+      await losses.read();
     },
     dispose: () => {
+      losses.dispose();
       tf.dispose([batch.x, batch.y]);
       sgd.dispose();
       model.dispose();
@@ -70,13 +82,18 @@ export function attackWorkload(c: AttackCase, seed = 1): Workload {
   const batch = syntheticBatch(c, NUM_CLASSES, rng.fork('data'));
   const craft = (): tf.Tensor4D =>
     c.attack === 'fgsm' ? fgsm(model, batch.x, batch.y, c.eps) : bim(model, batch.x, batch.y, { eps: c.eps, steps: c.steps, stepSize: 1 });
+  const crafted: tf.Tensor[] = [];
   return {
-    run: async () => {
-      const adversarial = craft();
-      await settle(adversarial);
-      adversarial.dispose();
+    step: () => {
+      crafted.push(craft());
+    },
+    settle: async () => {
+      const last = crafted.at(-1);
+      if (last !== undefined) await settle(last);
+      tf.dispose(crafted.splice(0));
     },
     dispose: () => {
+      tf.dispose(crafted.splice(0));
       tf.dispose([batch.x, batch.y]);
       model.dispose();
     },

@@ -47,7 +47,12 @@ interface BenchFlags {
   out: string;
   json: boolean;
   profile: boolean;
+  count: boolean;
+  countBatch: number;
 }
+
+/** `bench --count` counts at this batch: small enough for SwiftShader to run ResNet-20 in seconds. */
+export const COUNT_BATCH = 4;
 
 export function benchCommand(): Command {
   return new Command('bench')
@@ -65,16 +70,27 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'folder for the JSON record', join('results', 'bench'))
     .option('--json', 'print the JSON record instead of the table', false)
     .option('--profile', 'also time one more run of each case by kernel (printed and kept in the record)', false)
+    .option(
+      '--count',
+      'webgpu only, no timing: count dispatches, uploads, buffer creations and read-backs per step at a small batch ' +
+        '(they do not depend on the adapter: SwiftShader counts what a GPU runs)',
+      false,
+    )
+    .option('--count-batch <n>', 'batch size for --count', positiveInt, COUNT_BATCH)
     .action(async (o: BenchFlags) => {
       const record = await runBench({
-        backends: o.backends,
+        // Only webgpu has dispatches to count.
+        backends: o.backends ?? (o.count ? ['webgpu'] : undefined),
         only: o.only,
         threads: o.threads,
         profile: o.profile,
+        countBatch: o.count ? Math.max(2, o.countBatch) : undefined,
         timing: { warmup: o.warmup, repeats: o.repeats, budgetMs: o.budget * 1000 },
         onStart: (b, id) => process.stderr.write(`bench: ${b} ${id} …`),
         onResult: (r) => {
-          process.stderr.write(` ${r.imagesPerSecond.toFixed(1)} img/s\n`);
+          const rate = r.imagesPerSecond === undefined ? '' : ` ${r.imagesPerSecond.toFixed(1)} img/s`;
+          const calls = r.dispatchesPerStep === undefined ? '' : ` ${r.dispatchesPerStep} dispatches/step`;
+          process.stderr.write(`${rate}${calls}\n`);
           if (r.kernels) process.stderr.write(`${kernelTable(r.kernels)}\n\n`);
         },
       });
@@ -84,6 +100,11 @@ export function benchCommand(): Command {
       if (o.json) console.log(JSON.stringify(record, null, 2));
       else console.log(benchTable(record, o.anchor));
       console.error(`bench: wrote ${file}`);
+      const gpu = record.backends.find((b) => b.name === 'webgpu');
+      if (o.count && gpu?.error !== undefined) {
+        console.error(`bench --count: webgpu did not start: ${gpu.error}`);
+        process.exitCode = 2;
+      }
       // Ends the threaded wasm build's workers, which would keep Node running.
       releaseBackend();
     });

@@ -6,7 +6,7 @@ import { makeRng, permutation, type Rng } from '../util/rng.ts';
 import { augmentedBatch, type Augmentation } from './augment.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { learningRateAt, Sgd, type LrSchedule } from './sgd.ts';
-import { trainStep, type AdversarialTraining } from './step.ts';
+import { LOSS_READ_EVERY, LossReader, trainStep, type AdversarialTraining } from './step.ts';
 
 /** Every hyper-parameter of a training run; specs name them all. */
 export interface TrainConfig {
@@ -73,6 +73,20 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
   hooks.progress.start(`train ${model.name}${cfg.adversarial ? ` + ${cfg.adversarial.attack}` : ''}`, totalSteps);
   let stepsRun = 0;
   let lastYield = performance.now();
+  // Losses stay on the device until read together (one read-back per LOSS_READ_EVERY steps, and
+  // before every checkpoint and epoch end): a read per step would stall webgpu's queue. Summed on
+  // the host in step order, so the sums are what reading every step gave.
+  const losses = new LossReader();
+  let lastLoss = NaN;
+  const readLosses = async (epoch: number, nextStep: number) => {
+    const values = await losses.read();
+    values.forEach((loss, i) => {
+      const at = nextStep - values.length + i + 1;
+      if (!Number.isFinite(loss)) throw new NonFiniteError(`training loss at epoch ${epoch + 1}, step ${at}`, loss);
+      state.lossSum += loss;
+      lastLoss = loss;
+    });
+  };
   try {
     for (; epoch < cfg.epochs; epoch++, step = 0) {
       const order = permutation(makeRng(seed, `train/order/${epoch}`), data.count);
@@ -85,6 +99,7 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
           lastYield = performance.now();
         }
         if (hooks.signal?.aborted) {
+          await readLosses(epoch, step);
           state.stepRng = stepRng.state();
           await checkpoint(epoch, step);
           throw new Interrupted();
@@ -93,20 +108,20 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
         const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch);
         const idx = order.subarray(step * cfg.batchSize, (step + 1) * cfg.batchSize);
         const batch = cfg.augment ? augmentedBatch(data, idx, cfg.augment, stepRng) : makeBatch(data, idx);
-        const loss = await trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng);
+        losses.push(trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng));
         batch.x.dispose();
         batch.y.dispose();
-        if (!Number.isFinite(loss)) throw new NonFiniteError(`training loss at epoch ${epoch + 1}, step ${step + 1}`, loss);
-        state.lossSum += loss;
+        const checkpointDue = hooks.checkpoint !== undefined && (step + 1) % hooks.checkpoint.everySteps === 0;
+        if (losses.size >= LOSS_READ_EVERY || checkpointDue || step + 1 === stepsPerEpoch) await readLosses(epoch, step + 1);
         state.seconds += (performance.now() - t0) / 1000;
         state.images += cfg.batchSize;
         stepsRun++;
         hooks.progress.tick(epoch * stepsPerEpoch + step + 1, {
           epoch: epoch + 1,
-          loss: loss.toFixed(3),
+          loss: lastLoss.toFixed(3),
           'img/s': Math.round(state.images / state.seconds),
         });
-        if (hooks.checkpoint && (step + 1) % hooks.checkpoint.everySteps === 0) {
+        if (checkpointDue) {
           state.stepRng = stepRng.state();
           await checkpoint(epoch, step + 1);
         }
@@ -117,6 +132,7 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
     }
   } finally {
     hooks.progress.stop();
+    losses.dispose();
     sgd.dispose();
   }
   return { epochs: state.history, imagesPerSecond: state.images / Math.max(state.seconds, 1e-9), stepsRun };

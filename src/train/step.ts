@@ -38,19 +38,18 @@ export function drawEpsilons(adv: AdversarialTraining, k: number, rng: Rng): Flo
 }
 
 /**
- * One optimisation step. Resolves to the batch loss (read back every step: a NaN must stop the
- * run at the step it appears, and a scalar read is cheap next to a forward/backward pass).
- * The read is asynchronous because webgpu in Node cannot read a GPU buffer synchronously
- * (tfjs's readSync there needs OffscreenCanvas, which Node lacks).
+ * One optimisation step. Returns the batch loss as a scalar still on the device: reading it
+ * every step would make an asynchronous backend (webgpu) wait for the whole step before the
+ * next one is queued, so callers gather them in a LossReader and read them together.
  */
-export async function trainStep(
+export function trainStep(
   model: Classifier,
   sgd: Sgd,
   batch: Batch,
   adv: AdversarialTraining | null,
   learningRate: number,
   rng: Rng,
-): Promise<number> {
+): tf.Scalar {
   const m = batch.x.shape[0];
   const k = adv ? Math.round(adv.fraction * m) : 0;
   const inputs = tf.tidy(() => {
@@ -83,9 +82,44 @@ export async function trainStep(
     learningRate,
   );
   tf.dispose([inputs, weights, grads]);
-  try {
-    return (await value.data())[0];
-  } finally {
-    value.dispose();
+  return value;
+}
+
+/** How many steps' losses the training loop gathers per read-back (and the bench counts over). */
+export const LOSS_READ_EVERY = 16;
+
+/**
+ * Step losses kept on the device and read back together, in one transfer. The values come back
+ * in step order as the float32 numbers each step produced, so sums taken from them on the host
+ * are the same, bit for bit, as when every step was read on its own.
+ */
+export class LossReader {
+  private pending: tf.Scalar[] = [];
+
+  /** Takes ownership of `loss`. */
+  push(loss: tf.Scalar): void {
+    this.pending.push(loss);
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** The pending losses, oldest first; afterwards none is pending. */
+  async read(): Promise<Float32Array> {
+    const xs = this.pending;
+    this.pending = [];
+    if (xs.length === 0) return new Float32Array(0);
+    const all = xs.length === 1 ? xs[0] : tf.stack(xs);
+    try {
+      return (await all.data()) as Float32Array;
+    } finally {
+      tf.dispose([all, ...xs]);
+    }
+  }
+
+  dispose(): void {
+    tf.dispose(this.pending);
+    this.pending = [];
   }
 }

@@ -45,7 +45,7 @@ describe('runBench', () => {
     expect(seen).toEqual(['wasm/mlp', 'wasm/resnet-fgsm', 'wasm/bim', 'cpu/mlp', 'cpu/resnet-fgsm', 'cpu/bim']);
     for (const r of record.results) {
       expect(r.imagesPerSecond).toBeGreaterThan(0);
-      expect(r.timing.runsMs).toHaveLength(2);
+      expect(r.timing?.runsMs).toHaveLength(2);
     }
     expect(record.backends.map((b) => b.info?.name)).toEqual(['wasm', 'cpu']);
     // The engine's count is global: tensors are counted across backends.

@@ -1,0 +1,60 @@
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+
+/**
+ * The slice of tfjs-backend-webgpu 4.22's program interface (WebGPUProgram, runWebGPUProgram)
+ * that this project's kernels use. Typed here rather than imported so that the backend package
+ * stays an optional, dynamically imported one.
+ *
+ * tfjs writes the shader's header itself: one `result` array (the output), one read-only array
+ * per name in `variableNames`, and a `uniforms` struct holding every shape, `size` when asked,
+ * and the fields named in `uniforms`. The body is `main(index)` for a flat dispatch.
+ */
+export interface FlatProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size: true;
+  uniforms?: string;
+  getUserCode(): string;
+}
+
+export interface Uniform {
+  type: 'float32' | 'int32';
+  data: number[];
+}
+
+export interface WebgpuBackendLike extends KernelBackend {
+  runWebGPUProgram(program: FlatProgram, inputs: TensorInfo[], outputDtype: 'float32' | 'int32', uniforms?: Uniform[]): TensorInfo;
+}
+
+const WORKGROUP = 64;
+
+/**
+ * A program with one thread per element of a flat output of `n` elements; `body` computes
+ * element `index` (tfjs guards `index < uniforms.size` with the snippet below). The dispatch
+ * grid is spread over y when x would pass WebGPU's 65,535-workgroup limit; tfjs's flat index
+ * (getGlobalIndex) covers that.
+ */
+export function flatProgram(key: string, variableNames: string[], n: number, body: string, uniforms?: string): FlatProgram {
+  const groups = Math.ceil(n / WORKGROUP);
+  const x = Math.min(groups, 65_535);
+  return {
+    variableNames,
+    outputShape: [n],
+    shaderKey: key,
+    dispatchLayout: { x: [0] },
+    dispatch: [x, Math.ceil(groups / x), 1],
+    workgroupSize: [WORKGROUP, 1, 1],
+    size: true,
+    ...(uniforms !== undefined ? { uniforms } : {}),
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${body}
+        }
+      }`,
+  };
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { countGpuCalls, countsPer, gpuCounts } from '../../src/backend/webgpu-counts.ts';
+import { benchCases } from '../../src/bench/cases.ts';
+import type { BenchResult } from '../../src/bench/record.ts';
+import { runBench } from '../../src/bench/run.ts';
+import { webgpuUnavailable } from '../helpers/webgpu.ts';
+
+describe('counting dawn.node calls', () => {
+  it('counts dispatches, buffers (mapped ones as uploads), read-backs and submits once each, however often it is installed', () => {
+    class GPUComputePassEncoder {
+      dispatchWorkgroups(): void {}
+    }
+    class GPUDevice {
+      createBuffer(d: { mappedAtCreation?: boolean }): object {
+        return d;
+      }
+    }
+    class GPUBuffer {
+      mapAsync(): Promise<void> {
+        return Promise.resolve();
+      }
+    }
+    class GPUQueue {
+      submit(): void {}
+    }
+    const globals = { GPUComputePassEncoder, GPUDevice, GPUBuffer, GPUQueue };
+    countGpuCalls(globals);
+    countGpuCalls(globals);
+    const before = gpuCounts();
+    const pass = new GPUComputePassEncoder();
+    const device = new GPUDevice();
+    for (let i = 0; i < 4; i++) pass.dispatchWorkgroups();
+    expect(device.createBuffer({ mappedAtCreation: true })).toEqual({ mappedAtCreation: true });
+    device.createBuffer({});
+    void new GPUBuffer().mapAsync();
+    new GPUQueue().submit();
+    expect(countsPer(before, gpuCounts(), 2)).toEqual({ dispatches: 2, uploads: 0.5, buffersCreated: 1, readbacks: 0.5, submits: 0.5 });
+  });
+});
+
+/**
+ * Host calls per step of every bench case on webgpu (SwiftShader here), at batch 2: they do
+ * not depend on the adapter, and barely on the batch. Ceilings, not timings: what the step
+ * cost when its kernels were last cut (README, Performance); a change that adds dispatches,
+ * uploads, buffers or read-backs to a step fails here.
+ */
+const CEILINGS: Record<string, Pick<BenchResult, 'dispatchesPerStep' | 'uploadsPerStep' | 'buffersCreatedPerStep' | 'readbacksPerStep'>> = {
+  'mlp-mnist': { dispatchesPerStep: 999, uploadsPerStep: 999, buffersCreatedPerStep: 999, readbacksPerStep: 0.0625 },
+  'cnn-cifar': { dispatchesPerStep: 999, uploadsPerStep: 999, buffersCreatedPerStep: 999, readbacksPerStep: 0.0625 },
+  'resnet20-fgsm-cifar': { dispatchesPerStep: 9999, uploadsPerStep: 999, buffersCreatedPerStep: 999, readbacksPerStep: 0.0625 },
+};
+
+describe('host calls per step on webgpu', () => {
+  it('stay under each bench case’s ceiling', async (ctx) => {
+    const why = await webgpuUnavailable();
+    if (why !== undefined) ctx.skip(`webgpu does not start here (${why})`);
+    const record = await runBench({ backends: ['webgpu'], only: Object.keys(CEILINGS), countBatch: 2, cases: benchCases, timing: { warmup: 0, repeats: 0 } });
+    expect(record.results.map((r) => r.case)).toEqual(Object.keys(CEILINGS));
+    for (const r of record.results) {
+      const ceiling = CEILINGS[r.case];
+      const got = { dispatchesPerStep: r.dispatchesPerStep, uploadsPerStep: r.uploadsPerStep, buffersCreatedPerStep: r.buffersCreatedPerStep, readbacksPerStep: r.readbacksPerStep };
+      for (const [k, max] of Object.entries(ceiling)) expect(got[k as keyof typeof got], `${r.case} ${k}`).toBeLessThanOrEqual(max as number);
+    }
+  }, 900_000);
+});
