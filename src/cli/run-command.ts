@@ -7,8 +7,9 @@ import { loadDataset } from '../data/registry.ts';
 import { runClaim } from '../claims/runner.ts';
 import { createProgress } from '../report/progress.ts';
 import { Interrupted } from '../experiments/types.ts';
+import { saveModelsTo } from './save-models.ts';
 
-function seedList(value: string): number[] {
+export function seedList(value: string): number[] {
   const seeds = value.split(',').map((s) => Number(s.trim()));
   if (seeds.some((s) => !Number.isInteger(s))) throw new InvalidArgumentError('seeds are integers, comma-separated, e.g. 1,2,3');
   return seeds;
@@ -50,6 +51,7 @@ export function runCommand(): Command {
       collectOverride,
       [] as Override[],
     )
+    .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .action(async (ids: string[], o) => {
       const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
@@ -87,6 +89,7 @@ export function runCommand(): Command {
             overrides: o.set.map((s: Override) => s.text),
             progress: createProgress(process.stderr),
             signal: controller.signal,
+            onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
           });
           records.push(record);
           // One seed of a job matrix cannot reach a verdict on its own (the report merges the
