@@ -140,7 +140,7 @@ export async function auditSeed(
 ): Promise<{ metrics: Record<string, number>; lossVsEps: EpsPoint[] }> {
   const rng = makeRng(seed, 'audit');
   const test = seededSubset(data.test, Math.min(opts.testImages, data.test.count), rng.fork('test'), { stratified: true });
-  const evals: AttackEval[] = attacks.map((attack) => ({ attack, eps: opts.eps, ...((attack as string) === 'pgd' ? opts.pgd : {}) }));
+  const evals: AttackEval[] = attacks.map((attack) => ({ attack, eps: opts.eps, ...(attack === 'pgd' ? opts.pgd : {}) }));
   progress.start(`seed ${seed}: attacks on ${test.count} test images`, 1);
   const ev = await evaluate(model, test, { batchSize: opts.batchSize, attacks: evals, epsSweep: opts.epsSweep, rng: rng.fork('attacks') });
   progress.tick(1);
