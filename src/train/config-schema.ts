@@ -36,7 +36,7 @@ export const trainConfigSchema = {
           additionalProperties: false,
           required: ['attack', 'fraction', 'lossWeight'],
           properties: {
-            attack: { enum: ['fgsm', 'step-ll', 'step-rand'] },
+            attack: { enum: ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'pgd'] },
             // 1 = every example adversarial, no clean images (Wong, Rice & Kolter 2020).
             fraction: { type: 'number', minimum: 0, maximum: 1 },
             // half-normal: ε ~ |N(0, epsSigma)|, the write-up and Kurakin et al. 2016 §4.1;
@@ -54,13 +54,21 @@ export const trainConfigSchema = {
               properties: { stepRatio: { type: 'number', exclusiveMinimum: 0 } },
             },
             lossWeight: { type: 'number', minimum: 0 },
+            steps: { type: 'integer', minimum: 0 },
+            stepSize: { type: 'number', exclusiveMinimum: 0 },
           },
-          // Each distribution names the one field it draws from; absent epsDist is the half normal.
           allOf: [
+            // Each distribution names the one field it draws from; absent epsDist is the half normal.
             {
               if: { properties: { epsDist: { enum: ['fixed', 'uniform'] } }, required: ['epsDist'] },
               then: { properties: { eps: true }, required: ['eps'] },
               else: { properties: { epsSigma: true }, required: ['epsSigma'] },
+            },
+            // PGD's step count cannot default from one ε when each example draws its own.
+            {
+              if: { properties: { attack: { const: 'pgd' } } },
+              then: { properties: { steps: true }, required: ['steps'] },
+              else: { properties: { steps: false, stepSize: false } },
             },
           ],
         },

@@ -10,8 +10,11 @@ import type { Sgd } from './sgd.ts';
  * k of every m examples are replaced by adversarial versions of themselves.
  */
 export interface AdversarialTraining {
-  /** One-step attack used to craft the replaced examples. */
-  attack: 'fgsm' | 'step-ll' | 'step-rand';
+  /** Attack used to craft the replaced examples (one-step, or PGD). */
+  attack: 'fgsm' | 'fgsm-pred' | 'step-ll' | 'step-rand' | 'pgd';
+  /** PGD only: iterations and pixel units per step (ε is drawn per example, so no default count). */
+  steps?: number;
+  stepSize?: number;
   /** k / m: the write-up replaces half of each batch; 1 = no clean images (Wong et al. 2020). */
   fraction: number;
   /**
@@ -78,11 +81,12 @@ export function adversarialExamples(model: Classifier, adv: AdversarialTraining,
   return tf.tidy(() => {
     const eps = tf.tensor1d(epsValues);
     // Crafted in inference mode: crafting must not move BatchNorm's running statistics.
-    if (!adv.randomStart) return attack(adv.attack, model, x, y, eps, { training: false, rng });
+    const opts = { training: false, rng, steps: adv.steps, stepSize: adv.stepSize };
+    if (!adv.randomStart) return attack(adv.attack, model, x, y, eps, opts);
     const radius = unitEpsilon(eps, x.shape[0]);
     const delta = tf.randomUniform(x.shape, -1, 1, 'float32', rng.tfSeed()).mul(radius);
     const start = tf.clipByValue(x.add(delta), 0, 1) as tf.Tensor4D;
-    const stepped = attack(adv.attack, model, start, y, eps.mul(adv.randomStart.stepRatio) as tf.Tensor1D, { training: false, rng });
+    const stepped = attack(adv.attack, model, start, y, eps.mul(adv.randomStart.stepRatio) as tf.Tensor1D, opts);
     const projected = x.add(tf.minimum(tf.maximum(stepped.sub(x), radius.neg()), radius));
     return tf.clipByValue(projected, 0, 1) as tf.Tensor4D;
   });
