@@ -9,7 +9,7 @@ import { classifierOf } from '../models/export.ts';
 import { loadTfModel, ModelFileError, readModelFiles } from '../models/model-files.ts';
 import { writeFileAtomic } from '../report/atomic-write.ts';
 import { createProgress } from '../report/progress.ts';
-import { seedList } from './run-command.ts';
+import { seedList } from './seed-options.ts';
 
 const number = (what: string, min = 0) => (v: string) => {
   const n = Number(v);
