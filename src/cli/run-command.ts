@@ -1,11 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
-import { missingDatasets } from '../claims/datasets.ts';
+import { ensureDatasets, skippedSummary } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
-import { loadDataset } from '../data/registry.ts';
 import { runClaim } from '../claims/runner.ts';
 import { createProgress } from '../report/progress.ts';
+import { downloadProgress } from './download-progress.ts';
 import { Interrupted } from '../experiments/types.ts';
 
 function seedList(value: string): number[] {
@@ -39,7 +39,8 @@ export function runCommand(): Command {
     .option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3', seedList)
     .option('--seed <n>', 'run one seed only (one job of a GPU matrix)', (v) => seedList(v))
     .option('--claims <dir>', 'folder of claim specs', 'claims')
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--offline', 'never download: claims whose data is missing are skipped (also LABEL_LEAK_OFFLINE=1)', false)
     .option('--results <dir>', 'where result records and checkpoints go', 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
@@ -54,10 +55,20 @@ export function runCommand(): Command {
     .action(async (ids: string[], o) => {
       const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
-      // Fail before any training when a dataset is missing: loading it throws the error that
-      // says where we looked and how to get it.
-      for (const spec of specs) {
-        for (const m of missingDatasets(spec, o.tier, o.dataDir)) await loadDataset(m.dataset, { dataDir: o.dataDir });
+      // Before any training: fetch what is missing; what cannot be had skips its claims only.
+      const downloads = downloadProgress(process.stderr);
+      const plan = await ensureDatasets(specs, o.tier, {
+        dataDir: o.dataDir,
+        offline: o.offline,
+        log: (line) => console.error(line),
+        fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
+        afterEach: () => downloads.stop(),
+      });
+      const summary = skippedSummary(plan.skipped);
+      if (plan.runnable.length === 0) {
+        console.error(summary.join('\n'));
+        process.exitCode = 2;
+        return;
       }
       const backend = await startBackend(o.backend, { threads: o.threads });
       if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
@@ -74,7 +85,7 @@ export function runCommand(): Command {
 
       const records = [];
       let mismatches = 0;
-      for (const spec of specs) {
+      for (const spec of plan.runnable) {
         try {
           const record = await runClaim(spec, {
             tier: o.tier,
@@ -106,6 +117,8 @@ export function runCommand(): Command {
         }
       }
       if (o.json) console.log(JSON.stringify(records, null, 2));
-      process.exitCode = mismatches > 0 ? 1 : 0;
+      if (summary.length > 0) console.error(summary.join('\n'));
+      // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
+      process.exitCode = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
     });
 }
