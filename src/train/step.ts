@@ -9,8 +9,11 @@ import type { Sgd } from './sgd.ts';
  * k of every m examples are replaced by adversarial versions of themselves.
  */
 export interface AdversarialTraining {
-  /** One-step attack used to craft the replaced examples. */
-  attack: 'fgsm' | 'step-ll' | 'step-rand';
+  /** Attack used to craft the replaced examples (one-step, or PGD). */
+  attack: 'fgsm' | 'fgsm-pred' | 'step-ll' | 'step-rand' | 'pgd';
+  /** PGD only: iterations and pixel units per step (ε is drawn per example, so no default count). */
+  steps?: number;
+  stepSize?: number;
   /** k / m: the write-up replaces half of each batch. */
   fraction: number;
   /** ε ~ |N(0, σ)| in 0–255 pixel units, one draw per example (the write-up: σ = 12). */
@@ -59,7 +62,7 @@ export async function trainStep(
     const [xa, xc] = tf.split(batch.x, [k, m - k]) as [tf.Tensor4D, tf.Tensor4D];
     const ya = batch.y.slice(0, k);
     // Crafted in inference mode: crafting must not move BatchNorm's running statistics.
-    const adversarial = attack(adv.attack, model, xa, ya, eps, { training: false, rng });
+    const adversarial = attack(adv.attack, model, xa, ya, eps, { training: false, rng, steps: adv.steps, stepSize: adv.stepSize });
     return tf.concat([adversarial, xc]) as tf.Tensor4D;
   });
   // Per-example weights: λ for the k adversarial, 1 for the rest, normalised as Kurakin et al.
