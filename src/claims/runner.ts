@@ -1,10 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
-import { Interrupted, type Curves, type ProgressSink, type SeedOutcome } from '../experiments/types.ts';
+import { Interrupted, type Curves, type ProgressSink, type SeedOutcome, type TrainedModelInfo } from '../experiments/types.ts';
+import type { Classifier } from '../models/types.ts';
 import { collectEnvironment } from '../report/environment.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../report/record.ts';
 import { assess } from './assess.ts';
+import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
 import { assertionsFor, type LoadedSpec, type Tier } from './spec.ts';
 
@@ -23,6 +25,8 @@ export interface RunClaimOptions {
   overrides?: string[];
   /** Training steps between checkpoints, handed to the experiment. */
   checkpointEvery?: number;
+  /** Called with every model a seed trains, with the claim, tier and seed it belongs to. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo & { claim: string; tier: Tier; seed: number }) => Promise<void>;
   /** Injected by tests; gathered from the machine otherwise. */
   environment?: Environment;
   now?: () => Date;
@@ -105,7 +109,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
   const seeds = [...new Set(opts.seeds ?? tierSpec.seeds)];
   const params = tierSpec.params;
   const paramsHash = contentHash(params);
-  const assertions = assertionsFor(spec.assertions, tier);
+  // Cell assertions become one plain assertion per cell: the record holds what was tested.
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
   const needed = [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))];
   const file = recordPath(opts.resultsDir, tier, spec.id);
 
@@ -171,6 +176,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         checkpointDir: dir,
         checkpointEvery: opts.checkpointEvery,
         signal: opts.signal,
+        onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier, seed })),
       });
       const t1 = now();
       const problem = outcomeProblem(outcome, needed);
