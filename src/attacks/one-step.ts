@@ -7,6 +7,15 @@ import { gradientSignToward, leastLikelyOf, type AttackOptions } from './gradien
 /** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
 type Direction = 1 | -1;
 
+/** clip(x ± ε·sign, 0, 1): the move every one-step attack makes once it has its gradient sign. */
+function signStep(x: tf.Tensor4D, sign: tf.Tensor4D, eps: Epsilon, direction: Direction): tf.Tensor4D {
+  return tf.tidy(() => {
+    const e = unitEpsilon(eps, x.shape[0]);
+    const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
+    return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
+  });
+}
+
 function step(
   model: Classifier,
   x: tf.Tensor4D,
@@ -15,12 +24,7 @@ function step(
   direction: Direction,
   opts: AttackOptions,
 ): tf.Tensor4D {
-  return tf.tidy(() => {
-    const e = unitEpsilon(eps, x.shape[0]);
-    const sign = gradientSignToward(model, x, labelsOf, opts);
-    const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
-    return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
-  });
+  return tf.tidy(() => signStep(x, gradientSignToward(model, x, labelsOf, opts), eps, direction));
 }
 
 /** FGSM with the true label: clip(x + ε·sign(∇ₓ L(y)), 0, 1). */
@@ -32,6 +36,14 @@ export function fgsm(
   opts: AttackOptions = {},
 ): tf.Tensor4D {
   return step(model, x, () => y, eps, 1, opts);
+}
+
+/**
+ * FGSM's step from a true-label gradient sign already taken (`lossGradientSign`): the
+ * loss-versus-ε sweep moves the same images along one sign for many ε.
+ */
+export function fgsmAlong(x: tf.Tensor4D, trueLabelSign: tf.Tensor4D, eps: Epsilon): tf.Tensor4D {
+  return signStep(x, trueLabelSign, eps, 1);
 }
 
 /** Step-LL: clip(x − ε·sign(∇ₓ L(y_LL)), 0, 1), y_LL the least likely class of x itself. */

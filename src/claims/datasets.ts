@@ -1,6 +1,6 @@
 import { locateDataset, type LocateResult } from '../data/locate.ts';
-import type { DatasetName } from '../data/types.ts';
-import type { LoadedSpec, Tier } from './spec.ts';
+import { isDatasetName, type DatasetName, type Tier } from '../spec/names.ts';
+import type { LoadedSpec } from './spec.ts';
 
 /**
  * Which datasets a spec needs at a tier, and which of them this machine lacks, so the
@@ -9,8 +9,6 @@ import type { LoadedSpec, Tier } from './spec.ts';
  * difficulty sweep's list), which is what is read here.
  */
 
-const NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
-const isName = (v: unknown): v is DatasetName => typeof v === 'string' && (NAMES as readonly string[]).includes(v);
 
 export function datasetsOf(params: unknown): DatasetName[] {
   const found = new Set<DatasetName>();
@@ -18,7 +16,7 @@ export function datasetsOf(params: unknown): DatasetName[] {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v !== null && typeof v === 'object') {
       for (const [k, w] of Object.entries(v)) {
-        if (k === 'dataset' && isName(w)) found.add(w);
+        if (k === 'dataset' && isDatasetName(w)) found.add(w);
         else walk(w);
       }
     }

@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
+import { BACKEND_NAMES, TIERS } from '../spec/names.ts';
 import { missingDatasets } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { loadDataset } from '../data/registry.ts';
 import { runClaim } from '../claims/runner.ts';
-import { createProgress } from '../report/progress.ts';
-import { Interrupted } from '../experiments/types.ts';
+import { createProgress } from './progress.ts';
+import { Interrupted } from '../train/errors.ts';
 
 function seedList(value: string): number[] {
   const seeds = value.split(',').map((s) => Number(s.trim()));
@@ -32,9 +33,9 @@ export function runCommand(): Command {
   return new Command('run')
     .description('run claims (all when none is named) and compare each verdict with the spec\'s expected one')
     .argument('[claims...]', 'claim ids (see `label-leak list`)')
-    .addOption(new Option('--tier <tier>', 'spec parameters to use').choices(['fast', 'full']).default('fast'))
+    .addOption(new Option('--tier <tier>', 'spec parameters to use').choices(TIERS).default('fast'))
     .addOption(
-      new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']).default('auto'),
+      new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto'),
     )
     .option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3', seedList)
     .option('--seed <n>', 'run one seed only (one job of a GPU matrix)', (v) => seedList(v))

@@ -4,7 +4,7 @@ import { ResumeError } from '../claims/runner.ts';
 import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
 import { MergeError } from '../report/merge.ts';
-import { RecordError } from '../report/record.ts';
+import { RecordError } from '../results/record.ts';
 
 /**
  * Errors that mean "the input is wrong", not "the program is": the CLI prints their message

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSource, resolveDataDir, type LookedAt, type ResolvedDataDir } from './data-dir.ts';
 import { defaultFallbacks, LAYOUTS } from './layout.ts';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 export interface LocateOptions {
   /** The `--data-dir` value. */

@@ -5,7 +5,8 @@ import { DataFileError } from './errors.ts';
 import { loadIdxPair } from './idx.ts';
 import { FASHION_MNIST_CLASSES, IDX_FILES, LAYOUTS, MNIST_CLASSES } from './layout.ts';
 import { locateDataset, type Located, type LocateOptions } from './locate.ts';
-import type { Dataset, DatasetName } from './types.ts';
+import type { Dataset } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 export type LoadOptions = LocateOptions;
 

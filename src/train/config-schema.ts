@@ -1,3 +1,5 @@
+import { DATASET_NAMES, enumOf, ONE_STEP_ATTACK_NAMES } from '../spec/names.ts';
+
 /** JSON Schema (ajv strict) for `TrainConfig`, embedded in the experiment kinds' params schemas. */
 export const trainConfigSchema = {
   type: 'object',
@@ -34,7 +36,7 @@ export const trainConfigSchema = {
           additionalProperties: false,
           required: ['attack', 'fraction', 'epsSigma', 'lossWeight'],
           properties: {
-            attack: { enum: ['fgsm', 'step-ll', 'step-rand'] },
+            attack: enumOf(ONE_STEP_ATTACK_NAMES),
             fraction: { type: 'number', minimum: 0, maximum: 1 },
             epsSigma: { type: 'number', minimum: 0 },
             epsMax: { type: 'number', exclusiveMinimum: 0 },
@@ -47,7 +49,7 @@ export const trainConfigSchema = {
 } as const;
 
 export const dataSelectionProperties = {
-  dataset: { enum: ['mnist', 'fashion-mnist', 'cifar10'] },
+  dataset: enumOf(DATASET_NAMES),
   trainSubset: { type: 'integer', minimum: 10 },
   testSubset: { type: 'integer', minimum: 10 },
 } as const;

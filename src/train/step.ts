@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attack } from '../attacks/index.ts';
 import type { Classifier } from '../models/types.ts';
+import type { OneStepAttackName } from '../spec/names.ts';
 import { halfNormal, type Rng } from '../util/rng.ts';
 import type { Sgd } from './sgd.ts';
 
@@ -10,7 +11,7 @@ import type { Sgd } from './sgd.ts';
  */
 export interface AdversarialTraining {
   /** One-step attack used to craft the replaced examples. */
-  attack: 'fgsm' | 'step-ll' | 'step-rand';
+  attack: OneStepAttackName;
   /** k / m: the write-up replaces half of each batch. */
   fraction: number;
   /** ε ~ |N(0, σ)| in 0–255 pixel units, one draw per example (the write-up: σ = 12). */
