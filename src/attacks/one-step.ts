@@ -2,15 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/types.ts';
 import type { Rng } from '../util/rng.ts';
 import { unitEpsilon, type Epsilon } from './epsilon.ts';
-import { gradientSignToward, leastLikelyOf, type AttackOptions } from './gradient.ts';
+import { gradientSignToward, leastLikelyOf, predictedOf, type AttackOptions } from './gradient.ts';
 
 /** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
 type Direction = 1 | -1;
 
-/** clip(x ± ε·sign, 0, 1): the move every one-step attack makes once it has its gradient sign. */
-function signStep(x: tf.Tensor4D, sign: tf.Tensor4D, eps: Epsilon, direction: Direction): tf.Tensor4D {
+/** clip(x ± e·sign, 0, 1), e on the [0, 1] scale: the move every one-step attack makes once it has its gradient sign. */
+function signStep(x: tf.Tensor4D, sign: tf.Tensor4D, e: tf.Tensor, direction: Direction): tf.Tensor4D {
   return tf.tidy(() => {
-    const e = unitEpsilon(eps, x.shape[0]);
     const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
     return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
   });
@@ -24,7 +23,11 @@ function step(
   direction: Direction,
   opts: AttackOptions,
 ): tf.Tensor4D {
-  return tf.tidy(() => signStep(x, gradientSignToward(model, x, labelsOf, opts), eps, direction));
+  return tf.tidy(() => {
+    // ε is checked before the model runs: a bad one costs no forward or backward pass.
+    const e = unitEpsilon(eps, x.shape[0]);
+    return signStep(x, gradientSignToward(model, x, labelsOf, opts), e, direction);
+  });
 }
 
 /** FGSM with the true label: clip(x + ε·sign(∇ₓ L(y)), 0, 1). */
@@ -43,7 +46,16 @@ export function fgsm(
  * loss-versus-ε sweep moves the same images along one sign for many ε.
  */
 export function fgsmAlong(x: tf.Tensor4D, trueLabelSign: tf.Tensor4D, eps: Epsilon): tf.Tensor4D {
-  return signStep(x, trueLabelSign, eps, 1);
+  return tf.tidy(() => signStep(x, trueLabelSign, unitEpsilon(eps, x.shape[0]), 1));
+}
+
+/**
+ * FGSM with the model's own prediction in place of the true label, clip(x + ε·sign(∇ₓ L(ŷ)), 0, 1)
+ * with ŷ = argmax logits(x): cleverhans' `y=None`, Kurakin et al. (2016)'s remedy for label
+ * leaking, since the true label never enters the perturbation.
+ */
+export function fgsmPred(model: Classifier, x: tf.Tensor4D, eps: Epsilon, opts: AttackOptions = {}): tf.Tensor4D {
+  return step(model, x, predictedOf, eps, 1, opts);
 }
 
 /** Step-LL: clip(x − ε·sign(∇ₓ L(y_LL)), 0, 1), y_LL the least likely class of x itself. */

@@ -13,12 +13,12 @@ export type Tier = (typeof TIERS)[number];
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
-/** One-step attacks: they take one ε per example, so adversarial training can use them. */
-export const ONE_STEP_ATTACK_NAMES = ['fgsm', 'step-ll', 'step-rand'] as const;
-export type OneStepAttackName = (typeof ONE_STEP_ATTACK_NAMES)[number];
-/** Iterative attacks: one ε for the whole batch; evaluation only. */
-export const ITERATIVE_ATTACK_NAMES = ['bim', 'iter-ll'] as const;
-export const ATTACK_NAMES = [...ONE_STEP_ATTACK_NAMES, ...ITERATIVE_ATTACK_NAMES] as const;
+/** Attacks that take one ε per example, so adversarial training (ε drawn per example) can use them. */
+export const TRAINING_ATTACK_NAMES = ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'pgd'] as const;
+export type TrainingAttackName = (typeof TRAINING_ATTACK_NAMES)[number];
+/** Attacks that take one ε for the whole batch: evaluation only. */
+export const EVALUATION_ONLY_ATTACK_NAMES = ['bim', 'iter-ll'] as const;
+export const ATTACK_NAMES = [...TRAINING_ATTACK_NAMES, ...EVALUATION_ONLY_ATTACK_NAMES] as const;
 export type AttackName = (typeof ATTACK_NAMES)[number];
 
 /** tfjs backends `--backend` accepts; `auto` picks the best that starts. */

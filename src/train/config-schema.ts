@@ -1,4 +1,4 @@
-import { DATASET_NAMES, enumOf, ONE_STEP_ATTACK_NAMES } from '../spec/names.ts';
+import { DATASET_NAMES, enumOf, TRAINING_ATTACK_NAMES } from '../spec/names.ts';
 
 /** JSON Schema (ajv strict) for `TrainConfig`, embedded in the experiment kinds' params schemas. */
 export const trainConfigSchema = {
@@ -36,12 +36,18 @@ export const trainConfigSchema = {
           additionalProperties: false,
           required: ['attack', 'fraction', 'epsSigma', 'lossWeight'],
           properties: {
-            attack: enumOf(ONE_STEP_ATTACK_NAMES),
+            attack: enumOf(TRAINING_ATTACK_NAMES),
             fraction: { type: 'number', minimum: 0, maximum: 1 },
             epsSigma: { type: 'number', minimum: 0 },
             epsMax: { type: 'number', exclusiveMinimum: 0 },
             lossWeight: { type: 'number', minimum: 0 },
+            steps: { type: 'integer', minimum: 0 },
+            stepSize: { type: 'number', exclusiveMinimum: 0 },
           },
+          // PGD's step count cannot default from one ε when each example draws its own.
+          if: { properties: { attack: { const: 'pgd' } } },
+          then: { properties: { steps: true }, required: ['steps'] },
+          else: { properties: { steps: false, stepSize: false } },
         },
       ],
     },

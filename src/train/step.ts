@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attack } from '../attacks/index.ts';
 import type { Classifier } from '../models/types.ts';
-import type { OneStepAttackName } from '../spec/names.ts';
+import type { TrainingAttackName } from '../spec/names.ts';
 import { halfNormal, type Rng } from '../util/rng.ts';
 import type { Sgd } from './sgd.ts';
 
@@ -10,8 +10,11 @@ import type { Sgd } from './sgd.ts';
  * k of every m examples are replaced by adversarial versions of themselves.
  */
 export interface AdversarialTraining {
-  /** One-step attack used to craft the replaced examples. */
-  attack: OneStepAttackName;
+  /** Attack used to craft the replaced examples (one that takes one ε per example). */
+  attack: TrainingAttackName;
+  /** PGD only: iterations and pixel units per step (ε is drawn per example, so no default count). */
+  steps?: number;
+  stepSize?: number;
   /** k / m: the write-up replaces half of each batch. */
   fraction: number;
   /** ε ~ |N(0, σ)| in 0–255 pixel units, one draw per example (the write-up: σ = 12). */
@@ -60,7 +63,7 @@ export async function trainStep(
     const [xa, xc] = tf.split(batch.x, [k, m - k]) as [tf.Tensor4D, tf.Tensor4D];
     const ya = batch.y.slice(0, k);
     // Crafted in inference mode: crafting must not move BatchNorm's running statistics.
-    const adversarial = attack(adv.attack, model, xa, ya, eps, { training: false, rng });
+    const adversarial = attack(adv.attack, model, xa, ya, eps, { training: false, rng, steps: adv.steps, stepSize: adv.stepSize });
     return tf.concat([adversarial, xc]) as tf.Tensor4D;
   });
   // Per-example weights: λ for the k adversarial, 1 for the rest, normalised as Kurakin et al.
