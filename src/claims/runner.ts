@@ -7,6 +7,7 @@ import { Interrupted } from '../train/errors.ts';
 import { collectEnvironment } from '../results/environment.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
 import { assess } from './assess.ts';
+import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
 import { assertionsFor } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
@@ -109,7 +110,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
   const seeds = [...new Set(opts.seeds ?? tierSpec.seeds)];
   const params = tierSpec.params;
   const paramsHash = contentHash(params);
-  const assertions = assertionsFor(spec.assertions, tier);
+  // Cell assertions become one plain assertion per cell: the record holds what was tested.
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
   const needed = [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))];
   const file = recordPath(opts.resultsDir, tier, spec.id);
 

@@ -85,9 +85,18 @@ export const claimSchema = {
       }
     },
     assertion: {
+      description: 'A plain assertion (metric op threshold ± tolerance), or one about the cells of a sweep: inEveryCellWith selects cells by axis conditions; risesWith / fallsWith names an axis along which the metric must rise (fall) between every two neighbouring cells (src/claims/cells.ts).',
       type: 'object',
       additionalProperties: false,
-      required: ['name', 'metric', 'op', 'threshold', 'tolerance'],
+      required: ['name', 'metric', 'tolerance'],
+      if: {
+        anyOf: [
+          { properties: { risesWith: true }, required: ['risesWith'] },
+          { properties: { fallsWith: true }, required: ['fallsWith'] },
+        ],
+      },
+      then: true,
+      else: { properties: { op: true, threshold: true }, required: ['op', 'threshold'] },
       properties: {
         name: { type: 'string', minLength: 1 },
         metric: { type: 'string', minLength: 1 },
@@ -101,7 +110,15 @@ export const claimSchema = {
           minItems: 1,
           uniqueItems: true,
           items: enumOf(TIERS)
-        }
+        },
+        inEveryCellWith: {
+          description: 'Every cell whose coordinates satisfy all of these: axis name → a value (equality) or a string such as ">= 16", "< 8", "!= half".',
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }] },
+        },
+        risesWith: { description: 'Axis along which metric{next} − metric{previous} must be above threshold (default 0) for every two neighbouring cells.', type: 'string', minLength: 1 },
+        fallsWith: { description: 'Axis along which metric{next} − metric{previous} must be below threshold (default 0) for every two neighbouring cells.', type: 'string', minLength: 1 }
       }
     }
   }
