@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { auditCommand } from './cli/audit-command.ts';
 import { benchCommand } from './cli/bench-command.ts';
 import { dataCommand } from './cli/data-command.ts';
 import { listCommand } from './cli/list-command.ts';
@@ -13,7 +14,8 @@ const program = new Command('label-leak')
   .addCommand(listCommand())
   .addCommand(reportCommand())
   .addCommand(dataCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(auditCommand());
 
 // Usage errors exit 2 (the CLI's contract), so commander must throw instead of exiting 1.
 const overrideExits = (c: Command): void => {

@@ -9,6 +9,7 @@ import { checkCheckpoints } from '../train/checkpoint.ts';
 import { Interrupted } from '../train/errors.ts';
 import { createProgress } from './progress.ts';
 import { oneSeed, seedList } from './seed-options.ts';
+import { saveModelsTo } from './save-models.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -46,6 +47,7 @@ export function runCommand(): Command {
       collectOverride,
       [] as Override[],
     )
+    .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .action(async (ids: string[], o) => {
       const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
@@ -85,6 +87,7 @@ export function runCommand(): Command {
             overrides: o.set.map((s: Override) => s.text),
             progress: createProgress(process.stderr),
             signal: controller.signal,
+            onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
           });
           records.push(record);
           // One seed of a job matrix cannot reach a verdict on its own (the report merges the

@@ -1,6 +1,9 @@
 import type { BackendInfo } from '../backend/info.ts';
 import type { EpsPoint } from '../metrics/evaluate.ts';
-import type { EpochPoint } from '../train/loop.ts';
+import type { InputShape, ModelSpec } from '../models/spec.ts';
+import type { Classifier } from '../models/types.ts';
+import type { DatasetName } from '../spec/names.ts';
+import type { EpochPoint, TrainConfig } from '../train/loop.ts';
 import type { ProgressSink } from '../train/progress.ts';
 
 /** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */
@@ -18,6 +21,19 @@ export interface SeedOutcome {
   imagesPerSecond?: number;
 }
 
+/** What a trained model is, for whoever keeps it (`label-leak run --save-models`). */
+export interface TrainedModelInfo {
+  /** Its part in the experiment: 'adversarial', 'control', 'probe-source', 'sweep-<dataset>'. */
+  role: string;
+  /** Hash of data selection, model, training, seed and backend: one per distinct model. */
+  key: string;
+  model: ModelSpec;
+  input: InputShape;
+  dataset: DatasetName;
+  classes: string[];
+  training: TrainConfig;
+}
+
 export interface RunContext {
   seed: number;
   dataDir?: string;
@@ -29,6 +45,8 @@ export interface RunContext {
   checkpointEvery?: number;
   /** Set when the user interrupts: the experiment checkpoints and throws `Interrupted`. */
   signal?: AbortSignal;
+  /** Called with every model the seed trains (or re-uses), once trained. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo) => Promise<void>;
 }
 
 export interface ExperimentKind<P = unknown> {

@@ -20,6 +20,7 @@ const LAYERS = [
   'experiments',
   'results',
   'claims',
+  'audit',
   'report',
   'bench',
   'cli',
