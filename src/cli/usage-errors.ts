@@ -4,6 +4,7 @@ import { ResumeError } from '../claims/runner.ts';
 import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
 import { ModelFileError } from '../models/model-files.ts';
+import { DiffError } from '../report/diff.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
@@ -22,5 +23,6 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   MergeError,
   RecordError,
   ModelFileError,
+  DiffError,
   CheckpointError,
 ];
