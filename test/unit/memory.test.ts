@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { attack, attackNames } from '../../src/attacks/index.ts';
+import { attack } from '../../src/attacks/index.ts';
+import { ATTACK_NAMES } from '../../src/spec/names.ts';
 import { BackendUnavailableError, startBackend } from '../../src/backend/select.ts';
 import { buildClassifier, type ModelSpec } from '../../src/models/spec.ts';
 import { Sgd } from '../../src/train/sgd.ts';
@@ -48,7 +49,7 @@ describe.each(backends)('tensor count on %s', (backend) => {
           await loss.data();
           loss.dispose();
         };
-        const attacks = () => attackNames.forEach((name) => attack(name, model, x, y, 4, { rng, steps: 2 }).dispose());
+        const attacks = () => ATTACK_NAMES.forEach((name) => attack(name, model, x, y, 4, { rng, steps: 2 }).dispose());
         await step();
         attacks();
         const before = tf.memory().numTensors;
