@@ -90,7 +90,7 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
           throw new Interrupted();
         }
         const t0 = performance.now();
-        const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch);
+        const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch, cfg.epochs);
         const idx = order.subarray(step * cfg.batchSize, (step + 1) * cfg.batchSize);
         const batch = cfg.augment ? augmentedBatch(data, idx, cfg.augment, stepRng) : makeBatch(data, idx);
         const loss = await trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng);
