@@ -3,14 +3,14 @@ import type { Classifier } from '../models/types.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Epsilon } from './epsilon.ts';
 import type { AttackOptions } from './gradient.ts';
-import { bim, iterLL } from './iterative.ts';
-import { fgsm, stepLL, stepRand } from './one-step.ts';
+import { bim, iterLL, pgd } from './iterative.ts';
+import { fgsm, fgsmPred, stepLL, stepRand } from './one-step.ts';
 
-export const attackNames = ['fgsm', 'step-ll', 'step-rand', 'bim', 'iter-ll'] as const;
+export const attackNames = ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'bim', 'iter-ll', 'pgd'] as const;
 export type AttackName = (typeof attackNames)[number];
 
 export interface DispatchOptions extends AttackOptions {
-  /** Required by step-rand. */
+  /** Required by step-rand and pgd (its random start). */
   rng?: Rng;
   /** Iterative attacks only. */
   steps?: number;
@@ -22,6 +22,11 @@ function scalarEps(name: AttackName, eps: Epsilon): number {
     throw new TypeError(`attack '${name}' takes one ε for the whole batch (a number), not a per-example tensor`);
   }
   return eps;
+}
+
+function needRng(name: AttackName, rng: Rng | undefined, what: string): Rng {
+  if (rng === undefined) throw new Error(`attack '${name}' needs opts.rng to draw ${what}`);
+  return rng;
 }
 
 /** One entry point so claim specs can name an attack; `y` is ignored by the label-free ones. */
@@ -37,15 +42,18 @@ export function attack(
   switch (name) {
     case 'fgsm':
       return fgsm(model, x, y, eps, common);
+    case 'fgsm-pred':
+      return fgsmPred(model, x, eps, common);
     case 'step-ll':
       return stepLL(model, x, eps, common);
     case 'step-rand':
-      if (rng === undefined) throw new Error(`attack 'step-rand' needs opts.rng to draw its random labels`);
-      return stepRand(model, x, eps, rng, common);
+      return stepRand(model, x, eps, needRng(name, rng, 'its random labels'), common);
     case 'bim':
       return bim(model, x, y, { ...common, eps: scalarEps(name, eps), steps, stepSize });
     case 'iter-ll':
       return iterLL(model, x, { ...common, eps: scalarEps(name, eps), steps, stepSize });
+    case 'pgd':
+      return pgd(model, x, y, { ...common, eps, steps, stepSize, rng: needRng(name, rng, 'its random start') });
     default:
       throw new Error(`unknown attack '${String(name)}'; known: ${attackNames.join(', ')}`);
   }

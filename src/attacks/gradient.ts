@@ -19,6 +19,31 @@ export function crossEntropySum(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Sc
   });
 }
 
+/** Softmax cross-entropy of each example, shape [batch]. */
+export function crossEntropyEach(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.NONE) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Each example's loss CE(labelsᵢ, logits(xᵢ)) and sign(∇ₓ Σᵢ CE) from one forward and one
+ * backward pass: the gradient of the vector with a seed of ones is the gradient of its sum.
+ */
+export function lossAndGradientSign(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  opts: AttackOptions = {},
+): { loss: tf.Tensor1D; sign: tf.Tensor4D } {
+  const training = opts.training ?? false;
+  return tf.tidy(() => {
+    const { value, grad } = tf.valueAndGrad((xi: tf.Tensor) => crossEntropyEach(labels, model.logits(xi as tf.Tensor4D, training)))(x);
+    return { loss: value as tf.Tensor1D, sign: tf.sign(grad) as tf.Tensor4D };
+  });
+}
+
 /**
  * sign(∇ₓ Σᵢ CE(labelsᵢ, logitsᵢ)) where the labels may be derived from the logits of the
  * same forward pass (step-LL): one forward and one backward, whatever the target. Labels
@@ -57,4 +82,9 @@ export function leastLikelyClass(model: Classifier, x: tf.Tensor4D, opts: Attack
 
 export function leastLikelyOf(logits: tf.Tensor2D): tf.Tensor1D {
   return tf.argMin(logits, 1);
+}
+
+/** Index of the largest logit per example (int32): the model's own prediction. */
+export function predictedOf(logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.argMax(logits, 1);
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/types.ts';
 import type { Rng } from '../util/rng.ts';
 import { unitEpsilon, type Epsilon } from './epsilon.ts';
-import { gradientSignToward, leastLikelyOf, type AttackOptions } from './gradient.ts';
+import { gradientSignToward, leastLikelyOf, predictedOf, type AttackOptions } from './gradient.ts';
 
 /** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
 type Direction = 1 | -1;
@@ -32,6 +32,15 @@ export function fgsm(
   opts: AttackOptions = {},
 ): tf.Tensor4D {
   return step(model, x, () => y, eps, 1, opts);
+}
+
+/**
+ * FGSM with the model's own prediction in place of the true label, clip(x + ε·sign(∇ₓ L(ŷ)), 0, 1)
+ * with ŷ = argmax logits(x): cleverhans' `y=None`, Kurakin et al. (2016)'s remedy for label
+ * leaking, since the true label never enters the perturbation.
+ */
+export function fgsmPred(model: Classifier, x: tf.Tensor4D, eps: Epsilon, opts: AttackOptions = {}): tf.Tensor4D {
+  return step(model, x, predictedOf, eps, 1, opts);
 }
 
 /** Step-LL: clip(x − ε·sign(∇ₓ L(y_LL)), 0, 1), y_LL the least likely class of x itself. */

@@ -1,5 +1,9 @@
 import { locateDataset, type LocateResult } from '../data/locate.ts';
-import type { DatasetName } from '../data/types.ts';
+import { DataFileError } from '../data/errors.ts';
+import { OFFICIAL_SOURCES } from '../data/manifest.ts';
+import { loadDataset } from '../data/registry.ts';
+import type { Dataset, DatasetName } from '../data/types.ts';
+import { SpecError, type SpecProblem } from './errors.ts';
 import type { LoadedSpec, Tier } from './spec.ts';
 
 /**
@@ -48,4 +52,63 @@ export function missingDatasets(
     }
   }
   return out;
+}
+
+/** Where in a tier's params a selection of data sits, with its subset sizes. */
+interface Selection {
+  pointer: string;
+  dataset: DatasetName;
+  trainSubset?: number;
+  testSubset?: number;
+}
+
+function selectionsOf(params: unknown, pointer = ''): Selection[] {
+  if (Array.isArray(params)) return params.flatMap((v, i) => selectionsOf(v, `${pointer}/${i}`));
+  if (params === null || typeof params !== 'object') return [];
+  const o = params as Record<string, unknown>;
+  const here: Selection[] = isName(o.dataset)
+    ? [{ pointer, dataset: o.dataset, trainSubset: o.trainSubset as number | undefined, testSubset: o.testSubset as number | undefined }]
+    : [];
+  return [...here, ...Object.entries(o).flatMap(([k, v]) => (k === 'dataset' ? [] : selectionsOf(v, `${pointer}/${k}`)))];
+}
+
+/**
+ * Reads every dataset the specs use at a tier, with the official sizes, and checks each
+ * subset asked for fits: all before the backend starts, so bad data ends the run at once
+ * (exit 2, naming the file or parameter and the fix) instead of failing every seed. The
+ * sets stay in the loader's cache for the run itself.
+ */
+export async function checkClaimData(
+  specs: LoadedSpec[],
+  tier: Tier,
+  dataDir: string | undefined,
+  load: (name: DatasetName) => Promise<Dataset> = (name) => loadDataset(name, { dataDir, source: OFFICIAL_SOURCES[name] }).catch((e: unknown) => {
+    throw withFix(e, name);
+  }),
+): Promise<void> {
+  const problems: SpecProblem[] = [];
+  for (const spec of specs) {
+    for (const sel of selectionsOf(spec.tiers[tier].params)) {
+      const ds = await load(sel.dataset);
+      for (const [field, split] of [['trainSubset', 'train'], ['testSubset', 'test']] as const) {
+        const n = sel[field];
+        const have = ds[split].count;
+        if (n !== undefined && n > have) {
+          problems.push({
+            file: spec.file,
+            pointer: `/tiers/${tier}/params${sel.pointer}/${field}`,
+            reason: `${n} is more than the ${have} ${split} images of ${sel.dataset}; use at most ${have}`,
+          });
+        }
+      }
+    }
+  }
+  if (problems.length > 0) throw new SpecError(problems);
+}
+
+/** A damaged file's message says what is wrong; this adds what to do about it. */
+function withFix(e: unknown, name: DatasetName): unknown {
+  if (!(e instanceof DataFileError) || /; (replace|make|delete|name)\b/.test(e.message)) return e;
+  const detail = e.message.slice(e.file.length + 2);
+  return new DataFileError(e.file, e.problem, `${detail}; replace the file with a good copy (\`label-leak data fetch ${name} --force\`; \`label-leak data verify ${name}\` checks them all)`);
 }

@@ -5,6 +5,7 @@ import { Interrupted, type Curves, type ProgressSink, type SeedOutcome } from '.
 import { collectEnvironment } from '../report/environment.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../report/record.ts';
 import { assess } from './assess.ts';
+import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
 import { assertionsFor, type LoadedSpec, type Tier } from './spec.ts';
 
@@ -105,7 +106,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
   const seeds = [...new Set(opts.seeds ?? tierSpec.seeds)];
   const params = tierSpec.params;
   const paramsHash = contentHash(params);
-  const assertions = assertionsFor(spec.assertions, tier);
+  // Cell assertions become one plain assertion per cell: the record holds what was tested.
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
   const needed = [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))];
   const file = recordPath(opts.resultsDir, tier, spec.id);
 

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import claimSchema from '../../claims/claim.schema.json' with { type: 'json' };
+import { expandCellAssertion, isCellAssertion } from './cells.ts';
 import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
 import { contentHash } from './hash.ts';
 import { TIERS, type ClaimSpec, type LoadedSpec, type Registry } from './spec.ts';
@@ -48,9 +49,33 @@ function unique(problems: SpecProblem[]): SpecProblem[] {
   });
 }
 
+/**
+ * The params problems of a spec that already failed the claim schema elsewhere, so that one
+ * round of fixing sees them all: checked wherever the kind and a tier's params can be found.
+ */
+function paramsProblemsOfInvalid(json: unknown, file: string, registry: Registry): SpecProblem[] {
+  if (json === null || typeof json !== 'object') return [];
+  const { experiment, tiers } = json as { experiment?: unknown; tiers?: unknown };
+  const kind = typeof experiment === 'string' && Object.hasOwn(registry, experiment) ? registry[experiment] : undefined;
+  if (!kind || tiers === null || typeof tiers !== 'object') return [];
+  const problems: SpecProblem[] = [];
+  for (const tier of TIERS) {
+    const params = (tiers as Record<string, { params?: unknown } | undefined>)[tier]?.params;
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) continue;
+    let validate: ValidateFunction;
+    try {
+      validate = paramsValidator(kind.paramsSchema);
+    } catch {
+      return problems; // reported when the rest of the spec is fixed
+    }
+    if (!validate(params)) problems.push(...ajvProblems(file, validate.errors, `/tiers/${tier}/params`));
+  }
+  return problems;
+}
+
 /** Checks parsed JSON as the spec in `file`; throws SpecError naming every problem. */
 export function checkSpec(json: unknown, file: string, registry: Registry): LoadedSpec {
-  if (!validateClaim(json)) throw new SpecError(unique(ajvProblems(file, validateClaim.errors)));
+  if (!validateClaim(json)) throw new SpecError(unique([...ajvProblems(file, validateClaim.errors), ...paramsProblemsOfInvalid(json, file, registry)]));
   const spec = json;
   const problems: SpecProblem[] = [];
   const expectedId = basename(file).replace(/\.json$/, '');
@@ -89,13 +114,29 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
       problems.push(...ajvProblems(file, validate.errors, `/tiers/${tier}/params`));
       continue;
     }
+    const own = kind.problems?.(params) ?? [];
+    if (own.length > 0) {
+      problems.push(...own.map((p) => ({ file, pointer: `/tiers/${tier}/params${p.pointer}`, reason: p.reason })));
+      continue;
+    }
     metricsByTier.set(tier, new Set(kind.metricNames(params)));
   }
 
   spec.assertions.forEach((a, i) => {
+    if (isCellAssertion(a)) {
+      if (a.risesWith !== undefined && a.fallsWith !== undefined) problems.push({ file, pointer: `/assertions/${i}/fallsWith`, reason: 'an assertion rises or falls along one axis, not both' });
+      const trend = a.risesWith !== undefined ? 'risesWith' : a.fallsWith !== undefined ? 'fallsWith' : undefined;
+      for (const field of ['op', 'minus'] as const) {
+        if (trend && a[field] !== undefined) problems.push({ file, pointer: `/assertions/${i}/${field}`, reason: `remove it: ${trend} compares each cell with its neighbour itself` });
+      }
+    }
     for (const tier of a.tiers ?? TIERS) {
       const known = metricsByTier.get(tier);
       if (!known) continue; // its params were already reported
+      if (isCellAssertion(a)) {
+        for (const p of expandCellAssertion(a, [...known]).problems) problems.push({ file, pointer: `/assertions/${i}${p.pointer}`, reason: `${p.reason} (tier ${tier})` });
+        continue;
+      }
       for (const field of ['metric', 'minus'] as const) {
         const m = a[field];
         if (m !== undefined && !known.has(m)) {
@@ -149,7 +190,10 @@ export function specIds(dir: string): string[] {
 
 /** Every spec in `dir`, sorted by id; problems of all files are reported together. */
 export function loadSpecDir(dir: string, registry: Registry): LoadedSpec[] {
-  return loadMany(specIds(dir).map((id) => join(dir, `${id}.json`)), registry);
+  const ids = specIds(dir);
+  // A job pointed at the wrong folder must not pass having checked nothing.
+  if (ids.length === 0) throw new SpecError([{ file: dir, pointer: '', reason: 'no claim specs (*.json) in this folder; name the folder that holds them with --claims' }]);
+  return loadMany(ids.map((id) => join(dir, `${id}.json`)), registry);
 }
 
 /** The specs named by `ids`, in that order; an unknown id lists the known ones. */

@@ -1,18 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
-import { missingDatasets } from '../claims/datasets.ts';
+import { checkClaimData } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
-import { loadDataset } from '../data/registry.ts';
-import { runClaim } from '../claims/runner.ts';
+import { checkpointDir, runClaim } from '../claims/runner.ts';
+import type { Tier } from '../claims/spec.ts';
+import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from '../report/progress.ts';
 import { Interrupted } from '../experiments/types.ts';
-
-function seedList(value: string): number[] {
-  const seeds = value.split(',').map((s) => Number(s.trim()));
-  if (seeds.some((s) => !Number.isInteger(s))) throw new InvalidArgumentError('seeds are integers, comma-separated, e.g. 1,2,3');
-  return seeds;
-}
+import { oneSeed, seedList } from './seed-options.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -36,8 +32,8 @@ export function runCommand(): Command {
     .addOption(
       new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']).default('auto'),
     )
-    .option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3', seedList)
-    .option('--seed <n>', 'run one seed only (one job of a GPU matrix)', (v) => seedList(v))
+    .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
+    .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))
     .option('--claims <dir>', 'folder of claim specs', 'claims')
     .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
     .option('--results <dir>', 'where result records and checkpoints go', 'results')
@@ -54,10 +50,12 @@ export function runCommand(): Command {
     .action(async (ids: string[], o) => {
       const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
-      // Fail before any training when a dataset is missing: loading it throws the error that
-      // says where we looked and how to get it.
-      for (const spec of specs) {
-        for (const m of missingDatasets(spec, o.tier, o.dataDir)) await loadDataset(m.dataset, { dataDir: o.dataDir });
+      // Fail before the backend starts when data is missing, damaged or too small for a
+      // subset asked for, or a checkpoint --resume would load is damaged: each throws the
+      // error that names the file or parameter and the fix (exit 2).
+      await checkClaimData(specs, o.tier, o.dataDir);
+      if (o.resume) {
+        for (const spec of specs) for (const seed of o.seed ?? o.seeds ?? spec.tiers[o.tier as Tier].seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
       }
       const backend = await startBackend(o.backend, { threads: o.threads });
       if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
@@ -96,6 +94,9 @@ export function runCommand(): Command {
           if (!o.json) {
             console.log(`${ok ? '✓' : '✗'} ${spec.id} [${o.tier}]: ${record.verdict} (expected ${record.expected})`);
             for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
+            for (const f of record.outcomes.filter((x) => x.status === 'error')) {
+              console.log(`    seed ${f.seed}: error: ${f.error ? `${f.error.name}: ${f.error.message}` : 'no reason recorded'}`);
+            }
           }
         } catch (err) {
           if (err instanceof Interrupted) {

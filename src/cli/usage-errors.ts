@@ -5,6 +5,7 @@ import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../report/record.ts';
+import { CheckpointError } from '../train/checkpoint.ts';
 
 /**
  * Errors that mean "the input is wrong", not "the program is": the CLI prints their message
@@ -19,4 +20,5 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   ResumeError,
   MergeError,
   RecordError,
+  CheckpointError,
 ];

@@ -1,6 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataFileError } from './errors.ts';
+import { DataFileError, readFailure } from './errors.ts';
 import type { ImageSet } from './types.ts';
 
 export const CIFAR_SIDE = 32;
@@ -75,8 +75,7 @@ async function sizeOf(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFileError(file, 'missing', 'file not found');
-    throw e;
+    throw readFailure(file, e);
   }
 }
 
@@ -96,7 +95,9 @@ export async function readCifarBatches(files: string[], numClasses = 10): Promis
   const chunk = new Uint8Array(CHUNK_RECORDS * CIFAR_RECORD);
   let first = 0;
   for (let f = 0; f < files.length; f++) {
-    const handle = await open(files[f], 'r');
+    const handle = await open(files[f], 'r').catch((e: unknown) => {
+      throw readFailure(files[f], e);
+    });
     try {
       const records = sizes[f] / CIFAR_RECORD;
       for (let done = 0; done < records; ) {
@@ -104,7 +105,9 @@ export async function readCifarBatches(files: string[], numClasses = 10): Promis
         const want = n * CIFAR_RECORD;
         let got = 0;
         while (got < want) {
-          const { bytesRead } = await handle.read(chunk, got, want - got, done * CIFAR_RECORD + got);
+          const { bytesRead } = await handle.read(chunk, got, want - got, done * CIFAR_RECORD + got).catch((e: unknown) => {
+            throw readFailure(files[f], e);
+          });
           // The file shrank after stat(): report it as what it now is.
           if (bytesRead === 0) throw new DataFileError(files[f], 'truncated', `file ended early at byte ${done * CIFAR_RECORD + got} of ${sizes[f]}`);
           got += bytesRead;
@@ -135,8 +138,7 @@ export async function readCifarMeta(file: string, numClasses = 10): Promise<stri
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFileError(file, 'missing', 'file not found');
-    throw e;
+    throw readFailure(file, e);
   }
   return parseCifarMeta(text, file, numClasses);
 }

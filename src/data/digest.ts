@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { pipeline, type Readable } from 'node:stream';
-import { DataFileError } from './errors.ts';
+import { DataFileError, readFailure } from './errors.ts';
 
 export type HashAlgorithm = 'sha256' | 'sha1';
 
@@ -30,6 +30,12 @@ async function startsWithGzipMagic(file: string): Promise<boolean> {
  * unpacks to, since official checksums of unpacked sets are what a user's copy can match.
  */
 export async function digestContent(file: string, algorithms: HashAlgorithm[]): Promise<ContentDigest> {
+  return digest(file, algorithms).catch((e: unknown) => {
+    throw readFailure(file, e);
+  });
+}
+
+async function digest(file: string, algorithms: HashAlgorithm[]): Promise<ContentDigest> {
   const gzip = await startsWithGzipMagic(file);
   const hashes = algorithms.map((a) => [a, createHash(a)] as const);
   const raw = createReadStream(file);
@@ -57,6 +63,12 @@ export async function digestContent(file: string, algorithms: HashAlgorithm[]): 
  * field of its trailer (the unpacked size modulo 2³², exact for single-member files < 4 GiB).
  */
 export async function contentSize(file: string): Promise<number> {
+  return sizeOfContent(file).catch((e: unknown) => {
+    throw readFailure(file, e);
+  });
+}
+
+async function sizeOfContent(file: string): Promise<number> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();

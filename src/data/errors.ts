@@ -8,7 +8,10 @@ export type DataFileProblem =
   | 'label'
   | 'shape'
   | 'gzip'
-  | 'meta';
+  | 'meta'
+  | 'unreadable'
+  | 'not-a-folder'
+  | 'size';
 
 /** A data file that cannot be read as what it claims to be. The message starts with the path. */
 export class DataFileError extends Error {
@@ -20,4 +23,36 @@ export class DataFileError extends Error {
   ) {
     super(`${file}: ${detail}`);
   }
+}
+
+const ERRNO_MEANING: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EIO: 'input/output error (a failing disk or network file system)',
+  ELOOP: 'too many symbolic links (a link loop)',
+  EMFILE: 'too many open files',
+};
+
+/** An errno in words, for one-line messages: "permission denied (EACCES)". */
+export function errnoMeaning(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const code = err?.code;
+  if (code && ERRNO_MEANING[code]) return `${ERRNO_MEANING[code]} (${code})`;
+  return code ? `${code}: ${err.message}` : String((e as Error)?.message ?? e);
+}
+
+/** A failed read of a data file, as a DataFileError that names the file, the cause and the fix. */
+export function readFailure(file: string, e: unknown): DataFileError {
+  if (e instanceof DataFileError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return new DataFileError(file, 'missing', 'file not found');
+  const fix =
+    code === 'EACCES' || code === 'EPERM'
+      ? `; make it readable (e.g. chmod a+r ${file}) or point --data-dir at a readable copy`
+      : code === 'EISDIR'
+        ? '; a data file must be a regular file'
+        : '';
+  return new DataFileError(file, 'unreadable', `cannot read: ${errnoMeaning(e)}${fix}`);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { DataFileError } from './errors.ts';
+import { DataFileError, readFailure } from './errors.ts';
 import type { ImageSet } from './types.ts';
 
 /** An IDX array of unsigned bytes: its dimensions and the row-major data. */
@@ -82,9 +82,7 @@ export async function readIdxFile(file: string): Promise<IdxArray> {
   try {
     raw = await readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataFileError(file, 'missing', 'file not found');
-    throw e;
+    throw readFailure(file, e);
   }
   return parseIdx(gunzipIfNeeded(raw, file), file);
 }

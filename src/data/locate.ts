@@ -1,6 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSource, resolveDataDir, type LookedAt, type ResolvedDataDir } from './data-dir.ts';
+import { DataFileError, errnoMeaning } from './errors.ts';
 import { defaultFallbacks, LAYOUTS } from './layout.ts';
 import type { DatasetName } from './types.ts';
 
@@ -27,12 +28,38 @@ export interface LocateResult {
   found: Located | null;
 }
 
-function isDir(p: string): boolean {
+/** 'absent', 'folder', or 'other' (a regular file, a socket…) */
+function kindOf(p: string): 'absent' | 'folder' | 'other' {
   try {
-    return statSync(p).isDirectory();
+    return statSync(p).isDirectory() ? 'folder' : 'other';
   } catch {
-    return false;
+    return 'absent';
   }
+}
+
+/**
+ * A place that is there but cannot be used is an error of its own, not "not found" with
+ * advice to download into it: a data directory that is a file, a folder we may not read.
+ */
+function checkDataDir(dataDir: ResolvedDataDir, subdir: string): void {
+  if (kindOf(dataDir.dir) !== 'other') return;
+  throw new DataFileError(
+    dataDir.dir,
+    'not-a-folder',
+    `the data directory (${describeSource(dataDir.source)}) is a file, not a folder; name the folder that holds ${subdir}/`,
+  );
+}
+
+function checkUsable(place: LookedAt): boolean {
+  const kind = kindOf(place.dir);
+  if (kind === 'absent') return false;
+  if (kind === 'other') throw new DataFileError(place.dir, 'not-a-folder', `is a file, not a folder (${place.why}); it should be the folder holding the dataset's files`);
+  try {
+    accessSync(place.dir, constants.R_OK | constants.X_OK);
+  } catch (e) {
+    throw new DataFileError(place.dir, 'unreadable', `cannot read the folder (${place.why}): ${errnoMeaning(e)}; make it readable (e.g. chmod a+rx ${place.dir})`);
+  }
+  return true;
 }
 
 /** `name` itself, or `name.gz`, inside dir. */
@@ -56,8 +83,9 @@ export function locateDataset(name: DatasetName, opts: LocateOptions = {}): Loca
     { dir: join(dataDir.dir, layout.subdir), why: `data directory, ${describeSource(dataDir.source)}` },
     ...(opts.fallbacks ?? defaultFallbacks(name)),
   ];
+  checkDataDir(dataDir, layout.subdir);
   for (const place of lookedAt) {
-    if (!isDir(place.dir)) continue;
+    if (!checkUsable(place)) continue;
     const paths: Record<string, string | undefined> = {};
     for (const f of layout.files) paths[f] = findFile(place.dir, f);
     const missing = layout.files.filter((f) => paths[f] === undefined);

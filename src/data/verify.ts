@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetMissingError, type LookedAt, type ResolvedDataDir } from './data-dir.ts';
+import { DatasetMissingError, resolveDataDir, type LookedAt, type ResolvedDataDir } from './data-dir.ts';
 import { contentSize, digestContent, type HashAlgorithm } from './digest.ts';
 import { DataFileError } from './errors.ts';
 import { LAYOUTS } from './layout.ts';
 import { locateDataset, type LocateOptions } from './locate.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from './manifest.ts';
+import { readDataset } from './registry.ts';
 import type { DatasetName } from './types.ts';
 
 /** A folder's own checksum list (sha256sum's output format), when it has one. */
@@ -31,7 +32,7 @@ export interface FileCheck {
  * ok: every held official checksum matches. unofficial: present, sizes OK, but some
  * checksum differs from the official set (e.g. a re-encoded copy). missing / corrupt: fail.
  */
-export type DatasetStatus = 'ok' | 'unofficial' | 'missing' | 'corrupt';
+export type DatasetStatus = 'ok' | 'unofficial' | 'missing' | 'corrupt' | 'unreadable';
 
 export interface VerifyReport {
   dataset: DatasetName;
@@ -73,8 +74,23 @@ export interface VerifyOptions extends LocateOptions {
   source?: DatasetSource;
 }
 
-/** Checks where a dataset is, that all its files are there, their sizes and their checksums. */
+/**
+ * Checks where a dataset is, that all its files are there, their sizes and their checksums,
+ * and (with checksums) that they parse: header, labels in range, gzip intact. A problem with
+ * one set is reported in its report, never thrown, so the other sets are still checked.
+ */
 export async function verifyDataset(name: DatasetName, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  try {
+    return await verifyOne(name, opts);
+  } catch (e) {
+    if (!(e instanceof DataFileError)) throw e;
+    const dataDir = resolveDataDir({ flag: opts.dataDir, env: opts.env });
+    const status: DatasetStatus = e.problem === 'unreadable' || e.problem === 'not-a-folder' ? 'unreadable' : 'corrupt';
+    return { dataset: name, status, summary: e.message, dataDir, lookedAt: [], files: [] };
+  }
+}
+
+async function verifyOne(name: DatasetName, opts: VerifyOptions): Promise<VerifyReport> {
   const where = locateDataset(name, opts);
   const base = { dataset: name, dataDir: where.dataDir, lookedAt: where.lookedAt };
   if (!where.found) {
@@ -121,7 +137,17 @@ export async function verifyDataset(name: DatasetName, opts: VerifyOptions = {})
     }
     if (official.bytes !== undefined && check.bytes !== undefined) check.sizeOk = check.bytes === official.bytes;
   }
-  return { ...base, dir, why, files, ...judge(files) };
+  const verdict = judge(files);
+  if (checksums && (verdict.status === 'ok' || verdict.status === 'unofficial')) {
+    // A checksum that differs may be a re-encoded copy or a broken one: parsing tells.
+    try {
+      await readDataset(name, where.found);
+    } catch (e) {
+      if (!(e instanceof DataFileError)) throw e;
+      return { ...base, dir, why, files, status: 'corrupt', summary: `does not parse: ${e.message}` };
+    }
+  }
+  return { ...base, dir, why, files, ...verdict };
 }
 
 function judge(files: FileCheck[]): { status: DatasetStatus; summary: string } {

@@ -36,7 +36,7 @@ export const evaluationSchema = {
   required: ['eps', 'attacks', 'batchSize', 'curveSubset'],
   properties: {
     eps: { type: 'number', minimum: 0 },
-    attacks: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['fgsm', 'step-ll', 'step-rand', 'bim', 'iter-ll'] } },
+    attacks: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'bim', 'iter-ll', 'pgd'] } },
     iterative: {
       type: 'object',
       additionalProperties: false,

@@ -58,6 +58,11 @@ export interface ExperimentKind<P = unknown> {
   paramsSchema: Record<string, unknown>;
   /** Metric names this kind produces, so specs can be checked before anything runs. */
   metricNames(params: P): string[];
+  /**
+   * What the params schema cannot say (e.g. a sweep's cells, each checked as its inner kind's
+   * params); pointers are relative to the tier's `params`. Called only on schema-valid params.
+   */
+  problems?(params: P): { pointer: string; reason: string }[];
   run(params: P, ctx: RunContext): Promise<SeedOutcome>;
 }
 

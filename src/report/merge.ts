@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
 import { assess } from '../claims/assess.ts';
 import { canonicalJson } from '../claims/hash.ts';
@@ -41,6 +41,8 @@ export function readResultDirs(dirs: readonly string[]): LoadedRecord[] {
   const out: LoadedRecord[] = [];
   for (const dir of dirs) {
     if (!existsSync(dir)) throw new MergeError(`results folder ${dir} does not exist`);
+    if (!statSync(dir).isDirectory()) throw new MergeError(`${dir} is a file, not a results folder; pass the folder given to \`run --results\``);
+    const before = out.length;
     for (const tier of TIERS) {
       const tierDir = join(dir, tier);
       if (!existsSync(tierDir)) continue;
@@ -49,6 +51,15 @@ export function readResultDirs(dirs: readonly string[]): LoadedRecord[] {
         const file = join(tierDir, name);
         out.push({ file, record: readRecord(file) });
       }
+    }
+    // An empty report that exits 0 would pass a CI step pointed at the wrong folder.
+    if (out.length === before) {
+      const tierFolder = (TIERS as readonly string[]).includes(basename(resolve(dir)));
+      throw new MergeError(
+        tierFolder
+          ? `${dir} is a tier subfolder; pass the results folder above it: --results ${dirname(resolve(dir))}`
+          : `no result records in ${dir} (looked for ${TIERS.map((t) => join(dir, t, '*.json')).join(' and ')}); pass the folder given to \`run --results\``,
+      );
     }
   }
   return out;

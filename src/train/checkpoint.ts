@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, existsSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * A training checkpoint: every variable (weights, BatchNorm statistics, optimiser velocities)
@@ -58,24 +58,79 @@ export async function saveCheckpoint<S>(
   writeAtomic(join(dir, META), JSON.stringify(meta));
 }
 
+/** A checkpoint that cannot be used; the message names the file and the fix. The CLI exits 2 on it. */
+export class CheckpointError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}; delete ${dirname(file)} to start that seed over (or run without --resume)`);
+    this.name = 'CheckpointError';
+  }
+}
+
+function readMeta<S>(dir: string): CheckpointMeta<S> {
+  const metaPath = join(dir, META);
+  let text: string;
+  try {
+    text = readFileSync(metaPath, 'utf8');
+  } catch (e) {
+    throw new CheckpointError(metaPath, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let meta: CheckpointMeta<S>;
+  try {
+    meta = JSON.parse(text) as CheckpointMeta<S>;
+  } catch (e) {
+    throw new CheckpointError(metaPath, `damaged (not valid JSON: ${(e as Error).message})`);
+  }
+  if (meta === null || typeof meta !== 'object' || typeof meta.sha256 !== 'string' || !Array.isArray(meta.tensors)) {
+    throw new CheckpointError(metaPath, 'damaged (not a checkpoint description)');
+  }
+  return meta;
+}
+
+function readWeights(dir: string, meta: CheckpointMeta): Buffer {
+  const file = join(dir, DATA);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new CheckpointError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (createHash('sha256').update(buf).digest('hex') !== meta.sha256) {
+    throw new CheckpointError(file, `damaged (its SHA-256 does not match the one ${META} names)`);
+  }
+  return buf;
+}
+
+/**
+ * Checks every checkpoint under `root` (a seed's folder: one subfolder per trained model)
+ * the way loading would, so `--resume` can refuse a damaged one before the backend starts.
+ */
+export function checkCheckpoints(root: string): void {
+  if (!existsSync(root)) return;
+  const walk = (dir: string): void => {
+    if (existsSync(join(dir, META))) readWeights(dir, readMeta(dir));
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
+  };
+  walk(root);
+}
+
 /** Restores variables in place; returns the metadata, or null when there is no usable checkpoint. */
 export function loadCheckpoint<S>(dir: string, key: string, variables: tf.Variable[]): CheckpointMeta<S> | null {
   const metaPath = join(dir, META);
   if (!existsSync(metaPath)) return null;
-  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as CheckpointMeta<S>;
+  const meta = readMeta<S>(dir);
   if (meta.format !== 1 || meta.key !== key) return null;
-  const buf = readFileSync(join(dir, DATA));
-  if (createHash('sha256').update(buf).digest('hex') !== meta.sha256) {
-    throw new Error(`checkpoint in ${dir} is corrupt (weights do not match ${META}); delete the folder to start over`);
-  }
+  const buf = readWeights(dir, meta);
   if (meta.tensors.length !== variables.length) {
-    throw new Error(`checkpoint in ${dir} holds ${meta.tensors.length} tensors, the model has ${variables.length}`);
+    throw new CheckpointError(metaPath, `holds ${meta.tensors.length} tensors, the model has ${variables.length}`);
   }
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   variables.forEach((v, i) => {
     const t = meta.tensors[i];
     if (t.shape.join('x') !== v.shape.join('x')) {
-      throw new Error(`checkpoint in ${dir}: tensor ${i} has shape ${t.shape}, the model expects ${v.shape}`);
+      throw new CheckpointError(metaPath, `tensor ${i} has shape ${t.shape}, the model expects ${v.shape}`);
     }
     tf.tidy(() => v.assign(tf.tensor(all.slice(t.offset, t.offset + t.length), t.shape)));
   });

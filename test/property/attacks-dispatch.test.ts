@@ -6,10 +6,12 @@ import {
   attackNames,
   bim,
   fgsm,
+  fgsmPred,
   iterLL,
   leastLikelyClass,
   lossGradientSign,
   noiseImage,
+  pgd,
   pixelsToUnit,
   stepLL,
   stepRand,
@@ -34,6 +36,8 @@ function direct(n: AttackName, model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D
   switch (n) {
     case 'fgsm':
       return fgsm(model, x, y, e, { training });
+    case 'fgsm-pred':
+      return fgsmPred(model, x, e, { training });
     case 'step-ll':
       return stepLL(model, x, e, { training });
     case 'step-rand':
@@ -42,12 +46,14 @@ function direct(n: AttackName, model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D
       return bim(model, x, y, { eps: e, steps, stepSize, training });
     case 'iter-ll':
       return iterLL(model, x, { eps: e, steps, stepSize, training });
+    case 'pgd':
+      return pgd(model, x, y, { eps: e, steps, stepSize, training, rng: makeRng(seed, 'r') });
   }
 }
 
 describe('attack (the dispatcher)', () => {
-  it('names exactly the five attacks', () => {
-    expect([...attackNames].sort()).toEqual(['bim', 'fgsm', 'iter-ll', 'step-ll', 'step-rand']);
+  it('names exactly the seven attacks', () => {
+    expect([...attackNames].sort()).toEqual(['bim', 'fgsm', 'fgsm-pred', 'iter-ll', 'pgd', 'step-ll', 'step-rand']);
   });
 
   it('gives what the named attack gives, options passed through', () => {
@@ -66,7 +72,7 @@ describe('attack (the dispatcher)', () => {
     );
   });
 
-  it('routes each name to its own attack: on a model with clear gradients the five results differ', () => {
+  it('routes each name to its own attack: on a model with clear gradients the seven results differ', () => {
     // Random generators often shrink to zero weights, where every attack is the identity and
     // a mis-routed name goes unseen; this seeded model has gradients in every pixel.
     const rng = makeRng(7, 'dispatch-routing');
@@ -90,17 +96,18 @@ describe('attack (the dispatcher)', () => {
     model.dispose();
   });
 
-  it('refuses step-rand without an rng, a per-example ε for an iterative attack, and an unknown name', () => {
+  it('refuses step-rand and pgd without an rng, a per-example ε for BIM and iter-LL, and an unknown name', () => {
     fc.assert(
       fc.property(problem(), fc.constantFrom<AttackName>('bim', 'iter-ll'), (pr, iterative) => {
         withProblem(pr, (model, x, y) => {
           const perExample = tf.fill([pr.batch], 2) as tf.Tensor1D;
           const before = tf.memory().numTensors;
-          expect(() => attack('step-rand', model, x, y, 2)).toThrow(/'step-rand' needs opts\.rng/);
+          expect(() => attack('step-rand', model, x, y, 2)).toThrow(/'step-rand' needs opts\.rng to draw its random labels/);
+          expect(() => attack('pgd', model, x, y, 2)).toThrow(/'pgd' needs opts\.rng to draw its random start/);
           expect(() => attack(iterative, model, x, y, perExample)).toThrow(
             new RegExp(`'${iterative}' takes one ε for the whole batch`),
           );
-          expect(() => attack('pgd' as AttackName, model, x, y, 2)).toThrow(/unknown attack 'pgd'; known: fgsm, step-ll, step-rand, bim, iter-ll/);
+          expect(() => attack('cw' as AttackName, model, x, y, 2)).toThrow(/unknown attack 'cw'; known: fgsm, fgsm-pred, step-ll, step-rand, bim, iter-ll, pgd/);
           expect(tf.memory().numTensors).toBe(before);
           expect(model.calls).toEqual([]);
           perExample.dispose();
@@ -111,12 +118,29 @@ describe('attack (the dispatcher)', () => {
   });
 });
 
+describe('fgsm-pred through the dispatcher', () => {
+  it('never reads the true label: any labels give the same example', () => {
+    fc.assert(
+      fc.property(problem(), eps, fc.nat(), (pr, e, shift) => {
+        withProblem(pr, (model, x, y) => {
+          const other = tf.tidy(() => tf.mod(tf.add(y, shift), pr.params.numClasses).toInt() as tf.Tensor1D);
+          const a = attack('fgsm-pred', model, x, y, e);
+          const b = attack('fgsm-pred', model, x, other, e);
+          expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+          tf.dispose([other, a, b]);
+        });
+      }),
+      RUNS,
+    );
+  });
+});
+
 describe('every attack function', () => {
   it('returns one new tensor the caller owns, leaves x alone and leaks nothing', () => {
     fc.assert(
       fc.property(problem(), name, eps, fc.boolean(), (pr, n, e, perExample) => {
         withProblem(pr, (model, x, y) => {
-          const epsArg = perExample && (n === 'fgsm' || n === 'step-ll' || n === 'step-rand') ? tf.fill([pr.batch], e) as tf.Tensor1D : e;
+          const epsArg = perExample && n !== 'bim' && n !== 'iter-ll' ? tf.fill([pr.batch], e) as tf.Tensor1D : e;
           const before = tf.memory().numTensors;
           const adv = attack(n, model, x, y, epsArg, { rng: makeRng(1, 'r'), steps: 2 });
           expect(tf.memory().numTensors).toBe(before + 1);
@@ -166,7 +190,7 @@ describe('every attack function', () => {
 
   it('one-step attacks make exactly one forward (and one backward) pass', () => {
     fc.assert(
-      fc.property(problem(), fc.constantFrom<AttackName>('fgsm', 'step-ll', 'step-rand'), eps, (pr, n, e) => {
+      fc.property(problem(), fc.constantFrom<AttackName>('fgsm', 'fgsm-pred', 'step-ll', 'step-rand'), eps, (pr, n, e) => {
         withProblem(pr, (model, x, y) => {
           tf.dispose(attack(n, model, x, y, e, { rng: makeRng(3, 'r') }));
           expect(model.calls).toHaveLength(1);
@@ -200,6 +224,7 @@ describe('ε in pixel units', () => {
           expect(() => stepLL(model, x, matrix)).toThrow(new RegExp(`got \\[${pr.batch}, 1\\]`));
           expect(() => bim(model, x, y, { eps: 2, stepSize: e, steps: 1 })).toThrow(RangeError);
           expect(() => iterLL(model, x, { eps: 2, stepSize: e, steps: 1 })).toThrow(RangeError);
+          expect(() => pgd(model, x, y, { eps: 2, stepSize: e, steps: 1, rng: makeRng(4, 'r') })).toThrow(RangeError);
           tf.dispose([wrong, matrix]);
           expect(model.calls).toEqual([]);
           expect(tf.memory().numTensors).toBe(before);

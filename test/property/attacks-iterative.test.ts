@@ -7,12 +7,16 @@ import {
   fgsm,
   iterLL,
   leastLikelyClass,
+  crossEntropyEach,
   lossGradientSign,
+  pgd,
+  randomStart,
   stepLL,
   type IterativeOptions,
 } from '../../src/attacks/index.ts';
 import type { Classifier } from '../../src/models/types.ts';
-import { problem, withProblem } from '../helpers/linear-classifier.ts';
+import { makeRng } from '../../src/util/rng.ts';
+import { inputSize, makeClassifier, problem, row, withProblem, type HiddenParams } from '../helpers/linear-classifier.ts';
 
 const ULP_SLACK = 1e-6;
 const RUNS = { numRuns: 30 };
@@ -23,10 +27,11 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-type Iterative = 'bim' | 'iter-ll';
-const iterativeName = fc.constantFrom<Iterative>('bim', 'iter-ll');
+type Iterative = 'bim' | 'iter-ll' | 'pgd';
+const iterativeName = fc.constantFrom<Iterative>('bim', 'iter-ll', 'pgd');
 
-function runIterative(name: Iterative, model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: IterativeOptions): tf.Tensor4D {
+function runIterative(name: Iterative, model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: IterativeOptions, seed = 1): tf.Tensor4D {
+  if (name === 'pgd') return pgd(model, x, y, { ...opts, rng: makeRng(seed, 'pgd') });
   return name === 'bim' ? bim(model, x, y, opts) : iterLL(model, x, opts);
 }
 
@@ -58,7 +63,7 @@ function referenceIterate(model: Classifier, x: tf.Tensor4D, target: tf.Tensor1D
   return xk;
 }
 
-describe('iterative attacks (BIM, iter-LL)', () => {
+describe('iterative attacks (BIM, iter-LL, PGD)', () => {
   it('never leave the ε-ball around x nor the pixel range [0, 1], whatever the step size and count', () => {
     fc.assert(
       fc.property(problem(), iterativeOpts, iterativeName, (pr, opts, name) => {
@@ -157,12 +162,13 @@ describe('iterative attacks (BIM, iter-LL)', () => {
     );
   });
 
-  it('take round(min(ε + 4, 1.25ε)) steps by default: one forward pass per step, plus one for the LL class', () => {
+  it('take round(min(ε + 4, 1.25ε)) steps by default: one forward pass per step, plus one for the LL class or PGD’s last iterate', () => {
     fc.assert(
       fc.property(problem(), fc.float({ min: 0, max: 24, noNaN: true }), iterativeName, (pr, eps, name) => {
         withProblem(pr, (model, x, y) => {
           tf.dispose(runIterative(name, model, x, y, { eps }));
-          expect(model.calls.length).toBe(defaultIterations(eps) + (name === 'iter-ll' ? 1 : 0));
+          const steps = defaultIterations(eps);
+          expect(model.calls.length).toBe(steps + (name === 'bim' || (name === 'pgd' && steps === 0) ? 0 : 1));
         });
       }),
       { numRuns: 15 },
@@ -208,6 +214,178 @@ describe('an iterative attack whose model fails mid-way', () => {
         });
       }),
       { numRuns: 10 },
+    );
+  });
+});
+
+/** Madry et al.'s start redone in JS with float32 rounding: x + (2u − 1)·ε, u ~ U[0, 1) per pixel, projected. */
+function referenceStart(xs: ArrayLike<number>, epsRows: number[], d: number, seed: number): number[] {
+  const rng = makeRng(seed, 'pgd');
+  return Array.from(xs, (v, i) => {
+    const e = f32(f32(epsRows[Math.floor(i / d)]) / 255);
+    const offset = f32(f32(f32(2 * f32(rng.next())) - 1) * e);
+    return Math.min(Math.max(f32(v + offset), Math.max(f32(v - e), 0)), Math.min(f32(v + e), 1));
+  });
+}
+
+/** Each example's true-label loss in float32, as the attack computes it. */
+function lossEach(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): number[] {
+  return tf.tidy(() => Array.from(crossEntropyEach(y, model.logits(x, false)).dataSync()));
+}
+
+const pgdOpts = iterativeOpts.map((o) => ({ ...o, seed: 0 })).chain((o) => fc.nat().map((seed) => ({ ...o, seed })));
+
+describe('PGD (Madry et al. 2018)', () => {
+  it('starts at x + (2u − 1)·ε with one uniform u per pixel from the rng, projected onto the ε-ball and [0, 1]', () => {
+    fc.assert(
+      fc.property(problem(), fc.float({ min: 0, max: 64, noNaN: true }), fc.nat(), (pr, eps, seed) => {
+        withProblem(pr, (model, x) => {
+          const rng = makeRng(seed, 'pgd');
+          const start = randomStart(x, eps, rng);
+          expect(Array.from(start.dataSync())).toEqual(referenceStart(x.dataSync(), Array(pr.batch).fill(eps), inputSize(pr.params), seed));
+          // exactly one draw per pixel, so later streams stay aligned
+          const twin = makeRng(seed, 'pgd');
+          for (let i = 0; i < x.size; i++) twin.next();
+          expect(rng.next()).toBe(twin.next());
+          expect(model.calls).toEqual([]);
+          start.dispose();
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('with zero steps returns its random start, without a forward pass', () => {
+    fc.assert(
+      fc.property(problem(), fc.float({ min: 0, max: 64, noNaN: true }), fc.nat(), (pr, eps, seed) => {
+        withProblem(pr, (model, x, y) => {
+          const adv = pgd(model, x, y, { eps, steps: 0, rng: makeRng(seed, 'pgd') });
+          const start = randomStart(x, eps, makeRng(seed, 'pgd'));
+          expect(Array.from(adv.dataSync())).toEqual(Array.from(start.dataSync()));
+          expect(model.calls).toEqual([]);
+          tf.dispose([adv, start]);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('returns, per example, the iterate of highest true-label loss on BIM’s walk from the random start (the earliest on ties)', () => {
+    fc.assert(
+      fc.property(problem(), pgdOpts, (pr, opts) => {
+        withProblem(pr, (model, x, y) => {
+          const d = inputSize(pr.params);
+          const steps = opts.steps ?? defaultIterations(opts.eps);
+          const e = f32(f32(opts.eps) / 255);
+          const alpha = f32(f32(opts.stepSize ?? 1) / 255);
+          const x0 = Array.from(x.dataSync());
+          const lo = x0.map((v) => Math.max(f32(v - e), 0));
+          const hi = x0.map((v) => Math.min(f32(v + e), 1));
+          let xk = referenceStart(x0, Array(pr.batch).fill(opts.eps), d, opts.seed);
+          const best = xk.slice();
+          const bestLoss = Array(pr.batch).fill(-Infinity);
+          for (let k = 0; k <= steps; k++) {
+            const xt = tf.tensor4d(xk, x.shape);
+            lossEach(model, xt, y).forEach((l, i) => {
+              if (steps > 0 && l > bestLoss[i]) {
+                bestLoss[i] = l;
+                for (let j = i * d; j < (i + 1) * d; j++) best[j] = xk[j];
+              }
+            });
+            if (k < steps) {
+              const s = lossGradientSign(model, xt, y).dataSync();
+              xk = xk.map((v, i) => Math.min(Math.max(f32(v + f32(alpha * s[i])), lo[i]), hi[i]));
+            }
+            xt.dispose();
+          }
+          const adv = pgd(model, x, y, { ...opts, rng: makeRng(opts.seed, 'pgd') });
+          expect(Array.from(adv.dataSync())).toEqual(best);
+          adv.dispose();
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('never does worse than its random start on the true-label loss it ascends, whatever the model', () => {
+    fc.assert(
+      fc.property(problem(), pgdOpts, (pr, opts) => {
+        withProblem(pr, (model, x, y) => {
+          const start = randomStart(x, opts.eps, makeRng(opts.seed, 'pgd'));
+          const adv = pgd(model, x, y, { ...opts, rng: makeRng(opts.seed, 'pgd') });
+          const before = lossEach(model, start, y);
+          lossEach(model, adv, y).forEach((after, i) => expect(after).toBeGreaterThanOrEqual(before[i]));
+          tf.dispose([start, adv]);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('keeps its start where the one step it takes overshoots the loss’s peak (where the last iterate would do worse)', () => {
+    // One pixel, a loss shaped like a bump at x = 0.5: its gradient points at the peak, and a
+    // step of 2ε from anywhere in the ball lands on the far edge, lower than the start.
+    const [a, delta, c] = [40, 0.02, 3];
+    const params: HiddenParams = {
+      kind: 'hidden', height: 1, width: 1, channels: 1, numClasses: 2, hidden: 2,
+      w1: [a, a], b1: [-a * (0.5 - delta), -a * (0.5 + delta)], w2: [0, c, 0, -c], b2: [0, 0],
+    };
+    const model = makeClassifier(params);
+    const x = tf.fill([16, 1, 1, 1], 0.5) as tf.Tensor4D;
+    const y = tf.zeros([16], 'int32') as tf.Tensor1D;
+    const start = randomStart(x, 16, makeRng(5, 'pgd'));
+    const adv = pgd(model, x, y, { eps: 16, stepSize: 32, steps: 1, rng: makeRng(5, 'pgd') });
+    const last = bim(model, start, y, { eps: 32, stepSize: 32, steps: 1 });
+    const [atStart, atAdv, atLast] = [start, adv, last].map((t) => lossEach(model, t, y));
+    expect(atLast.some((l, i) => l < atStart[i])).toBe(true);
+    atAdv.forEach((l, i) => expect(l).toBeGreaterThanOrEqual(atStart[i]));
+    tf.dispose([x, y, start, adv, last]);
+    model.dispose();
+  });
+
+  it('is fixed by its seed: the same seed gives the same example, and two seeds start apart', () => {
+    fc.assert(
+      fc.property(problem(), pgdOpts, (pr, opts) => {
+        withProblem(pr, (model, x, y) => {
+          const a = pgd(model, x, y, { ...opts, rng: makeRng(opts.seed, 'pgd') });
+          const b = pgd(model, x, y, { ...opts, rng: makeRng(opts.seed, 'pgd') });
+          expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+          tf.dispose([a, b]);
+        });
+      }),
+      { numRuns: 15 },
+    );
+    const x = tf.fill([2, 3, 3, 1], 0.5) as tf.Tensor4D;
+    const [s1, s2] = [1, 2].map((seed) => randomStart(x, 8, makeRng(seed, 'pgd')));
+    expect(Array.from(s1.dataSync())).not.toEqual(Array.from(s2.dataSync()));
+    tf.dispose([x, s1, s2]);
+  });
+
+  it('takes one ε per example (as training draws them) and treats each row as its scalar ε would; needs steps then', () => {
+    const withEpsilons = problem().chain((pr) =>
+      fc.tuple(fc.constant(pr), fc.array(fc.float({ min: 0, max: 32, noNaN: true }), { minLength: pr.batch, maxLength: pr.batch })),
+    );
+    fc.assert(
+      fc.property(withEpsilons, fc.integer({ min: 0, max: 3 }), fc.nat(), ([pr, epsRows], steps, seed) => {
+        withProblem(pr, (model, x, y) => {
+          const d = inputSize(pr.params);
+          const epsTensor = tf.tensor1d(epsRows);
+          const before = tf.memory().numTensors;
+          expect(() => pgd(model, x, y, { eps: epsTensor, rng: makeRng(seed, 'pgd') })).toThrow(/a per-example ε needs opts\.steps/);
+          expect(tf.memory().numTensors).toBe(before);
+          expect(model.calls).toEqual([]);
+          const start = randomStart(x, epsTensor, makeRng(seed, 'pgd'));
+          expect(Array.from(start.dataSync())).toEqual(referenceStart(x.dataSync(), epsRows, d, seed));
+          const got = pgd(model, x, y, { eps: epsTensor, steps, stepSize: 2, rng: makeRng(seed, 'pgd') }).dataSync();
+          epsRows.forEach((eps, i) => {
+            const scalar = pgd(model, x, y, { eps, steps, stepSize: 2, rng: makeRng(seed, 'pgd') });
+            expect(row(got, i, d)).toEqual(row(scalar.dataSync(), i, d));
+            scalar.dispose();
+          });
+          tf.dispose([epsTensor, start]);
+        });
+      }),
+      { numRuns: 20 },
     );
   });
 });

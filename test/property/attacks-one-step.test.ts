@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fgsm, leastLikelyClass, lossGradientSign, stepLL, stepRand } from '../../src/attacks/index.ts';
+import { fgsm, fgsmPred, leastLikelyClass, lossGradientSign, stepLL, stepRand } from '../../src/attacks/index.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import {
   crossEntropy64,
@@ -25,8 +25,8 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-type OneStep = 'fgsm' | 'step-ll' | 'step-rand';
-const oneStepNames: OneStep[] = ['fgsm', 'step-ll', 'step-rand'];
+type OneStep = 'fgsm' | 'fgsm-pred' | 'step-ll' | 'step-rand';
+const oneStepNames: OneStep[] = ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand'];
 
 function runOneStep(
   name: OneStep,
@@ -37,6 +37,7 @@ function runOneStep(
   seed = 1,
 ): tf.Tensor4D {
   if (name === 'fgsm') return fgsm(model, x, y, eps);
+  if (name === 'fgsm-pred') return fgsmPred(model, x, eps);
   if (name === 'step-ll') return stepLL(model, x, eps);
   return stepRand(model, x, eps, makeRng(seed, 'step-rand'));
 }
@@ -54,7 +55,7 @@ const epsPixels = fc.float({ min: 0, max: 64, noNaN: true });
 const anyEpsPixels = fc.float({ min: 0, max: 255, noNaN: true });
 const attackName = fc.constantFrom(...oneStepNames);
 
-describe('one-step attacks (FGSM, step-LL, step-rand)', () => {
+describe('one-step attacks (FGSM, FGSM-pred, step-LL, step-rand)', () => {
   it('never move a pixel by more than ε (L∞ ball)', () => {
     fc.assert(
       fc.property(problem(), epsPixels, attackName, (pr, eps, name) => {
@@ -115,7 +116,7 @@ describe('one-step attacks (FGSM, step-LL, step-rand)', () => {
 
   it('perturb each example independently of the rest of its batch', () => {
     fc.assert(
-      fc.property(problem(), epsPixels, fc.constantFrom<OneStep>('fgsm', 'step-ll'), (pr, eps, name) => {
+      fc.property(problem(), epsPixels, fc.constantFrom<OneStep>('fgsm', 'fgsm-pred', 'step-ll'), (pr, eps, name) => {
         withProblem(pr, (model, x, y) => {
           const d = inputSize(pr.params);
           const whole = runOneStep(name, model, x, y, eps);
@@ -182,6 +183,70 @@ describe('FGSM', () => {
           const rise = crossEntropy64(p, row(adv, i, d), pr.labels[i]) - crossEntropy64(p, xi, pr.labels[i]);
           expect(rise).toBeGreaterThanOrEqual(gain - 1e-9);
         }
+      }),
+      RUNS,
+    );
+  });
+});
+
+/** The model's own prediction for each example, as float32 logits rank them. */
+function predictions(model: Parameters<typeof fgsm>[0], x: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => tf.argMax(model.logits(x, false), 1) as tf.Tensor1D);
+}
+
+describe('FGSM-pred (FGSM toward the model’s own prediction)', () => {
+  it('equals FGSM exactly when the labels are the model’s predictions', () => {
+    fc.assert(
+      fc.property(problem(), anyEpsPixels, (pr, eps) => {
+        withProblem(pr, (model, x) => {
+          const predicted = predictions(model, x);
+          const pred = fgsmPred(model, x, eps);
+          const viaFgsm = fgsm(model, x, predicted, eps);
+          expect(Array.from(pred.dataSync())).toEqual(Array.from(viaFgsm.dataSync()));
+          tf.dispose([predicted, pred, viaFgsm]);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('differs from true-label FGSM only on examples the model gets wrong', () => {
+    fc.assert(
+      fc.property(problem(), epsPixels, (pr, eps) => {
+        withProblem(pr, (model, x, y) => {
+          const d = inputSize(pr.params);
+          const predicted = Array.from(predictions(model, x).dataSync());
+          const pred = fgsmPred(model, x, eps).dataSync();
+          const truth = fgsm(model, x, y, eps).dataSync();
+          for (let i = 0; i < pr.batch; i++) {
+            if (predicted[i] === pr.labels[i]) expect(row(pred, i, d)).toEqual(row(truth, i, d));
+          }
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('raises a linear model’s loss on its own prediction, to first order, and makes one forward pass', () => {
+    fc.assert(
+      fc.property(problem(['linear']), anyEpsPixels, (pr, eps) => {
+        const p = pr.params as LinearParams;
+        const d = inputSize(p);
+        withProblem(pr, (model, x) => {
+          const adv = fgsmPred(model, x, eps).dataSync();
+          expect(model.calls).toEqual([false]);
+          const xs = x.dataSync();
+          for (let i = 0; i < pr.batch; i++) {
+            const xi = row(xs, i, d);
+            const z = logits64(p, xi);
+            const sorted = [...z].sort((a, b) => b - a);
+            // near a tie float32 may predict another class than float64 does
+            if (sorted[0] - sorted[1] < 1e-3) continue;
+            const g = linearInputGradient64(p, xi, z.indexOf(sorted[0]));
+            const gain = g.reduce((acc, gj, j) => acc + gj * (adv[i * d + j] - xi[j]), 0);
+            expect(gain).toBeGreaterThanOrEqual(-1e-7);
+          }
+        });
       }),
       RUNS,
     );

@@ -112,6 +112,21 @@ describe('a malformed spec names the file, the JSON pointer and the reason', () 
     expect(p.reason).toMatch(/not valid JSON/);
   });
 
+  it('a top-level schema error does not hide the params errors of the same file (one round of fixing)', () => {
+    const spec = good();
+    spec.colour = 'red';
+    spec.tiers.fast.params.depth = 110;
+    spec.tiers.full.params.clean = 2;
+    const pointers = problemsOf(writeSpec(spec)).map((p) => p.pointer);
+    expect(pointers).toEqual(expect.arrayContaining(['/colour', '/tiers/fast/params/depth', '/tiers/full/params/clean']));
+  });
+
+  it('a folder without specs is refused, naming the folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-spec-empty-'));
+    dirs.push(dir);
+    expect(() => loadSpecDir(dir, standInRegistry)).toThrowError(new RegExp(`${dir}.*no claim specs`));
+  });
+
   it('problems of several files are reported together by loadSpecDir', () => {
     const a = writeSpec({ ...good(), colour: 1 });
     const dir = join(a, '..');

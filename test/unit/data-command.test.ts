@@ -53,9 +53,9 @@ async function runWith(extra: Partial<DataCommandIo>, args: string[]) {
       exitCode = c;
     },
     env: {},
-    ...extra,
     // Fixture sizes and checksums stand in for the official ones.
     sources: { cifar10: sources.cifar10, 'fashion-mnist': sources['fashion-mnist'] },
+    ...extra,
     progressBar: false,
   };
   const data = dataCommand(io);
@@ -112,7 +112,11 @@ describe('label-leak data fetch', () => {
 describe('label-leak data load', () => {
   it('loads every image of a set and reports the bytes held, the time and memory', async () => {
     let calls = 0;
-    const { out, exitCode } = await runWith({ memory: () => ({ rss: 2 ** 20 * (100 + 10 * calls++), peakRss: 2 ** 20 * 150 }) }, [
+    // `load` checks sizes against the source: here the fixture folder's own.
+    const dir = join(ROOT, 'data', 'cifar-10-batches-bin');
+    const own = await Promise.all(sources.cifar10.files.map(async (f) => ({ name: f.name, bytes: (await readFile(join(dir, f.name))).length })));
+    const memory = () => ({ rss: 2 ** 20 * (100 + 10 * calls++), peakRss: 2 ** 20 * 150 });
+    const { out, exitCode } = await runWith({ memory, sources: { cifar10: { ...sources.cifar10, files: own } } }, [
       'load', 'cifar10', '--data-dir', join(ROOT, 'data'), '--json',
     ]);
     const r = JSON.parse(out);

@@ -125,6 +125,46 @@ describe('verifyDataset', () => {
   });
 });
 
+describe('verifyDataset: content that does not parse', () => {
+  it('a CIFAR label of 200, without a SHA256SUMS to catch it, is corrupt, not an unofficial copy', async () => {
+    const { dataDir, dir } = await cifarCopy();
+    const source = await cifarSource((name, b) => (name === 'batches.meta.txt' ? undefined : sha1(b)));
+    const file = join(dir, 'data_batch_2.bin');
+    const bytes = await readFile(file);
+    bytes[3073 * 5] = 200;
+    await writeFile(file, bytes);
+    const r = await verifyDataset('cifar10', { dataDir, source });
+    expect(r.status).toBe('corrupt');
+    expect(r.summary).toMatch(new RegExp(`${file}: label 200 in record 5`));
+  });
+
+  it('a wrong IDX magic is corrupt', async () => {
+    const dataDir = join(tmp, `d${n++}`);
+    await cp(join(FIXTURES, 'mnist'), join(dataDir, 'mnist'), { recursive: true });
+    const file = join(dataDir, 'mnist', 't10k-images-idx3-ubyte');
+    const bytes = await readFile(file);
+    bytes[0] = 7;
+    await writeFile(file, bytes);
+    const files = await Promise.all(
+      LAYOUTS.mnist.files.map(async (name) => ({ name, bytes: (await readFile(join(FIXTURES, 'mnist', name))).length, digest: { algorithm: 'sha256' as const, hex: '0'.repeat(64) } })),
+    );
+    const r = await verifyDataset('mnist', { dataDir, fallbacks: [], source: { dataset: 'mnist', subdir: 'mnist', baseUrl: 'http://unused/', archives: [], files } });
+    expect(r.status).toBe('corrupt');
+    expect(r.summary).toMatch(new RegExp(`${file}: wrong IDX magic`));
+  });
+
+  it('a corrupt .gz is reported in its set\'s report instead of aborting the others', async () => {
+    const dataDir = join(tmp, `d${n++}`);
+    await cp(join(FIXTURES, 'fashion-mnist'), join(dataDir, 'fashion-mnist'), { recursive: true });
+    const file = join(dataDir, 'fashion-mnist', 'train-images-idx3-ubyte.gz');
+    await writeFile(file, (await readFile(file)).subarray(0, 500));
+    const sources = JSON.parse(await readFile(join(ROOT, 'fetch', 'sources.json'), 'utf8')) as Record<string, DatasetSource>;
+    const r = await verifyDataset('fashion-mnist', { dataDir, fallbacks: [], source: sources['fashion-mnist'] });
+    expect(r.status).toBe('corrupt');
+    expect(r.summary).toMatch(new RegExp(`${file}: not a readable gzip file`));
+  });
+});
+
 describe('parseSha256Sums', () => {
   it('reads both sha256sum formats (text and binary mode)', () => {
     const a = 'a'.repeat(64);

@@ -99,4 +99,13 @@ describe('merging records', () => {
     expect(readResultDirs([join(root, 'job-1')])).toHaveLength(1);
     expect(() => readResultDirs([join(root, 'nope')])).toThrowError(/results folder .*nope does not exist/);
   });
+
+  it('refuses a folder without records, a tier subfolder and a regular file, so an empty report never passes', () => {
+    const empty = join(root, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(() => readResultDirs([empty])).toThrowError(new RegExp(`no result records in ${empty}`));
+    expect(() => readResultDirs([join(root, 'job-1', 'fast')])).toThrowError(new RegExp(`tier subfolder.*--results ${join(root, 'job-1')}`));
+    const file = join(root, 'job-1', 'fast', 'stand-in-leak.json');
+    expect(() => readResultDirs([file])).toThrowError(/is a file, not a results folder/);
+  });
 });
