@@ -1,13 +1,18 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
-import { Interrupted, type Curves, type ProgressSink, type SeedOutcome } from '../experiments/types.ts';
-import { collectEnvironment } from '../report/environment.ts';
-import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../report/record.ts';
+import type { Curves, SeedOutcome, TrainedModelInfo } from '../experiments/types.ts';
+import type { Classifier } from '../models/types.ts';
+import { collectEnvironment } from '../results/environment.ts';
+import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
+import { Interrupted } from '../train/errors.ts';
+import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
-import { assertionsFor, type LoadedSpec, type Tier } from './spec.ts';
+import { assertionsFor } from '../spec/claim.ts';
+import type { Tier } from '../spec/names.ts';
+import type { LoadedSpec } from './spec.ts';
 
 export interface RunClaimOptions {
   tier: Tier;
@@ -24,6 +29,8 @@ export interface RunClaimOptions {
   overrides?: string[];
   /** Training steps between checkpoints, handed to the experiment. */
   checkpointEvery?: number;
+  /** Called with every model a seed trains, with the claim, tier and seed it belongs to. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo & { claim: string; tier: Tier; seed: number }) => Promise<void>;
   /** Injected by tests; gathered from the machine otherwise. */
   environment?: Environment;
   now?: () => Date;
@@ -173,6 +180,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         checkpointDir: dir,
         checkpointEvery: opts.checkpointEvery,
         signal: opts.signal,
+        onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier, seed })),
       });
       const t1 = now();
       const problem = outcomeProblem(outcome, needed);

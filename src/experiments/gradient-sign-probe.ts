@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { leastLikelyClass, lossGradientSign, noiseImage } from '../attacks/index.ts';
+import { leastLikelyClass, lossGradientSign, noiseImage, randomLabels } from '../attacks/index.ts';
 import { makeBatch } from '../data/batches.ts';
 import type { ImageSet } from '../data/types.ts';
 import { evaluate } from '../metrics/evaluate.ts';
 import { buildClassifier, modelSpecSchema, type ModelSpec } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
+import { enumOf } from '../spec/names.ts';
 import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
 import { train, type TrainConfig } from '../train/loop.ts';
 import { makeRng, type Rng } from '../util/rng.ts';
-import { metricName } from './adversarial-training.ts';
+import { meanThroughput, metricName } from './protocol.ts';
 import { selectData, trainedModel, type DataSelection } from './trained-models.ts';
 import type { Curves, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
+import type { EpochPoint } from '../train/loop.ts';
 
 /**
  * The write-up's MNIST experiment: turn each image into the sign of its loss gradient,
@@ -21,7 +23,8 @@ import type { Curves, ExperimentKind, RunContext, SeedOutcome } from './types.ts
  *   random        a uniformly random label: control for what the sign pattern says about x itself
  *   pixels        no gradient at all, the raw image: the clean problem's linear baseline
  */
-export type FeatureSource = 'true' | 'least-likely' | 'random' | 'pixels';
+export const FEATURE_SOURCES = ['true', 'least-likely', 'random', 'pixels'] as const;
+export type FeatureSource = (typeof FEATURE_SOURCES)[number];
 
 export interface GradientSignProbeParams extends DataSelection {
   /** The network whose gradients are probed. */
@@ -37,7 +40,7 @@ export interface GradientSignProbeParams extends DataSelection {
 const featureKey = (f: FeatureSource) => metricName(f);
 
 /** Gradient-sign features as an image set (0/255 bytes, so batches come out 0/1). */
-async function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): Promise<ImageSet> {
+export async function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): Promise<ImageSet> {
   if (kind === 'pixels') return set;
   const images = new Uint8Array(set.images.length);
   const perImage = set.height * set.width * set.channels;
@@ -49,7 +52,7 @@ async function gradientFeatures(source: Classifier, set: ImageSet, kind: Feature
         ? y.clone()
         : kind === 'least-likely'
           ? leastLikelyClass(source, x)
-          : tf.tensor1d(idx.map(() => rng.int(source.numClasses)), 'int32');
+          : tf.tensor1d(randomLabels(rng, idx.length, source.numClasses), 'int32');
     const sign = lossGradientSign(source, x, labels);
     const scaled = tf.tidy(() => noiseImage(sign).mul(255));
     tf.dispose([x, y, labels, sign]);
@@ -60,6 +63,31 @@ async function gradientFeatures(source: Classifier, set: ImageSet, kind: Feature
     }
   }
   return { ...set, images };
+}
+
+/** Trains the linear probe (softmax regression) on `trainSet` and returns its accuracy on `testSet`. */
+export async function linearProbe(
+  trainSet: ImageSet,
+  testSet: ImageSet,
+  numClasses: number,
+  cfg: TrainConfig,
+  batchSize: number,
+  label: string,
+  ctx: Pick<RunContext, 'seed' | 'progress' | 'signal'>,
+): Promise<{ accuracy: number; epochs: EpochPoint[]; imagesPerSecond: number }> {
+  const probe = buildClassifier(
+    { kind: 'mlp', hidden: [] },
+    { height: trainSet.height, width: trainSet.width, channels: trainSet.channels },
+    numClasses,
+    makeRng(ctx.seed, `model/probe/${label}`),
+  );
+  try {
+    const r = await train(probe, trainSet, cfg, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
+    const accuracy = (await evaluate(probe, testSet, { batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') })).cleanAcc;
+    return { accuracy, epochs: r.epochs, imagesPerSecond: r.imagesPerSecond };
+  } finally {
+    probe.dispose();
+  }
 }
 
 async function sourceClassifier(p: GradientSignProbeParams, ctx: RunContext, data: Awaited<ReturnType<typeof selectData>>) {
@@ -87,7 +115,7 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
       ...dataSelectionProperties,
       sourceModel: modelSpecSchema,
       sourceTraining: trainConfigSchema,
-      features: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['true', 'least-likely', 'random', 'pixels'] } },
+      features: { type: 'array', minItems: 1, uniqueItems: true, items: enumOf(FEATURE_SOURCES) },
       probe: trainConfigSchema,
       batchSize: { type: 'integer', minimum: 1 },
     },
@@ -105,26 +133,14 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
         const rng = makeRng(ctx.seed, `probe/labels/${f}`);
         const trainFeatures = await gradientFeatures(source.model, data.train, f, p.batchSize, rng.fork('train'));
         const testFeatures = await gradientFeatures(source.model, data.test, f, p.batchSize, rng.fork('test'));
-        const probe = buildClassifier(
-          { kind: 'mlp', hidden: [] },
-          { height: data.train.height, width: data.train.width, channels: data.train.channels },
-          data.dataset.classes.length,
-          makeRng(ctx.seed, `model/probe/${f}`),
-        );
-        try {
-          const r = await train(probe, trainFeatures, p.probe, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
-          rates.push(r.imagesPerSecond);
-          curves[`probe:${f}`] = r.epochs;
-          metrics[`probe_acc_${featureKey(f)}`] = (
-            await evaluate(probe, testFeatures, { batchSize: p.batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') })
-          ).cleanAcc;
-        } finally {
-          probe.dispose();
-        }
+        const r = await linearProbe(trainFeatures, testFeatures, data.dataset.classes.length, p.probe, p.batchSize, f, ctx);
+        rates.push(r.imagesPerSecond);
+        curves[`probe:${f}`] = r.epochs;
+        metrics[`probe_acc_${featureKey(f)}`] = r.accuracy;
       }
     } finally {
       if (source.owned) source.model.dispose();
     }
-    return { metrics, curves, imagesPerSecond: rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1) };
+    return { metrics, curves, imagesPerSecond: meanThroughput(rates) };
   },
 };

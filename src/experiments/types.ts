@@ -1,20 +1,10 @@
 import type { BackendInfo } from '../backend/info.ts';
-
-/** Per-epoch numbers a training experiment records (any subset may be present). */
-export interface EpochPoint {
-  epoch: number;
-  trainLoss?: number;
-  cleanAcc?: number;
-  advAcc?: number;
-  [metric: string]: number | undefined;
-}
-
-/** One point of the write-up's loss-versus-ε curve (ε in 0–255 pixel units). */
-export interface EpsPoint {
-  eps: number;
-  loss: number;
-  acc: number;
-}
+import type { EpsPoint } from '../metrics/evaluate.ts';
+import type { InputShape, ModelSpec } from '../models/spec.ts';
+import type { Classifier } from '../models/types.ts';
+import type { DatasetName } from '../spec/names.ts';
+import type { EpochPoint, TrainConfig } from '../train/loop.ts';
+import type { ProgressSink } from '../train/progress.ts';
 
 /** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */
 export interface Curves {
@@ -31,11 +21,17 @@ export interface SeedOutcome {
   imagesPerSecond?: number;
 }
 
-/** Progress of a long run, for the CLI's bar; the experiment reports, the edge renders. */
-export interface ProgressSink {
-  start(label: string, total: number): void;
-  tick(done: number, info?: Record<string, string | number>): void;
-  stop(): void;
+/** What a trained model is, for whoever keeps it (`label-leak run --save-models`). */
+export interface TrainedModelInfo {
+  /** Its part in the experiment: 'adversarial', 'control', 'probe-source', 'sweep-<dataset>'. */
+  role: string;
+  /** Hash of data selection, model, training, seed and backend: one per distinct model. */
+  key: string;
+  model: ModelSpec;
+  input: InputShape;
+  dataset: DatasetName;
+  classes: string[];
+  training: TrainConfig;
 }
 
 export interface RunContext {
@@ -49,6 +45,8 @@ export interface RunContext {
   checkpointEvery?: number;
   /** Set when the user interrupts: the experiment checkpoints and throws `Interrupted`. */
   signal?: AbortSignal;
+  /** Called with every model the seed trains (or re-uses), once trained. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo) => Promise<void>;
 }
 
 export interface ExperimentKind<P = unknown> {
@@ -64,19 +62,4 @@ export interface ExperimentKind<P = unknown> {
    */
   problems?(params: P): { pointer: string; reason: string }[];
   run(params: P, ctx: RunContext): Promise<SeedOutcome>;
-}
-
-export class Interrupted extends Error {
-  constructor() {
-    super('interrupted; a checkpoint was written — run again with --resume to continue');
-    this.name = 'Interrupted';
-  }
-}
-
-/** Training diverged (NaN/Inf): the seed ends with an error verdict, never a pass. */
-export class NonFiniteError extends Error {
-  constructor(where: string, value: number) {
-    super(`non-finite value ${value} in ${where}`);
-    this.name = 'NonFiniteError';
-  }
 }
