@@ -10,7 +10,7 @@ import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
-import { assertionsFor } from '../spec/claim.ts';
+import { assertionsFor, requireTier } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -109,7 +109,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
   const now = opts.now ?? (() => new Date());
   const started = now();
   const { tier } = opts;
-  const tierSpec = spec.tiers[tier];
+  const tierSpec = requireTier(spec, tier);
   const seeds = [...new Set(opts.seeds ?? tierSpec.seeds)];
   const params = tierSpec.params;
   const paramsHash = contentHash(params);

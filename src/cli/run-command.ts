@@ -1,10 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
 import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
+import { MissingTierError } from '../claims/errors.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { checkpointDir, runClaim } from '../claims/runner.ts';
 import { BACKEND_NAMES, TIERS, type Tier } from '../spec/names.ts';
+import { requireTier, tiersOf } from '../spec/claim.ts';
+import { dryRun, formatDryRun } from '../bench/dry-run.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from './progress.ts';
 import { downloadProgress } from './download-progress.ts';
@@ -51,9 +54,26 @@ export function runCommand(): Command {
     )
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
+    .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
     .action(async (ids: string[], o) => {
-      const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      const all = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      // Only some claims have some tiers (gpu: the CIFAR-10 claims). Named ones must have it;
+      // of all claims, those without it are skipped by name.
+      const lacking = all.filter((s) => !s.tiers[o.tier as Tier]);
+      const loaded = all.filter((s) => s.tiers[o.tier as Tier]);
+      if (lacking.length > 0) {
+        if (ids.length > 0) throw new MissingTierError(o.tier, lacking.map((s) => ({ id: s.id, tiers: tiersOf(s, TIERS) })), loadAllSpecs(o.claims).filter((s) => s.tiers[o.tier as Tier]).map((s) => s.id));
+        console.error(`skipped (no ${o.tier} tier): ${lacking.map((s) => s.id).join(', ')}`);
+      }
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
+      if (o.dryRun) {
+        // Kernels are counted on the cpu backend: no GPU, no data, no training.
+        await startBackend('cpu');
+        const seeds = o.seed ?? o.seeds;
+        const plan = await dryRun(specs, o.tier, { seeds });
+        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [o.jobs]));
+        return;
+      }
       // Before the backend starts: fetch what is missing (what cannot be had skips its claims
       // only); then fail when data is damaged or too small for a subset asked for, or a
       // checkpoint --resume would load is damaged: each throws the error that names the file
@@ -74,7 +94,7 @@ export function runCommand(): Command {
       }
       await checkClaimData(plan.runnable, o.tier, o.dataDir);
       if (o.resume) {
-        for (const spec of plan.runnable) for (const seed of o.seed ?? o.seeds ?? spec.tiers[o.tier as Tier].seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+        for (const spec of plan.runnable) for (const seed of o.seed ?? o.seeds ?? requireTier(spec, o.tier as Tier).seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
       }
       const backend = await startBackend(o.backend, { threads: o.threads });
       if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);

@@ -1,5 +1,5 @@
 import { BackendUnavailableError } from '../backend/errors.ts';
-import { SpecError, UnknownClaimError } from '../claims/errors.ts';
+import { MissingTierError, SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { ResumeError } from '../claims/runner.ts';
 import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
@@ -16,6 +16,7 @@ import { CheckpointError } from '../train/checkpoint.ts';
 export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   SpecError,
   UnknownClaimError,
+  MissingTierError,
   DatasetMissingError,
   DataFileError,
   BackendUnavailableError,

@@ -41,6 +41,13 @@ export function compositeKind(kinds: ExperimentKind<any>[]): ExperimentKind<Comp
     },
     metricNames: (p) =>
       Object.entries(p.parts).flatMap(([part, { experiment, params }]) => kindOf(experiment).metricNames(params).map((m) => `${part}.${m}`)),
+    trainings(p) {
+      const parts = Object.entries(p.parts).map(([part, { experiment, params }]) =>
+        kindOf(experiment).trainings?.(params)?.map((t) => ({ ...t, role: `${part}.${t.role}` })),
+      );
+      // Every part must say, or the estimate would leave some training out.
+      return parts.every((t) => t !== undefined) ? parts.flat() : undefined;
+    },
     async run(p, ctx): Promise<SeedOutcome> {
       const metrics: Record<string, number> = {};
       const curves: Curves = {};

@@ -152,6 +152,11 @@ export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepPar
       const inner = kindOf(p.experiment);
       return cellsOf(p).flatMap((c) => inner.metricNames(c.params).map((m) => cellMetric(m, c.id)));
     },
+    trainings(p) {
+      const inner = kindOf(p.experiment);
+      const cells = cellsOf(p).map((c) => inner.trainings?.(c.params)?.map((t) => ({ ...t, role: `{${c.id}}:${t.role}` })));
+      return cells.every((t) => t !== undefined) ? cells.flat() : undefined;
+    },
     async run(p, ctx): Promise<SeedOutcome> {
       const inner = kindOf(p.experiment);
       const metrics: Record<string, number> = {};

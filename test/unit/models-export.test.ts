@@ -21,6 +21,7 @@ const specs: ModelSpec[] = [
   { kind: 'mlp', hidden: [32, 16] },
   { kind: 'cnn', channels: [8, 16], dense: 24 },
   { kind: 'resnet', depth: 8 },
+  { kind: 'fastnet', stem: 4, widths: [6, 8] },
 ];
 
 /** A model whose every variable (BatchNorm averages and scales too) holds distinct random values, so a swapped or skipped weight shows. */
