@@ -21,7 +21,8 @@ const specs: ModelSpec[] = [
   { kind: 'mlp', hidden: [32, 16] },
   { kind: 'cnn', channels: [8, 16], dense: 24 },
   { kind: 'resnet', depth: 8 },
-  { kind: 'fastnet', stem: 4, widths: [6, 8] },
+  // scale ≠ 1: the export folds it into the head's kernel.
+  { kind: 'fastnet', stem: 4, widths: [6, 8], scale: 16 },
 ];
 
 /** A model whose every variable (BatchNorm averages and scales too) holds distinct random values, so a swapped or skipped weight shows. */

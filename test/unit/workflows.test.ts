@@ -155,10 +155,13 @@ describe('gpu-claims.yml', () => {
   const jobs = Object.entries(wf.jobs);
   const gpuJobs = jobs.filter(([, j]) => JSON.stringify(j['runs-on']) === '["self-hosted","gpu"]');
 
-  it('is started by hand (claims, seeds, backend) and on a schedule', () => {
-    const dispatch = wf.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[] }> };
-    expect(Object.keys(dispatch.inputs).sort()).toEqual(['backend', 'claims', 'seeds']);
+  it('is started by hand (tier, claims, seeds, backend) and on a schedule', () => {
+    const dispatch = wf.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[]; default?: string }> };
+    expect(Object.keys(dispatch.inputs).sort()).toEqual(['backend', 'claims', 'seeds', 'tier']);
     expect(dispatch.inputs.backend?.options).toEqual(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+    // The tiers a GPU runner is for; the scheduled run (no inputs) takes the default.
+    expect(dispatch.inputs.tier?.options).toEqual(['full', 'gpu']);
+    expect(dispatch.inputs.tier?.default).toBe('full');
     expect((wf.on.schedule as { cron: string }[]).length).toBeGreaterThan(0);
   });
 
@@ -174,17 +177,19 @@ describe('gpu-claims.yml', () => {
     const stepOut = /^\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}$/.exec(emitter.outputs?.[m![2]!] ?? '');
     expect(stepOut).not.toBeNull();
     const emit = emitter.steps.find((s) => s.id === stepOut![1]);
-    expect(emit?.run).toMatch(/label-leak(\.mjs)? list --json --matrix full/);
+    expect(emit?.run).toMatch(/label-leak(\.mjs)? list --json --matrix "\$TIER"/);
+    expect(emit?.env?.TIER).toBe("${{ inputs.tier || 'full' }}");
     expect(emit?.run).toContain('>> "$GITHUB_OUTPUT"');
     expect(job.strategy?.['fail-fast']).toBe(false);
   });
 
-  it('runs one claim and seed at the full tier with resume, under the job token lifetime', () => {
+  it('runs one claim and seed at the chosen tier with resume, under the job token lifetime', () => {
     const [, job] = gpuJobs[0]!;
     const run = labelLeakCalls(job.steps.map((s) => s.run ?? '').join('\n')).find((c) => c.args[0] === 'run');
     expect(run?.args.slice(0, 2)).toEqual(['run', '$CLAIM']);
     const flagValue = (f: string) => run!.args[run!.args.indexOf(f) + 1];
-    expect(flagValue('--tier')).toBe('full');
+    expect(flagValue('--tier')).toBe('$TIER');
+    expect(job.env?.TIER).toBe("${{ inputs.tier || 'full' }}");
     expect(flagValue('--seed')).toBe('$SEED');
     expect(flagValue('--results')).toBe('$RESULTS_DIR');
     expect(run?.args).toContain('--resume');
