@@ -6,6 +6,7 @@ import { DataFileError } from '../data/errors.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../report/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
+import { WriteError } from '../util/write-error.ts';
 
 /**
  * Errors that mean "the input is wrong", not "the program is": the CLI prints their message
@@ -21,4 +22,5 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   MergeError,
   RecordError,
   CheckpointError,
+  WriteError,
 ];
