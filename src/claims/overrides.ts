@@ -1,4 +1,5 @@
 import { experiments } from '../experiments/registry.ts';
+import { setPath } from '../util/dotted-path.ts';
 import { checkSpec } from './spec-files.ts';
 import type { LoadedSpec, Registry, Tier } from './spec.ts';
 
@@ -42,21 +43,11 @@ export function parseOverride(text: string): Override {
   return { path, value, text };
 }
 
-function setIn(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]] = value;
-}
-
 /** A copy of `spec` whose `tier` params carry the overrides, re-checked against the schemas. */
 export function applyOverrides(spec: LoadedSpec, tier: Tier, overrides: Override[], registry: Registry = experiments): LoadedSpec {
   if (overrides.length === 0) return spec;
   const { file, hash: _hash, kind: _kind, ...content } = spec;
   const json = structuredClone(content) as typeof content;
-  for (const o of overrides) setIn(json.tiers[tier].params, o.path, o.value);
+  for (const o of overrides) setPath(json.tiers[tier].params, o.path, o.value);
   return checkSpec(json, file, registry);
 }

@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
-import { Interrupted, type Curves, type ProgressSink, type SeedOutcome } from '../experiments/types.ts';
+import { Interrupted, type Curves, type ProgressSink, type SeedOutcome, type TrainedModelInfo } from '../experiments/types.ts';
+import type { Classifier } from '../models/types.ts';
 import { collectEnvironment } from '../report/environment.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../report/record.ts';
 import { assess } from './assess.ts';
 import { canonicalJson, contentHash } from './hash.ts';
+import { expandAssertions } from './cells.ts';
 import { withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
 import { assertionsFor, type LoadedSpec, type Tier } from './spec.ts';
@@ -27,6 +29,8 @@ export interface RunClaimOptions {
   checkpointEvery?: number;
   /** One-line notices (a record set aside, a seed another process runs); default: stderr. */
   notice?: (line: string) => void;
+  /** Called with every model a seed trains, with the claim, tier and seed it belongs to. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo & { claim: string; tier: Tier; seed: number }) => Promise<void>;
   /** Injected by tests; gathered from the machine otherwise. */
   environment?: Environment;
   now?: () => Date;
@@ -132,7 +136,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
   const params = tierSpec.params;
   const paramsHash = contentHash(params);
   const overrides = opts.overrides ?? [];
-  const assertions = assertionsFor(spec.assertions, tier);
+  // Cell assertions become one plain assertion per cell: the record holds what was tested.
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
   const needed = [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))];
   const file = recordPath(opts.resultsDir, tier, spec.id);
   const environment = opts.environment ?? (await collectEnvironment());
@@ -263,6 +268,7 @@ async function runSeed(
       checkpointDir: dir,
       checkpointEvery: opts.checkpointEvery,
       signal: opts.signal,
+      onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier: opts.tier, seed })),
     });
     const t1 = now();
     const problem = outcomeProblem(outcome, needed);

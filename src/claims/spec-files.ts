@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import claimSchema from '../../claims/claim.schema.json' with { type: 'json' };
+import { expandCellAssertion, isCellAssertion } from './cells.ts';
 import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
 import { contentHash } from './hash.ts';
 import { TIERS, type ClaimSpec, type LoadedSpec, type Registry } from './spec.ts';
@@ -113,13 +114,29 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
       problems.push(...ajvProblems(file, validate.errors, `/tiers/${tier}/params`));
       continue;
     }
+    const own = kind.problems?.(params) ?? [];
+    if (own.length > 0) {
+      problems.push(...own.map((p) => ({ file, pointer: `/tiers/${tier}/params${p.pointer}`, reason: p.reason })));
+      continue;
+    }
     metricsByTier.set(tier, new Set(kind.metricNames(params)));
   }
 
   spec.assertions.forEach((a, i) => {
+    if (isCellAssertion(a)) {
+      if (a.risesWith !== undefined && a.fallsWith !== undefined) problems.push({ file, pointer: `/assertions/${i}/fallsWith`, reason: 'an assertion rises or falls along one axis, not both' });
+      const trend = a.risesWith !== undefined ? 'risesWith' : a.fallsWith !== undefined ? 'fallsWith' : undefined;
+      for (const field of ['op', 'minus'] as const) {
+        if (trend && a[field] !== undefined) problems.push({ file, pointer: `/assertions/${i}/${field}`, reason: `remove it: ${trend} compares each cell with its neighbour itself` });
+      }
+    }
     for (const tier of a.tiers ?? TIERS) {
       const known = metricsByTier.get(tier);
       if (!known) continue; // its params were already reported
+      if (isCellAssertion(a)) {
+        for (const p of expandCellAssertion(a, [...known]).problems) problems.push({ file, pointer: `/assertions/${i}${p.pointer}`, reason: `${p.reason} (tier ${tier})` });
+        continue;
+      }
       for (const field of ['metric', 'minus'] as const) {
         const m = a[field];
         if (m !== undefined && !known.has(m)) {

@@ -25,6 +25,27 @@ export interface Assertion {
   tiers?: Tier[];
 }
 
+/** A cell condition: a bare value (equality) or a string such as ">= 16", "< 8", "!= half". */
+export type CellCondition = number | string | boolean;
+
+/**
+ * An assertion about the cells of a sweep (src/claims/cells.ts expands it into plain ones):
+ * `inEveryCellWith` selects cells by axis conditions; `risesWith`/`fallsWith` name an axis
+ * along which the metric must rise (fall) between every two neighbouring cells.
+ */
+export interface CellAssertion {
+  name: string;
+  metric: string;
+  minus?: string;
+  op?: Op;
+  threshold?: number;
+  tolerance: number;
+  tiers?: Tier[];
+  inEveryCellWith?: Record<string, CellCondition>;
+  risesWith?: string;
+  fallsWith?: string;
+}
+
 export interface TierSpec {
   seeds: number[];
   params: Record<string, unknown>;
@@ -49,7 +70,7 @@ export interface ClaimSpec {
   writeUpFigure: WriteUpFigure;
   experiment: string;
   tiers: Record<Tier, TierSpec>;
-  assertions: Assertion[];
+  assertions: (Assertion | CellAssertion)[];
   notes?: string;
 }
 
@@ -64,7 +85,7 @@ export interface LoadedSpec extends ClaimSpec {
 
 export type Registry = Record<string, ExperimentKind<any>>;
 
-export function assertionsFor(assertions: Assertion[], tier: Tier): Assertion[] {
+export function assertionsFor<A extends { tiers?: Tier[] }>(assertions: A[], tier: Tier): A[] {
   return assertions.filter((a) => !a.tiers || a.tiers.includes(tier));
 }
 

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
-import { checkClaimData } from '../claims/datasets.ts';
+import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { checkpointDir, runClaim } from '../claims/runner.ts';
@@ -13,8 +13,10 @@ import type { LoadedSpec } from '../claims/spec.ts';
 import { ipcProgress, JOB_IPC_ENV, jobDisplay, runJobs, type Job } from './jobs.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { downloadProgress } from './download-progress.ts';
 import { Interrupted } from '../experiments/types.ts';
 import { oneSeed, seedList } from './seed-options.ts';
+import { saveModelsTo } from './save-models.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -41,7 +43,8 @@ export function runCommand(): Command {
     .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
     .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))
     .option('--claims <dir>', 'folder of claim specs', 'claims')
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--offline', 'never download: claims whose data is missing are skipped (also LABEL_LEAK_OFFLINE=1)', false)
     .option('--results <dir>', 'where result records and checkpoints go', 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
@@ -53,19 +56,36 @@ export function runCommand(): Command {
       [] as Override[],
     )
     .option('--jobs <n>', 'run the claim × seed jobs as N processes at once, each with its own backend', positiveInt)
+    .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .action(async (ids: string[], o) => {
       const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
+      // Before the backend starts: fetch what is missing (what cannot be had skips its claims
+      // only); then fail when data is damaged or too small for a subset asked for, or a
+      // checkpoint --resume would load is damaged: each throws the error that names the file
+      // or parameter and the fix (exit 2).
       const seedsOf = (spec: LoadedSpec): number[] => o.seed ?? o.seeds ?? spec.tiers[o.tier as Tier].seeds;
-      // Fail before the backend starts when data is missing, damaged or too small for a
-      // subset asked for, a checkpoint --resume would load is damaged, or the results folder
-      // cannot be written: each throws the error that names the file or parameter and the fix (exit 2).
-      await checkClaimData(specs, o.tier, o.dataDir);
-      if (o.resume) {
-        for (const spec of specs) for (const seed of seedsOf(spec)) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
-      }
+      // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
       checkWritable(o.results, o.tier);
+      const downloads = downloadProgress(process.stderr);
+      const plan = await ensureDatasets(specs, o.tier, {
+        dataDir: o.dataDir,
+        offline: o.offline,
+        log: (line) => console.error(line),
+        fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
+        afterEach: () => downloads.stop(),
+      });
+      const summary = skippedSummary(plan.skipped);
+      if (plan.runnable.length === 0) {
+        console.error(summary.join('\n'));
+        process.exitCode = 2;
+        return;
+      }
+      await checkClaimData(plan.runnable, o.tier, o.dataDir);
+      if (o.resume) {
+        for (const spec of plan.runnable) for (const seed of seedsOf(spec)) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+      }
 
       // First signal: finish cleanly with a checkpoint; a second one: leave at once.
       const controller = new AbortController();
@@ -88,7 +108,9 @@ export function runCommand(): Command {
       };
 
       if (o.jobs) {
-        process.exitCode = await runAsJobs(specs, o, seedsOf, controller.signal, report);
+        const code = await runAsJobs(plan.runnable, o, seedsOf, controller.signal, report);
+        if (summary.length > 0) console.error(summary.join('\n'));
+        process.exitCode = code === 0 && plan.skipped.length > 0 ? 2 : code;
         return;
       }
 
@@ -101,7 +123,7 @@ export function runCommand(): Command {
 
       const records = [];
       let mismatches = 0;
-      for (const spec of specs) {
+      for (const spec of plan.runnable) {
         try {
           const record = await runClaim(spec, {
             tier: o.tier,
@@ -114,6 +136,7 @@ export function runCommand(): Command {
             overrides: o.set.map((s: Override) => s.text),
             progress,
             signal: controller.signal,
+            onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
           });
           records.push(record);
           if (!report(spec, record)) mismatches++;
@@ -126,7 +149,9 @@ export function runCommand(): Command {
         }
       }
       if (o.json) console.log(JSON.stringify(records, null, 2));
-      process.exitCode = mismatches > 0 ? 1 : 0;
+      if (summary.length > 0) console.error(summary.join('\n'));
+      // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
+      process.exitCode = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
     });
 }
 
@@ -163,6 +188,8 @@ async function runAsJobs(
     '--checkpoint-every', String(o.checkpointEvery),
     ...(o.dataDir ? ['--data-dir', o.dataDir] : []),
     ...(o.resume ? ['--resume'] : []),
+    ...(o.offline ? ['--offline'] : []),
+    ...(o.saveModels ? ['--save-models', o.saveModels] : []),
     ...(o.threads ? ['--threads', String(o.threads)] : []),
     ...o.set.flatMap((s: Override) => ['--set', s.text]),
   ];

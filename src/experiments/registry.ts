@@ -2,9 +2,11 @@ import { adversarialTraining } from './adversarial-training.ts';
 import { compositeKind } from './composite.ts';
 import { difficultySweep } from './difficulty-sweep.ts';
 import { gradientSignProbe } from './gradient-sign-probe.ts';
+import { sweepKind } from './sweep.ts';
 import type { ExperimentKind } from './types.ts';
 
 const basic = [gradientSignProbe, adversarialTraining, difficultySweep];
+const composite = compositeKind(basic);
 
 /**
  * Every experiment kind a spec can name. A new kind is a module exporting an ExperimentKind
@@ -12,5 +14,5 @@ const basic = [gradientSignProbe, adversarialTraining, difficultySweep];
  * no code at all.
  */
 export const experiments: Record<string, ExperimentKind<any>> = Object.fromEntries(
-  [...basic, compositeKind(basic)].map((k) => [k.name, k]),
+  [...basic, composite, sweepKind([...basic, composite])].map((k) => [k.name, k]),
 );

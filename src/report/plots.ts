@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { ResultRecord, SeedResult } from './record-types.ts';
+import { cellRows, heatmapSpec, lineSpec, numericAxis, sweepPlotMetrics } from './sweep-plots.ts';
 
 /**
  * The report's figures as vega-lite specs (pure data → spec), rendered to SVG by vega's
@@ -180,5 +181,14 @@ export async function plotsFor(record: ResultRecord): Promise<Plot[]> {
   if (loss.length > 0) plots.push({ name: `${base}-loss-vs-eps.svg`, title: 'Loss versus ε', svg: await renderSvg(lossVsEpsSpec(record, loss)) });
   const acc = accuracyRows(record.outcomes, record.claim.experiment);
   if (acc.length > 0) plots.push({ name: `${base}-accuracy.svg`, title: 'Accuracy over epochs', svg: await renderSvg(accuracySpec(record, acc)) });
+  const metrics = sweepPlotMetrics(record);
+  const { rows, axes } = cellRows(record.outcomes, metrics);
+  for (const metric of metrics) {
+    const own = rows.filter((r) => r.metric === metric);
+    if (own.length === 0) continue;
+    plots.push({ name: `${base}-${metric}-cells.svg`, title: `${metric} per cell`, svg: await renderSvg(heatmapSpec(record, metric, own, axes)) });
+    const x = numericAxis(own, axes);
+    if (x) plots.push({ name: `${base}-${metric}-along-${x}.svg`, title: `${metric} along ${x}`, svg: await renderSvg(lineSpec(record, metric, own, axes, x)) });
+  }
   return plots;
 }

@@ -1,3 +1,5 @@
+import { epsDistributions } from './step.ts';
+
 /** JSON Schema (ajv strict) for `TrainConfig`, embedded in the experiment kinds' params schemas. */
 export const trainConfigSchema = {
   type: 'object',
@@ -32,20 +34,43 @@ export const trainConfigSchema = {
         {
           type: 'object',
           additionalProperties: false,
-          required: ['attack', 'fraction', 'epsSigma', 'lossWeight'],
+          required: ['attack', 'fraction', 'lossWeight'],
           properties: {
             attack: { enum: ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'pgd'] },
+            // 1 = every example adversarial, no clean images (Wong, Rice & Kolter 2020).
             fraction: { type: 'number', minimum: 0, maximum: 1 },
+            // half-normal: ε ~ |N(0, epsSigma)|, the write-up and Kurakin et al. 2016 §4.1;
+            // fixed: ε = eps, Goodfellow et al. 2015 and Wong et al. 2020;
+            // uniform: ε ~ U(0, eps).
+            epsDist: { enum: epsDistributions },
             epsSigma: { type: 'number', minimum: 0 },
+            eps: { type: 'number', minimum: 0 },
             epsMax: { type: 'number', exclusiveMinimum: 0 },
+            // FGSM-RS, Wong, Rice & Kolter 2020 (arXiv:2001.03994), Algorithm 3: δ ~ U(−ε, ε), step stepRatio·ε (1.25).
+            randomStart: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['stepRatio'],
+              properties: { stepRatio: { type: 'number', exclusiveMinimum: 0 } },
+            },
             lossWeight: { type: 'number', minimum: 0 },
             steps: { type: 'integer', minimum: 0 },
             stepSize: { type: 'number', exclusiveMinimum: 0 },
           },
-          // PGD's step count cannot default from one ε when each example draws its own.
-          if: { properties: { attack: { const: 'pgd' } } },
-          then: { properties: { steps: true }, required: ['steps'] },
-          else: { properties: { steps: false, stepSize: false } },
+          allOf: [
+            // Each distribution names the one field it draws from; absent epsDist is the half normal.
+            {
+              if: { properties: { epsDist: { enum: ['fixed', 'uniform'] } }, required: ['epsDist'] },
+              then: { properties: { eps: true }, required: ['eps'] },
+              else: { properties: { epsSigma: true }, required: ['epsSigma'] },
+            },
+            // PGD's step count cannot default from one ε when each example draws its own.
+            {
+              if: { properties: { attack: { const: 'pgd' } } },
+              then: { properties: { steps: true }, required: ['steps'] },
+              else: { properties: { steps: false, stepSize: false } },
+            },
+          ],
         },
       ],
     },

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attack } from '../attacks/index.ts';
+import { unitEpsilon } from '../attacks/epsilon.ts';
 import type { Classifier } from '../models/types.ts';
 import { halfNormal, type Rng } from '../util/rng.ts';
 import type { Sgd } from './sgd.ts';
@@ -14,15 +15,34 @@ export interface AdversarialTraining {
   /** PGD only: iterations and pixel units per step (ε is drawn per example, so no default count). */
   steps?: number;
   stepSize?: number;
-  /** k / m: the write-up replaces half of each batch. */
+  /** k / m: the write-up replaces half of each batch; 1 = no clean images (Wong et al. 2020). */
   fraction: number;
-  /** ε ~ |N(0, σ)| in 0–255 pixel units, one draw per example (the write-up: σ = 12). */
-  epsSigma: number;
-  /** Redraw ε above this (Kurakin et al. truncate at 16); absent: no truncation, as the write-up. */
+  /**
+   * How each example's ε is drawn (0–255 pixel units); absent = 'half-normal'.
+   * - 'half-normal': ε ~ |N(0, epsSigma)|, the write-up's and Kurakin et al.'s random ε.
+   * - 'fixed': ε = `eps` for every example, as in Goodfellow et al. 2015 and the
+   *   catastrophic-overfitting papers (Wong et al. 2020; Andriushchenko & Flammarion 2020).
+   * - 'uniform': ε ~ U(0, `eps`), random ε without the half normal's mode at 0.
+   */
+  epsDist?: EpsDistribution;
+  /** σ of the half normal (the write-up: 12). */
+  epsSigma?: number;
+  /** The fixed ε, or the upper end of the uniform one. */
+  eps?: number;
+  /** Redraw a half-normal ε above this (Kurakin et al. truncate at 16); absent: no truncation. */
   epsMax?: number;
+  /**
+   * FGSM-RS (Wong, Rice & Kolter 2020, *Fast is better than free*): start from x + δ,
+   * δ ~ U(−ε, ε) per pixel, take one step of `stepRatio`·ε (they use 1.25), and project back
+   * into the ε-ball around x. Absent: no random start, the write-up's FGSM.
+   */
+  randomStart?: { stepRatio: number };
   /** λ, the weight of adversarial examples in the loss (Kurakin et al.: 0.3); 1 = plain mean. */
   lossWeight: number;
 }
+
+export const epsDistributions = ['half-normal', 'fixed', 'uniform'] as const;
+export type EpsDistribution = (typeof epsDistributions)[number];
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -32,12 +52,44 @@ export interface Batch {
 /** ε for k examples, drawn from the training's own stream so data order never shifts it. */
 export function drawEpsilons(adv: AdversarialTraining, k: number, rng: Rng): Float32Array {
   const eps = new Float32Array(k);
+  const dist = adv.epsDist ?? 'half-normal';
+  if (dist === 'fixed') return eps.fill(required(adv.eps, 'eps', dist));
+  if (dist === 'uniform') {
+    const top = required(adv.eps, 'eps', dist);
+    for (let i = 0; i < k; i++) eps[i] = rng.next() * top;
+    return eps;
+  }
+  const sigma = required(adv.epsSigma, 'epsSigma', dist);
   for (let i = 0; i < k; i++) {
-    let e = halfNormal(rng, adv.epsSigma);
-    while (adv.epsMax !== undefined && e > adv.epsMax) e = halfNormal(rng, adv.epsSigma);
+    let e = halfNormal(rng, sigma);
+    while (adv.epsMax !== undefined && e > adv.epsMax) e = halfNormal(rng, sigma);
     eps[i] = e;
   }
   return eps;
+}
+
+function required(value: number | undefined, field: string, dist: EpsDistribution): number {
+  if (value === undefined) throw new Error(`adversarial training with epsDist '${dist}' needs '${field}'`);
+  return value;
+}
+
+/**
+ * The adversarial half of a batch. With a random start (FGSM-RS) the one-step attack is taken
+ * from a uniformly perturbed point with step stepRatio·ε, then projected into the ε-ball.
+ */
+export function adversarialExamples(model: Classifier, adv: AdversarialTraining, x: tf.Tensor4D, y: tf.Tensor1D, epsValues: Float32Array, rng: Rng): tf.Tensor4D {
+  return tf.tidy(() => {
+    const eps = tf.tensor1d(epsValues);
+    // Crafted in inference mode: crafting must not move BatchNorm's running statistics.
+    const opts = { training: false, rng, steps: adv.steps, stepSize: adv.stepSize };
+    if (!adv.randomStart) return attack(adv.attack, model, x, y, eps, opts);
+    const radius = unitEpsilon(eps, x.shape[0]);
+    const delta = tf.randomUniform(x.shape, -1, 1, 'float32', rng.tfSeed()).mul(radius);
+    const start = tf.clipByValue(x.add(delta), 0, 1) as tf.Tensor4D;
+    const stepped = attack(adv.attack, model, start, y, eps.mul(adv.randomStart.stepRatio) as tf.Tensor1D, opts);
+    const projected = x.add(tf.minimum(tf.maximum(stepped.sub(x), radius.neg()), radius));
+    return tf.clipByValue(projected, 0, 1) as tf.Tensor4D;
+  });
 }
 
 /**
@@ -58,12 +110,10 @@ export async function trainStep(
   const k = adv ? Math.round(adv.fraction * m) : 0;
   const inputs = tf.tidy(() => {
     if (!adv || k === 0) return batch.x.clone();
-    const eps = tf.tensor1d(drawEpsilons(adv, k, rng));
     const [xa, xc] = tf.split(batch.x, [k, m - k]) as [tf.Tensor4D, tf.Tensor4D];
     const ya = batch.y.slice(0, k);
-    // Crafted in inference mode: crafting must not move BatchNorm's running statistics.
-    const adversarial = attack(adv.attack, model, xa, ya, eps, { training: false, rng, steps: adv.steps, stepSize: adv.stepSize });
-    return tf.concat([adversarial, xc]) as tf.Tensor4D;
+    const adversarial = adversarialExamples(model, adv, xa, ya, drawEpsilons(adv, k, rng), rng);
+    return k === m ? adversarial : (tf.concat([adversarial, xc]) as tf.Tensor4D);
   });
   // Per-example weights: λ for the k adversarial, 1 for the rest, normalised as Kurakin et al.
   const lambda = adv ? adv.lossWeight : 1;

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainConfigSchema } from '../../src/train/config-schema.ts';
 import { Sgd } from '../../src/train/sgd.ts';
-import { trainStep, type AdversarialTraining } from '../../src/train/step.ts';
+import { adversarialExamples, drawEpsilons, trainStep, type AdversarialTraining } from '../../src/train/step.ts';
 import { makeRng } from '../../src/util/rng.ts';
+import { buildClassifier } from '../../src/models/spec.ts';
 import { makeClassifier } from '../helpers/linear-classifier.ts';
 
 beforeAll(async () => {
@@ -74,5 +76,85 @@ describe('the training config schema', () => {
       expect(validate(config({ attack: 'fgsm-pred', ...extra }))).toBe(false);
     }
     expect(validate(config({ attack: 'bim', steps: 2 }))).toBe(false);
+  });
+});
+
+const adv = (over: Partial<AdversarialTraining>): AdversarialTraining => ({ attack: 'fgsm', fraction: 1, lossWeight: 1, ...over });
+
+describe('training ε distributions', () => {
+  it('without epsDist the draws are the half normal’s, number for number (existing specs keep their results)', () => {
+    const implicit = drawEpsilons(adv({ epsSigma: 12 }), 100, makeRng(3));
+    const explicit = drawEpsilons(adv({ epsDist: 'half-normal', epsSigma: 12 }), 100, makeRng(3));
+    expect([...implicit]).toEqual([...explicit]);
+  });
+
+  it('fixed: every example gets ε', () => {
+    expect([...drawEpsilons(adv({ epsDist: 'fixed', eps: 8 }), 5, makeRng(1))]).toEqual([8, 8, 8, 8, 8]);
+  });
+
+  it('uniform: ε in [0, eps), with mean eps / 2', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.double({ min: 0.5, max: 32, noNaN: true }), (seed, top) => {
+        const eps = drawEpsilons(adv({ epsDist: 'uniform', eps: top }), 50, makeRng(seed));
+        expect(eps.every((e) => e >= 0 && e < Math.fround(top) + 1e-5)).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+    const many = drawEpsilons(adv({ epsDist: 'uniform', eps: 16 }), 20000, makeRng(9));
+    expect(many.reduce((a, b) => a + b, 0) / many.length).toBeCloseTo(8, 0);
+  });
+
+  it('a distribution without its field is an error that names the field', () => {
+    expect(() => drawEpsilons(adv({ epsDist: 'fixed' }), 3, makeRng(1))).toThrow(/epsDist 'fixed' needs 'eps'/);
+    expect(() => drawEpsilons(adv({}), 3, makeRng(1))).toThrow(/epsDist 'half-normal' needs 'epsSigma'/);
+  });
+});
+
+describe('the schema of adversarial training', () => {
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(trainConfigSchema);
+  const cfg = (adversarial: unknown) => ({ epochs: 1, batchSize: 8, lr: { base: 0.1, milestones: [], gamma: 0.1 }, momentum: 0.9, nesterov: false, weightDecay: 0, adversarial });
+  it.each([
+    ['the write-up’s (no epsDist)', { attack: 'fgsm', fraction: 0.5, epsSigma: 12, lossWeight: 1 }, true],
+    ['fixed ε, all adversarial', { attack: 'fgsm', fraction: 1, epsDist: 'fixed', eps: 8, lossWeight: 1 }, true],
+    ['FGSM-RS', { attack: 'fgsm', fraction: 1, epsDist: 'fixed', eps: 8, randomStart: { stepRatio: 1.25 }, lossWeight: 1 }, true],
+    ['fixed without eps', { attack: 'fgsm', fraction: 1, epsDist: 'fixed', lossWeight: 1 }, false],
+    ['half normal without σ', { attack: 'fgsm', fraction: 0.5, lossWeight: 1 }, false],
+    ['fraction above 1', { attack: 'fgsm', fraction: 1.5, epsSigma: 12, lossWeight: 1 }, false],
+    ['an unknown distribution', { attack: 'fgsm', fraction: 1, epsDist: 'gamma', eps: 8, lossWeight: 1 }, false],
+  ])('%s: valid = %s', (_what, a, ok) => {
+    expect(validate(cfg(a))).toBe(ok);
+  });
+});
+
+describe('FGSM with a random start (Wong, Rice & Kolter 2020)', () => {
+  it('stays in the ε-ball around x and in [0, 1], and differs from plain FGSM', () => {
+    const model = buildClassifier({ kind: 'cnn', channels: [4] }, { height: 8, width: 8, channels: 3 }, 10, makeRng(1));
+    const x = tf.randomUniform([6, 8, 8, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const y = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
+    const eps = new Float32Array([0, 2, 4, 8, 16, 32]);
+    const rs = adversarialExamples(model, adv({ epsDist: 'fixed', eps: 8, randomStart: { stepRatio: 1.25 } }), x, y, eps, makeRng(2));
+    const plain = adversarialExamples(model, adv({ epsDist: 'fixed', eps: 8 }), x, y, eps, makeRng(2));
+    const dist = tf.tidy(() => tf.abs(rs.sub(x)).max([1, 2, 3]).dataSync());
+    eps.forEach((e, i) => expect(dist[i]).toBeLessThanOrEqual(e / 255 + 1e-6));
+    expect(rs.min().dataSync()[0]).toBeGreaterThanOrEqual(0);
+    expect(rs.max().dataSync()[0]).toBeLessThanOrEqual(1);
+    expect(tf.tidy(() => tf.abs(rs.sub(plain)).max().dataSync()[0])).toBeGreaterThan(0);
+    tf.dispose([x, y, rs, plain]);
+    model.dispose();
+  });
+
+  it('a training step with it leaves no tensor behind', async () => {
+    const model = buildClassifier({ kind: 'cnn', channels: [4] }, { height: 8, width: 8, channels: 3 }, 10, makeRng(1));
+    const sgd = new Sgd(model.trainable, { momentum: 0.9, nesterov: false, weightDecay: 0 });
+    const x = tf.randomUniform([6, 8, 8, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const y = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
+    const a = adv({ epsDist: 'uniform', eps: 8, randomStart: { stepRatio: 1.25 } });
+    const rng = makeRng(4);
+    await trainStep(model, sgd, { x, y }, a, 0.01, rng);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await trainStep(model, sgd, { x, y }, a, 0.01, rng);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    model.dispose();
   });
 });
