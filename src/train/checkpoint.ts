@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../report/atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /**
  * A training checkpoint: every variable (weights, BatchNorm statistics, optimiser velocities)

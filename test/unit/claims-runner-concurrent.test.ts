@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readRecord, recordPath } from '../../src/report/record.ts';
+import { readRecord, recordPath } from '../../src/results/record.ts';
 import { cli } from '../helpers/cli.ts';
 
 // Several real processes writing one results folder at once, as a self-hosted runner with

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFailure } from '../util/write-error.ts';
+import { writeFailure } from './write-error.ts';
 
 /** Suffix of temporary files; readers of a results folder skip them. */
 export const TEMP_SUFFIX = '.tmp';

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ImageSet } from '../../src/data/types.ts';
+import { fgsmPred, pgd } from '../../src/attacks/index.ts';
+import { makeBatch } from '../../src/data/batches.ts';
+import { evaluate } from '../../src/metrics/evaluate.ts';
+import { makeRng } from '../../src/util/rng.ts';
+import { hiddenParams, imageShape, inputSize, linearParams, makeClassifier, type ModelParams } from '../helpers/linear-classifier.ts';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+/** A small labelled image set (bytes, as datasets hold them) and a model for it. */
+const evalProblem = fc
+  .record({ shape: imageShape, numClasses: fc.integer({ min: 2, max: 4 }), count: fc.integer({ min: 1, max: 6 }), kind: fc.constantFrom('linear', 'hidden') })
+  .chain(({ shape, numClasses, count, kind }) =>
+    fc.record({
+      params: (kind === 'linear' ? linearParams(shape, numClasses) : hiddenParams(shape, numClasses)) as fc.Arbitrary<ModelParams>,
+      images: fc.uint8Array({ minLength: count * inputSize(shape), maxLength: count * inputSize(shape) }),
+      labels: fc.uint8Array({ min: 0, max: numClasses - 1, minLength: count, maxLength: count }),
+      batchSize: fc.integer({ min: 1, max: count }),
+    }),
+  );
+
+const sweepEps = fc.uniqueArray(fc.integer({ min: 0, max: 64 }), { minLength: 1, maxLength: 4 });
+
+describe('evaluate', () => {
+  it("the loss-versus-ε sweep's point at ε is FGSM at ε: the same loss and accuracy, to the last bit", async () => {
+    await fc.assert(
+      fc.asyncProperty(evalProblem, sweepEps, async (pr, epsSweep) => {
+        const { height, width, channels } = pr.params;
+        const set: ImageSet = { images: pr.images, labels: pr.labels, count: pr.labels.length, height, width, channels };
+        const model = makeClassifier(pr.params);
+        try {
+          const opts = { batchSize: pr.batchSize, rng: makeRng(1, 'eval') };
+          const swept = await evaluate(model, set, { ...opts, attacks: [], epsSweep });
+          for (const [i, eps] of epsSweep.entries()) {
+            const attacked = await evaluate(model, set, { ...opts, attacks: [{ attack: 'fgsm', eps }] });
+            expect(swept.lossVsEps![i]).toEqual({ eps, loss: attacked.adversarial.fgsm.loss, acc: attacked.adversarial.fgsm.acc });
+          }
+        } finally {
+          model.dispose();
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('reports fgsm-pred’s and PGD’s accuracy and mean loss on the examples they craft, PGD seeded by the evaluation’s stream with the evaluation’s steps', async () => {
+    await fc.assert(
+      fc.asyncProperty(evalProblem, fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 3 }), async (pr, eps, steps) => {
+        const { height, width, channels } = pr.params;
+        const count = pr.labels.length;
+        const set: ImageSet = { images: pr.images, labels: pr.labels, count, height, width, channels };
+        const model = makeClassifier(pr.params);
+        const { x, y } = makeBatch(set, Array.from({ length: count }, (_, i) => i));
+        try {
+          const r = await evaluate(model, set, {
+            batchSize: count,
+            rng: makeRng(1, 'eval'),
+            attacks: [{ attack: 'fgsm-pred', eps }, { attack: 'pgd', eps, steps, stepSize: 2 }],
+          });
+          const crafted = [fgsmPred(model, x, eps), pgd(model, x, y, { eps, steps, stepSize: 2, rng: makeRng(1, 'eval') })];
+          const measured = crafted.map((xa) =>
+            tf.tidy(() => {
+              const logits = model.logits(xa, false);
+              const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+              return { acc: logits.argMax(1).equal(y.toInt()).sum().dataSync()[0] / count, loss: loss.dataSync()[0] / count };
+            }),
+          );
+          tf.dispose(crafted);
+          expect([r.adversarial['fgsm-pred'], r.adversarial.pgd]).toEqual(measured);
+        } finally {
+          tf.dispose([x, y]);
+          model.dispose();
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
