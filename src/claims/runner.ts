@@ -1,7 +1,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
-import { Interrupted, type Curves, type ProgressSink, type SeedOutcome } from '../experiments/types.ts';
+import { Interrupted, type Curves, type ProgressSink, type SeedOutcome, type TrainedModelInfo } from '../experiments/types.ts';
+import type { Classifier } from '../models/types.ts';
 import { collectEnvironment } from '../report/environment.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../report/record.ts';
 import { assess } from './assess.ts';
@@ -24,6 +25,8 @@ export interface RunClaimOptions {
   overrides?: string[];
   /** Training steps between checkpoints, handed to the experiment. */
   checkpointEvery?: number;
+  /** Called with every model a seed trains, with the claim, tier and seed it belongs to. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo & { claim: string; tier: Tier; seed: number }) => Promise<void>;
   /** Injected by tests; gathered from the machine otherwise. */
   environment?: Environment;
   now?: () => Date;
@@ -173,6 +176,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         checkpointDir: dir,
         checkpointEvery: opts.checkpointEvery,
         signal: opts.signal,
+        onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier, seed })),
       });
       const t1 = now();
       const problem = outcomeProblem(outcome, needed);

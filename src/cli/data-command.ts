@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { SingleBar } from 'cli-progress';
-import { fetchDataset, type FetchProgress, type FetchResult } from '../data/fetch.ts';
+import { fetchDataset, type FetchResult } from '../data/fetch.ts';
 import { DATASET_NAMES, isDatasetName } from '../data/layout.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from '../data/manifest.ts';
+import { sourceFor } from '../data/mirror.ts';
+import { downloadProgress } from './download-progress.ts';
 import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
 import { measureLoad, type MemoryProbe } from '../data/measure-load.ts';
 import type { DatasetName } from '../data/types.ts';
@@ -16,8 +17,8 @@ export interface DataCommandIo {
   fetchImpl?: typeof fetch;
   /** Official sizes, checksums and URLs; tests substitute fixture sources. */
   sources?: Partial<Record<DatasetName, DatasetSource>>;
-  /** Draw a progress bar for downloads (default: when stderr is a terminal). */
-  progressBar?: boolean;
+  /** Show download progress on stderr — a bar on a terminal, plain lines elsewhere (default: unless --json). */
+  progress?: boolean;
   /** Resident memory now and the process's peak so far, in bytes (default: this process). */
   memory?: MemoryProbe;
 }
@@ -68,29 +69,11 @@ function verifyText(r: VerifyReport): string {
   return lines.join('\n');
 }
 
-function progressReporter(enabled: boolean): { onProgress?: (p: FetchProgress) => void; stop(): void } {
-  if (!enabled) return { stop() {} };
-  let bar: SingleBar | null = null;
-  let current = '';
-  return {
-    onProgress(p) {
-      if (p.archive !== current) {
-        bar?.stop();
-        current = p.archive;
-        bar = new SingleBar({ format: `${p.archive} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr });
-        bar.start(p.total, 0);
-      }
-      bar?.update(p.received);
-    },
-    stop() {
-      bar?.stop();
-    },
-  };
-}
-
 export function dataCommand(io: DataCommandIo = processIo): Command {
   const data = new Command('data').description('check, download or load the datasets (mnist, fashion-mnist, cifar10)');
   const sourceOf = (name: DatasetName) => io.sources?.[name] ?? OFFICIAL_SOURCES[name];
+  // Downloads honour a mirror and its digest list; `verify` always compares with the official set.
+  const fetchSourceOf = (name: DatasetName) => io.sources?.[name] ?? sourceFor(name, io.env ?? process.env);
 
   data
     .command('verify')
@@ -119,15 +102,17 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
     .action(async (names: DatasetName[] | undefined, o: { dataDir?: string; baseUrl?: string; force: boolean; json: boolean }) => {
       const results: (FetchResult | { dataset: DatasetName; error: string })[] = [];
       for (const name of names?.length ? names : DATASET_NAMES) {
-        const progress = progressReporter(io.progressBar ?? (!o.json && process.stderr.isTTY === true));
+        const show = io.progress ?? !o.json;
+        const progress = show ? downloadProgress(process.stderr) : undefined;
         try {
-          const r = await fetchDataset(sourceOf(name), {
+          const r = await fetchDataset(fetchSourceOf(name), {
             dataDir: o.dataDir,
             env: io.env,
             baseUrl: o.baseUrl,
             force: o.force,
             fetchImpl: io.fetchImpl,
-            onProgress: progress.onProgress,
+            onProgress: progress?.onProgress,
+            onNotice: progress?.onNotice,
           });
           results.push(r);
           if (!o.json) io.err(r.skipped ? `${name}: already in ${r.dir} (sizes OK); --force downloads again` : `${name}: fetched into ${r.dir}`);
@@ -136,7 +121,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
           if (!o.json) io.err(`${name}: fetch failed — ${(e as Error).message}`);
           io.setExitCode(1);
         } finally {
-          progress.stop();
+          progress?.stop();
         }
       }
       if (o.json) io.out(JSON.stringify(results, null, 2));

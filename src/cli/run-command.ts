@@ -1,14 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
-import { checkClaimData } from '../claims/datasets.ts';
+import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { checkpointDir, runClaim } from '../claims/runner.ts';
 import type { Tier } from '../claims/spec.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from '../report/progress.ts';
+import { downloadProgress } from './download-progress.ts';
 import { Interrupted } from '../experiments/types.ts';
 import { oneSeed, seedList } from './seed-options.ts';
+import { saveModelsTo } from './save-models.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -35,7 +37,8 @@ export function runCommand(): Command {
     .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
     .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))
     .option('--claims <dir>', 'folder of claim specs', 'claims')
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--offline', 'never download: claims whose data is missing are skipped (also LABEL_LEAK_OFFLINE=1)', false)
     .option('--results <dir>', 'where result records and checkpoints go', 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
@@ -46,16 +49,32 @@ export function runCommand(): Command {
       collectOverride,
       [] as Override[],
     )
+    .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .action(async (ids: string[], o) => {
       const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
-      // Fail before the backend starts when data is missing, damaged or too small for a
-      // subset asked for, or a checkpoint --resume would load is damaged: each throws the
-      // error that names the file or parameter and the fix (exit 2).
-      await checkClaimData(specs, o.tier, o.dataDir);
+      // Before the backend starts: fetch what is missing (what cannot be had skips its claims
+      // only); then fail when data is damaged or too small for a subset asked for, or a
+      // checkpoint --resume would load is damaged: each throws the error that names the file
+      // or parameter and the fix (exit 2).
+      const downloads = downloadProgress(process.stderr);
+      const plan = await ensureDatasets(specs, o.tier, {
+        dataDir: o.dataDir,
+        offline: o.offline,
+        log: (line) => console.error(line),
+        fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
+        afterEach: () => downloads.stop(),
+      });
+      const summary = skippedSummary(plan.skipped);
+      if (plan.runnable.length === 0) {
+        console.error(summary.join('\n'));
+        process.exitCode = 2;
+        return;
+      }
+      await checkClaimData(plan.runnable, o.tier, o.dataDir);
       if (o.resume) {
-        for (const spec of specs) for (const seed of o.seed ?? o.seeds ?? spec.tiers[o.tier as Tier].seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+        for (const spec of plan.runnable) for (const seed of o.seed ?? o.seeds ?? spec.tiers[o.tier as Tier].seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
       }
       const backend = await startBackend(o.backend, { threads: o.threads });
       if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
@@ -72,7 +91,7 @@ export function runCommand(): Command {
 
       const records = [];
       let mismatches = 0;
-      for (const spec of specs) {
+      for (const spec of plan.runnable) {
         try {
           const record = await runClaim(spec, {
             tier: o.tier,
@@ -85,6 +104,7 @@ export function runCommand(): Command {
             overrides: o.set.map((s: Override) => s.text),
             progress: createProgress(process.stderr),
             signal: controller.signal,
+            onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
           });
           records.push(record);
           // One seed of a job matrix cannot reach a verdict on its own (the report merges the
@@ -107,6 +127,8 @@ export function runCommand(): Command {
         }
       }
       if (o.json) console.log(JSON.stringify(records, null, 2));
-      process.exitCode = mismatches > 0 ? 1 : 0;
+      if (summary.length > 0) console.error(summary.join('\n'));
+      // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
+      process.exitCode = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
     });
 }

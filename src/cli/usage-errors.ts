@@ -3,6 +3,8 @@ import { SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { ResumeError } from '../claims/runner.ts';
 import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
+import { ModelFileError } from '../models/model-files.ts';
+import { DiffError } from '../report/diff.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../report/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
@@ -20,5 +22,7 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   ResumeError,
   MergeError,
   RecordError,
+  ModelFileError,
+  DiffError,
   CheckpointError,
 ];

@@ -4,7 +4,8 @@ import type { DatasetName } from './types.ts';
 /** A download: a file at the source's base URL, checked by SHA-256 before it is unpacked. */
 export interface ArchiveSpec {
   name: string;
-  bytes: number;
+  /** Unknown only for an archive whose digest a mirror's list replaced (data/mirror.ts). */
+  bytes?: number;
   sha256: string;
   /** `gz`: one gzip file that unpacks to `unpacksTo`; `tar.gz`: a tarball whose `folder/` holds the set's files. */
   format: 'gz' | 'tar.gz';
@@ -61,9 +62,13 @@ export const OFFICIAL_SOURCES: Record<DatasetName, DatasetSource> = {
       { name: 't10k-labels-idx1-ubyte', bytes: IDX_LABELS_TEST, digest: { algorithm: 'sha256', hex: 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2' } },
     ],
   },
-  // Archives: TensorFlow Datasets' url_checksums/fashion_mnist.txt (Zalando's S3 site).
-  // Debian's dataset-fashion-mnist ships the same data re-gzipped without the file name in
-  // the gzip header (23–24 bytes smaller), so its .gz checksums differ from these.
+  // Archives: TensorFlow Datasets' url_checksums/fashion_mnist.txt (Zalando's S3 site, the
+  // release URLs of the project's README). Debian's dataset-fashion-mnist ships the same
+  // deflate streams behind another gzip header (no file name, mtime 2020-06-05: 23–24 bytes
+  // smaller), so its .gz checksums differ from these. Checked 2026-11-30: putting the
+  // original header back (FNAME, mtime 2017-08-31 10:50:06 UTC for train-*, 10:50:27 for
+  // t10k-*, XFL 0, OS 3) gives files whose MD5s are the README's (8d4fb7e6…, 25c81989…,
+  // bef4ecab…, bb300cfd…) and whose sizes and SHA-256 are the ones below.
   // Unpacked files: sha256sum of Debian's files after zcat; the same values are published
   // by several independent projects for the official download (found with the search tool).
   'fashion-mnist': {

@@ -10,7 +10,7 @@ import { train, type TrainConfig } from '../train/loop.ts';
 import { makeRng, type Rng } from '../util/rng.ts';
 import { metricName } from './adversarial-training.ts';
 import { selectData, trainedModel, type DataSelection } from './trained-models.ts';
-import type { Curves, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
+import type { Curves, EpochPoint, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
 
 /**
  * The write-up's MNIST experiment: turn each image into the sign of its loss gradient,
@@ -37,7 +37,7 @@ export interface GradientSignProbeParams extends DataSelection {
 const featureKey = (f: FeatureSource) => metricName(f);
 
 /** Gradient-sign features as an image set (0/255 bytes, so batches come out 0/1). */
-async function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): Promise<ImageSet> {
+export async function gradientFeatures(source: Classifier, set: ImageSet, kind: FeatureSource, batchSize: number, rng: Rng): Promise<ImageSet> {
   if (kind === 'pixels') return set;
   const images = new Uint8Array(set.images.length);
   const perImage = set.height * set.width * set.channels;
@@ -60,6 +60,31 @@ async function gradientFeatures(source: Classifier, set: ImageSet, kind: Feature
     }
   }
   return { ...set, images };
+}
+
+/** Trains the linear probe (softmax regression) on `trainSet` and returns its accuracy on `testSet`. */
+export async function linearProbe(
+  trainSet: ImageSet,
+  testSet: ImageSet,
+  numClasses: number,
+  cfg: TrainConfig,
+  batchSize: number,
+  label: string,
+  ctx: Pick<RunContext, 'seed' | 'progress' | 'signal'>,
+): Promise<{ accuracy: number; epochs: EpochPoint[]; imagesPerSecond: number }> {
+  const probe = buildClassifier(
+    { kind: 'mlp', hidden: [] },
+    { height: trainSet.height, width: trainSet.width, channels: trainSet.channels },
+    numClasses,
+    makeRng(ctx.seed, `model/probe/${label}`),
+  );
+  try {
+    const r = await train(probe, trainSet, cfg, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
+    const accuracy = (await evaluate(probe, testSet, { batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') })).cleanAcc;
+    return { accuracy, epochs: r.epochs, imagesPerSecond: r.imagesPerSecond };
+  } finally {
+    probe.dispose();
+  }
 }
 
 async function sourceClassifier(p: GradientSignProbeParams, ctx: RunContext, data: Awaited<ReturnType<typeof selectData>>) {
@@ -105,22 +130,10 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
         const rng = makeRng(ctx.seed, `probe/labels/${f}`);
         const trainFeatures = await gradientFeatures(source.model, data.train, f, p.batchSize, rng.fork('train'));
         const testFeatures = await gradientFeatures(source.model, data.test, f, p.batchSize, rng.fork('test'));
-        const probe = buildClassifier(
-          { kind: 'mlp', hidden: [] },
-          { height: data.train.height, width: data.train.width, channels: data.train.channels },
-          data.dataset.classes.length,
-          makeRng(ctx.seed, `model/probe/${f}`),
-        );
-        try {
-          const r = await train(probe, trainFeatures, p.probe, ctx.seed, { progress: ctx.progress, signal: ctx.signal });
-          rates.push(r.imagesPerSecond);
-          curves[`probe:${f}`] = r.epochs;
-          metrics[`probe_acc_${featureKey(f)}`] = (
-            await evaluate(probe, testFeatures, { batchSize: p.batchSize, attacks: [], rng: makeRng(ctx.seed, 'eval') })
-          ).cleanAcc;
-        } finally {
-          probe.dispose();
-        }
+        const r = await linearProbe(trainFeatures, testFeatures, data.dataset.classes.length, p.probe, p.batchSize, f, ctx);
+        rates.push(r.imagesPerSecond);
+        curves[`probe:${f}`] = r.epochs;
+        metrics[`probe_acc_${featureKey(f)}`] = r.accuracy;
       }
     } finally {
       if (source.owned) source.model.dispose();

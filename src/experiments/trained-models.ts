@@ -5,7 +5,7 @@ import { buildClassifier, type ModelSpec } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
 import { train, type TrainConfig, type TrainHooks } from '../train/loop.ts';
 import { makeRng } from '../util/rng.ts';
-import type { EpochPoint, RunContext } from './types.ts';
+import type { EpochPoint, RunContext, TrainedModelInfo } from './types.ts';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -64,12 +64,24 @@ export async function trainedModel(
 ): Promise<TrainedModel> {
   const selection = { dataset: what.data.dataset, trainSubset: what.data.trainSubset, testSubset: what.data.testSubset };
   const key = trainingKey({ data: selection, model: what.model, training: what.training, curve: what.curve, seed: ctx.seed, backend: ctx.backend.name });
-  const hit = cache.get(key);
-  if (hit) return { ...hit, fresh: false };
   const { train: set, dataset } = data;
+  const info: TrainedModelInfo = {
+    role: what.role,
+    key,
+    model: what.model,
+    input: { height: set.height, width: set.width, channels: set.channels },
+    dataset: what.data.dataset,
+    classes: dataset.classes,
+    training: what.training,
+  };
+  const hit = cache.get(key);
+  if (hit) {
+    await ctx.onTrained?.(hit.model, info);
+    return { ...hit, fresh: false };
+  }
   const model = buildClassifier(
     what.model,
-    { height: set.height, width: set.width, channels: set.channels },
+    info.input,
     dataset.classes.length,
     makeRng(ctx.seed, `model/${what.data.dataset}/${JSON.stringify(what.model)}`),
   );
@@ -83,6 +95,7 @@ export async function trainedModel(
   });
   const trained: TrainedModel = { model, epochs: result.epochs, imagesPerSecond: result.imagesPerSecond, fresh: true };
   cache.set(key, trained);
+  await ctx.onTrained?.(model, info);
   return trained;
 }
 

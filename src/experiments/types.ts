@@ -1,4 +1,8 @@
 import type { BackendInfo } from '../backend/info.ts';
+import type { DatasetName } from '../data/types.ts';
+import type { InputShape, ModelSpec } from '../models/spec.ts';
+import type { Classifier } from '../models/types.ts';
+import type { TrainConfig } from '../train/loop.ts';
 
 /** Per-epoch numbers a training experiment records (any subset may be present). */
 export interface EpochPoint {
@@ -38,6 +42,19 @@ export interface ProgressSink {
   stop(): void;
 }
 
+/** What a trained model is, for whoever keeps it (`label-leak run --save-models`). */
+export interface TrainedModelInfo {
+  /** Its part in the experiment: 'adversarial', 'control', 'probe-source', 'sweep-<dataset>'. */
+  role: string;
+  /** Hash of data selection, model, training, seed and backend: one per distinct model. */
+  key: string;
+  model: ModelSpec;
+  input: InputShape;
+  dataset: DatasetName;
+  classes: string[];
+  training: TrainConfig;
+}
+
 export interface RunContext {
   seed: number;
   dataDir?: string;
@@ -49,6 +66,8 @@ export interface RunContext {
   checkpointEvery?: number;
   /** Set when the user interrupts: the experiment checkpoints and throws `Interrupted`. */
   signal?: AbortSignal;
+  /** Called with every model the seed trains (or re-uses), once trained. */
+  onTrained?: (model: Classifier, info: TrainedModelInfo) => Promise<void>;
 }
 
 export interface ExperimentKind<P = unknown> {

@@ -20,7 +20,8 @@ export class Sgd {
     private readonly params: tf.Variable[],
     readonly config: SgdConfig,
   ) {
-    this.velocities = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    // tidy: tf.variable keeps its own reference, so the zeros it starts from must not outlive it.
+    this.velocities = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
   }
 
   /** v ← μv + g (+ λw);  w ← w − lr·(g + μv) with Nesterov, else w − lr·v. */

@@ -6,6 +6,11 @@
  *   LABEL_LEAK_TIER=fast|full    LABEL_LEAK_BACKEND=auto|wasm|cpu|webgpu|tensorflow
  *   LABEL_LEAK_DATA_DIR=DIR      LABEL_LEAK_RESULTS_DIR=DIR
  *   LABEL_LEAK_CLAIMS_DIR=DIR    (default claims; for trying out specs elsewhere)
+ *   LABEL_LEAK_OFFLINE=1         (never download; CI sets it)
+ *
+ * As `label-leak run` does, a missing dataset is downloaded into the data directory before
+ * anything trains; a claim whose data cannot be had is skipped by name, with the reason and
+ * the fix.
  *
  * All claims live in this one file so they run one after another in one process (the
  * tfjs backend is process-global, and two trainings at once would only halve each other).
@@ -13,7 +18,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend/info.ts';
 import { isBackendName, startBackend } from '../../src/backend/select.ts';
-import { missingDatasets } from '../../src/claims/datasets.ts';
+import { downloadProgress } from '../../src/cli/download-progress.ts';
+import { ensureDatasets, type DatasetPlan } from '../../src/claims/datasets.ts';
 import { loadAllSpecs } from '../../src/claims/load.ts';
 import { runClaim } from '../../src/claims/runner.ts';
 import { isTier, type LoadedSpec } from '../../src/claims/spec.ts';
@@ -40,8 +46,18 @@ function explain(r: ResultRecord, file: string): string {
 
 let specs: LoadedSpec[] = [];
 let loadError: unknown;
+let plan: DatasetPlan | undefined;
 try {
   specs = loadAllSpecs(CLAIMS_DIR);
+  if (isTier(tier)) {
+    const downloads = downloadProgress(process.stderr);
+    plan = await ensureDatasets(specs, tier, {
+      dataDir,
+      log: (line) => console.error(`claims: ${line}`),
+      fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
+      afterEach: () => downloads.stop(),
+    });
+  }
 } catch (e) {
   loadError = e;
 }
@@ -68,9 +84,10 @@ describe(`claims at the ${tier} tier (backend ${backendName})`, () => {
 
   for (const spec of specs) {
     const t = tier as 'fast' | 'full';
-    const missing = isTier(tier) ? missingDatasets(spec, t, dataDir) : [];
-    if (missing.length > 0) {
-      it.skip(`${spec.id} [${tier}] skipped: ${missing.map((m) => m.reason).join('; ')} — set LABEL_LEAK_DATA_DIR or run \`label-leak data fetch\``, () => {});
+    const skipped = plan?.skipped.find((s) => s.claim === spec.id);
+    if (skipped) {
+      const why = skipped.missing.map((m) => `needs ${m.dataset}: ${m.reason} — fix: ${m.fix}`).join('; ');
+      it.skip(`${spec.id} [${tier}] skipped: ${why}`, () => {});
       continue;
     }
     it(`${spec.id} [${tier}] is ${spec.tiers[t]?.expected ?? '?'}`, { timeout: timeoutMs(spec) }, async () => {

@@ -19,13 +19,13 @@ export interface CliOptions {
   unprivileged?: boolean;
 }
 
-/** Runs the real CLI as a user would; returns exit code and output instead of throwing. */
+/** Runs the real CLI as a user would, offline (tests never reach outside the machine); returns exit code and output instead of throwing. */
 export async function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const node = ['node', 'bin/label-leak.mjs', ...args];
   const argv = opts.unprivileged && process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', ...node] : node;
   try {
     const r = await exec(argv[0], argv.slice(1), {
-      env: { ...process.env, LABEL_LEAK_DATA_DIR: '', ...opts.env },
+      env: { ...process.env, LABEL_LEAK_DATA_DIR: '', LABEL_LEAK_OFFLINE: '1', ...opts.env },
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };

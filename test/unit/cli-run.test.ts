@@ -3,17 +3,21 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bigCifarTarball, MIRROR_FILES, startMirror, writeMirrorSums, type Mirror } from '../helpers/loopback-mirror.ts';
 
 const exec = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'llk-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs the real CLI as a user would; returns exit code and output instead of throwing. */
+/**
+ * Runs the real CLI as a user would; returns exit code and output instead of throwing.
+ * Offline unless a test says otherwise: tests never reach outside the machine.
+ */
 async function cli(args: string[], env: Record<string, string> = {}) {
   try {
     const r = await exec('node', ['bin/label-leak.mjs', ...args], {
-      env: { ...process.env, LABEL_LEAK_DATA_DIR: '', XDG_CACHE_HOME: join(tmp, 'cache'), ...env },
+      env: { ...process.env, LABEL_LEAK_DATA_DIR: '', XDG_CACHE_HOME: join(tmp, 'cache'), LABEL_LEAK_OFFLINE: '1', LABEL_LEAK_DATA_MIRROR: '', LABEL_LEAK_DATA_SHA256SUMS: '', ...env },
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
@@ -42,12 +46,13 @@ describe('label-leak run', () => {
     expect(r.stderr).toContain('/tiers/fast/params/training/epochs');
   });
 
-  it('a missing dataset exits 2 before training, saying where it looked and how to get it', async () => {
+  it('a missing dataset that cannot be fetched exits 2 before training, saying where it looked and how to get it', async () => {
     const r = await cli(['run', 'cifar10-label-leaking', '--backend', 'cpu', '--data-dir', join(tmp, 'empty')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(join(tmp, 'empty'));
     expect(r.stderr).toMatch(/LABEL_LEAK_DATA_DIR/);
     expect(r.stderr).toMatch(/label-leak data fetch/);
+    expect(r.stderr).not.toMatch(/^backend:/m);
   });
 
   it('runs a real spec end to end: a record on disk, the verdict on screen, exit 1 exactly when it differs from expected', async () => {
@@ -101,5 +106,75 @@ describe('label-leak run, interrupted', () => {
     expect(straight.code, straight.stderr).toBe(0);
     const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, 'fast', 'interruptible-mnist.json'), 'utf8')).outcomes[0].metrics;
     expect(metrics(results)).toEqual(metrics(join(tmp, 'straight')));
+  });
+});
+
+describe('label-leak run gets missing data itself', () => {
+  const specs = 'test/fixtures-specs/fetched-data';
+  let mirror: Mirror;
+  let tampered: Mirror;
+  let sums: string;
+  let n = 0;
+  const fresh = () => join(tmp, `fresh-${n++}`);
+
+  beforeAll(async () => {
+    const dir = join(tmp, 'mirror');
+    await import('node:fs').then((fs) => fs.mkdirSync(dir, { recursive: true }));
+    const files = { ...MIRROR_FILES, 'cifar10/cifar-10-binary.tar.gz': await bigCifarTarball(dir) };
+    mirror = await startMirror({ files });
+    tampered = await startMirror({ files, tampered: ['cifar10/cifar-10-binary.tar.gz'] });
+    sums = writeMirrorSums(join(dir, 'SHA256SUMS'), files);
+  });
+  afterAll(async () => {
+    await mirror.close();
+    await tampered.close();
+  });
+
+  const online = (m: Mirror, cache: string) => ({ LABEL_LEAK_OFFLINE: '', LABEL_LEAK_DATA_MIRROR: m.base, LABEL_LEAK_DATA_SHA256SUMS: sums, XDG_CACHE_HOME: cache });
+
+  it('a fresh cache: fetches CIFAR-10 from the mirror, checks it, runs every claim, exits 0', { timeout: 120_000 }, async () => {
+    const cache = fresh();
+    const r = await cli(['run', '--claims', specs, '--backend', 'wasm', '--results', join(cache, 'results')], online(mirror, cache));
+    expect(r.code, r.stderr).toBe(0);
+    expect(mirror.requests).toEqual(['cifar10/cifar-10-binary.tar.gz']);
+    expect(r.stderr).toMatch(/^downloading cifar-10-binary\.tar\.gz \(\d+\.\d KiB\)$/m);
+    expect(r.stderr).toContain(`cifar10: fetched into ${join(cache, 'label-leak', 'cifar-10-batches-bin')}`);
+    expect(r.stdout).toContain('tiny-cifar10 [fast]: inconclusive (expected inconclusive)');
+    expect(r.stdout).toContain('tiny-mnist [fast]: inconclusive (expected inconclusive)');
+    expect(readdirSync(join(cache, 'label-leak'))).toEqual(['cifar-10-batches-bin']);
+  });
+
+  it('offline (LABEL_LEAK_OFFLINE=1): no request, runs the MNIST claim, lists the skipped one with its fix, exits 2', { timeout: 120_000 }, async () => {
+    const cache = fresh();
+    mirror.requests.length = 0;
+    const r = await cli(['run', '--claims', specs, '--backend', 'wasm', '--results', join(cache, 'results')], { ...online(mirror, cache), LABEL_LEAK_OFFLINE: '1' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(mirror.requests).toEqual([]);
+    expect(r.stdout).toContain('tiny-mnist [fast]: inconclusive (expected inconclusive)');
+    expect(r.stdout).not.toContain('tiny-cifar10 [fast]');
+    expect(r.stderr).toContain('skipped 1 claim: their data could not be had');
+    expect(r.stderr).toContain(`  - tiny-cifar10: needs cifar10 — dataset cifar10 not found (looked in ${join(cache, 'label-leak', 'cifar-10-batches-bin')}); downloads are off (--offline or LABEL_LEAK_OFFLINE=1)`);
+    expect(r.stderr).toContain('      fix: run `label-leak data fetch cifar10` with network access (without --offline / LABEL_LEAK_OFFLINE), or set LABEL_LEAK_DATA_DIR=DIR where DIR holds cifar-10-batches-bin/');
+    expect(existsSync(join(cache, 'label-leak'))).toBe(false);
+  });
+
+  it('--offline does the same; with nothing left to run it exits 2 before starting a backend', async () => {
+    const cache = fresh();
+    mirror.requests.length = 0;
+    const r = await cli(['run', 'tiny-cifar10', '--claims', specs, '--backend', 'wasm', '--offline'], online(mirror, cache));
+    expect(r.code, r.stderr).toBe(2);
+    expect(mirror.requests).toEqual([]);
+    expect(r.stderr).toContain('  - tiny-cifar10: needs cifar10');
+    expect(r.stderr).not.toMatch(/^backend:/m);
+  });
+
+  it('a wrong checksum: the download is refused and removed, the claim skipped with the reason, exit 2', async () => {
+    const cache = fresh();
+    const r = await cli(['run', 'tiny-cifar10', '--claims', specs, '--backend', 'wasm'], online(tampered, cache));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/cifar10: download failed — http:\/\/127\.0\.0\.1:\d+\/cifar10\/cifar-10-binary\.tar\.gz: SHA-256 mismatch/);
+    expect(r.stderr).toContain('      fix: the server sent something other than the official file (removed)');
+    // Nothing half-written: no dataset folder, no partial download.
+    expect(readdirSync(join(cache, 'label-leak'))).toEqual([]);
   });
 });

@@ -56,7 +56,7 @@ async function runWith(extra: Partial<DataCommandIo>, args: string[]) {
     // Fixture sizes and checksums stand in for the official ones.
     sources: { cifar10: sources.cifar10, 'fashion-mnist': sources['fashion-mnist'] },
     ...extra,
-    progressBar: false,
+    progress: false,
   };
   const data = dataCommand(io);
   for (const c of [data, ...data.commands]) {

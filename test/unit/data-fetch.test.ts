@@ -1,43 +1,69 @@
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError, fetchDataset, type FetchProgress } from '../../src/data/fetch.ts';
+import { DownloadError, fetchDataset, partialPath, type FetchProgress } from '../../src/data/fetch.ts';
 import type { DatasetSource } from '../../src/data/manifest.ts';
 import { clearDatasetCache, loadDataset } from '../../src/data/registry.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', 'fixtures');
 
 /**
- * Serves fixtures/ on 127.0.0.1. Under /tampered/ the same files come with one byte
- * flipped (same size, other checksum); under /short/ they come cut in half.
+ * Serves fixtures/ on 127.0.0.1, honouring `Range: bytes=N-` with 206. Under /tampered/
+ * the same files come with one byte flipped (same size, other checksum); under /short/
+ * they come cut in half (a whole response, just short); under /drop-once/ the first
+ * response of each file is cut off mid-body (the connection drops) and later ones are
+ * whole; under /drop-always/ every response drops after half the file, ranges ignored.
  */
-function startServer(): Promise<{ server: Server; base: string; requests: string[] }> {
+function startServer(): Promise<{ server: Server; base: string; requests: string[]; ranges: (string | undefined)[] }> {
   const requests: string[] = [];
+  const ranges: (string | undefined)[] = [];
+  const dropped = new Set<string>();
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/';
     requests.push(url);
+    ranges.push(req.headers.range);
     const [, mode, ...rest] = url.split('/');
-    const variant = mode === 'tampered' || mode === 'short' ? mode : 'plain';
+    const variants = ['tampered', 'short', 'drop-once', 'drop-always'];
+    const variant = variants.includes(mode) ? mode : 'plain';
     const rel = normalize(variant === 'plain' ? url : `/${rest.join('/')}`);
+    let body: Uint8Array;
     try {
-      let body = new Uint8Array(await readFile(join(ROOT, rel)));
-      if (variant === 'tampered') body[body.length >> 1] ^= 0xff;
-      if (variant === 'short') body = body.subarray(0, body.length >> 1);
-      res.writeHead(200, { 'content-length': body.length });
-      res.end(body);
+      body = new Uint8Array(await readFile(join(ROOT, rel)));
     } catch {
       res.writeHead(404);
       res.end('not found');
+      return;
     }
+    if (variant === 'tampered') body[body.length >> 1] ^= 0xff;
+    if (variant === 'short') body = body.subarray(0, body.length >> 1);
+    const drop = variant === 'drop-always' || (variant === 'drop-once' && !dropped.has(rel));
+    if (drop) {
+      dropped.add(rel);
+      // Promise the whole file, send half, then cut the connection. The pause lets the
+      // client read the half first: fetch() discards chunks it has not yet handed over
+      // when the stream errors, which on a real network costs only a re-requested chunk.
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.end(), 300));
+      return;
+    }
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (m && Number(m[1]) < body.length) {
+      const from = Number(m[1]);
+      res.writeHead(206, { 'content-length': body.length - from, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
+      res.end(body.subarray(from));
+      return;
+    }
+    res.writeHead(200, { 'content-length': body.length });
+    res.end(body);
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      resolve({ server, base: `http://127.0.0.1:${port}`, requests });
+      resolve({ server, base: `http://127.0.0.1:${port}`, requests, ranges });
     });
   });
 }
@@ -45,13 +71,14 @@ function startServer(): Promise<{ server: Server; base: string; requests: string
 let server: Server;
 let base: string;
 let requests: string[];
+let ranges: (string | undefined)[];
 let sources: Record<string, DatasetSource>;
 let tmp: string;
 let n = 0;
 const freshDataDir = () => join(tmp, `d${n++}`);
 
 beforeAll(async () => {
-  ({ server, base, requests } = await startServer());
+  ({ server, base, requests, ranges } = await startServer());
   sources = JSON.parse(await readFile(join(ROOT, 'fetch', 'sources.json'), 'utf8'));
   tmp = await mkdtemp(join(tmpdir(), 'label-leak-fetch-'));
 });
@@ -61,6 +88,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   requests.length = 0;
+  ranges.length = 0;
   clearDatasetCache();
 });
 
@@ -84,7 +112,8 @@ describe('fetchDataset from a loopback server', () => {
     expect((await readdir(r.dir)).sort()).toEqual(sources.cifar10.files.map((f) => f.name).sort());
     // No staging folder or archive is left behind.
     expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
-    expect(progress.at(-1)).toEqual({ archive: 'cifar-10-binary.tar.gz', received: sources.cifar10.archives[0].bytes, total: sources.cifar10.archives[0].bytes });
+    const bytes = sources.cifar10.archives[0].bytes!;
+    expect(progress.at(-1)).toEqual({ archive: 'cifar-10-binary.tar.gz', received: bytes, total: bytes, resumedFrom: 0 });
     const ds = await loadDataset('cifar10', { dataDir });
     expect([ds.train.count, ds.test.count]).toEqual([10, 2]);
   });
@@ -104,7 +133,8 @@ describe('fetchDataset from a loopback server', () => {
     const dataDir = freshDataDir();
     const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/` }));
     expect(e.problem).toBe('checksum');
-    expect(e.message).toMatch(new RegExp(`^${base}/tampered/fetch/cifar-10-binary\\.tar\\.gz: SHA-256 mismatch: got [0-9a-f]{64}, expected ${sources.cifar10.archives[0].sha256}; nothing was unpacked$`));
+    expect(e.message).toMatch(new RegExp(`^${base}/tampered/fetch/cifar-10-binary\\.tar\\.gz: SHA-256 mismatch: got [0-9a-f]{64}, expected ${sources.cifar10.archives[0].sha256}; the file was removed and nothing was unpacked$`));
+    // Neither the set nor the refused download is left: a later run starts afresh.
     expect(await readdir(dataDir)).toEqual([]);
   });
 
@@ -150,5 +180,68 @@ describe('fetchDataset from a loopback server', () => {
     await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/`, force: true }));
     expect(Buffer.compare(await readFile(join(r.dir, 'test_batch.bin')), before)).toBe(0);
     expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
+  });
+
+  it('resumes a dropped connection with a Range request and gets the same files', async () => {
+    const dataDir = freshDataDir();
+    const notices: string[] = [];
+    const progress: FetchProgress[] = [];
+    const r = await fetchDataset(sources.cifar10, {
+      dataDir,
+      baseUrl: `${base}/drop-once/fetch/`,
+      retryDelayMs: 0,
+      onNotice: (l) => notices.push(l),
+      onProgress: (p) => progress.push(p),
+    });
+    const bytes = sources.cifar10.archives[0].bytes!;
+    const half = bytes >> 1;
+    expect(requests).toEqual(['/drop-once/fetch/cifar-10-binary.tar.gz', '/drop-once/fetch/cifar-10-binary.tar.gz']);
+    expect(ranges).toEqual([undefined, `bytes=${half}-`]);
+    expect(notices).toEqual([
+      expect.stringMatching(new RegExp(`^cifar-10-binary\\.tar\\.gz: connection lost after ${half} bytes .*; retrying$`)),
+      `cifar-10-binary.tar.gz: resuming at byte ${half} of ${bytes}`,
+    ]);
+    expect(progress.at(-1)).toEqual({ archive: 'cifar-10-binary.tar.gz', received: bytes, total: bytes, resumedFrom: half });
+    expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
+    const ds = await loadDataset('cifar10', { dataDir: r.dataDir.dir });
+    expect([ds.train.count, ds.test.count]).toEqual([10, 2]);
+  });
+
+  it('keeps a partial download (never as the dataset) when the network gives up, and a later fetch resumes it', async () => {
+    const dataDir = freshDataDir();
+    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/drop-always/fetch/`, retryDelayMs: 0 }));
+    expect(e.problem).toBe('network');
+    const bytes = sources.cifar10.archives[0].bytes!;
+    const part = partialPath(dataDir, sources.cifar10, sources.cifar10.archives[0]);
+    expect((await stat(part)).size).toBe(bytes >> 1);
+    // Only the hidden partial file: no dataset folder a loader could take.
+    expect(await readdir(dataDir)).toEqual([part.slice(dataDir.length + 1)]);
+    await expect(loadDataset('cifar10', { dataDir })).rejects.toThrow(/Dataset cifar10 not found/);
+
+    requests.length = 0;
+    ranges.length = 0;
+    await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, retryDelayMs: 0 });
+    expect(ranges).toEqual([`bytes=${bytes >> 1}-`]);
+    expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
+    expect((await loadDataset('cifar10', { dataDir })).train.count).toBe(10);
+  });
+
+  it('downloads whole again when a resumed partial does not check out, once', async () => {
+    const dataDir = freshDataDir();
+    await mkdir(dataDir, { recursive: true });
+    const part = partialPath(dataDir, sources.cifar10, sources.cifar10.archives[0]);
+    await writeFile(part, new Uint8Array(100).fill(7));
+    await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, retryDelayMs: 0 });
+    expect(ranges).toEqual(['bytes=100-', undefined]);
+    expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
+  });
+
+  it('offline: makes no request and says so', async () => {
+    const dataDir = freshDataDir();
+    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, env: { LABEL_LEAK_OFFLINE: '1' } }));
+    expect(e.problem).toBe('offline');
+    expect(e.message).toMatch(/network access is off \(--offline or LABEL_LEAK_OFFLINE=1\)/);
+    expect(requests).toEqual([]);
+    expect(await readdir(dataDir).catch(() => [])).toEqual([]);
   });
 });

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { diffResults, renderDiff } from '../report/diff.ts';
+import { mergeRecords, readResultDirs } from '../report/merge.ts';
+
+export function diffCommand(): Command {
+  return new Command('diff')
+    .description('two results folders (runs, commits, backends) side by side per claim and metric: the change, and whether the verdict moved')
+    .argument('<a>', 'results folder A (holding <tier>/<claim>.json records), e.g. docs/results/records')
+    .argument('<b>', 'results folder B')
+    .option('--force', 'compare records even when they come from different spec versions', false)
+    .option('--asserted', 'show only the quantities the claims assert', false)
+    .option('--json', 'print the comparison as JSON', false)
+    .action((a: string, b: string, o: { force: boolean; asserted: boolean; json: boolean }) => {
+      const ra = mergeRecords(readResultDirs([a]));
+      const rb = mergeRecords(readResultDirs([b]));
+      const diff = diffResults(ra, rb, { force: o.force });
+      if (o.json) console.log(JSON.stringify(diff, null, 2));
+      else console.log(renderDiff(diff, { dir: a, records: ra.map((c) => c.record) }, { dir: b, records: rb.map((c) => c.record) }, { asserted: o.asserted }));
+    });
+}
