@@ -8,7 +8,7 @@
 //   npx esbuild scripts/measure-data-load.ts --bundle --platform=node --format=esm --outfile=/tmp/measure.mjs
 //   node /tmp/measure.mjs --data-dir ../shared/datasets
 import { parseArgs } from 'node:util';
-import { isDatasetName } from '../src/data/layout.ts';
+import { isDatasetName } from '../src/spec/names.ts';
 import { measureLoad } from '../src/data/measure-load.ts';
 
 const { values } = parseArgs({

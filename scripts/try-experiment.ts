@@ -2,9 +2,10 @@
 // some seeds and print each seed's metrics and wall time, without writing result records.
 //   npx tsx scripts/try-experiment.ts <params.json | claims/<id>.json:tier> <seeds> [backend]
 import { readFileSync } from 'node:fs';
-import { startBackend, type BackendName } from '../src/backend/select.ts';
+import { startBackend } from '../src/backend/select.ts';
+import type { BackendName } from '../src/spec/names.ts';
 import { experiments } from '../src/experiments/registry.ts';
-import type { ProgressSink } from '../src/experiments/types.ts';
+import type { ProgressSink } from '../src/train/progress.ts';
 
 const [source, seedArg = '1', backendName = 'wasm'] = process.argv.slice(2);
 const [file, tier] = source.split(':');

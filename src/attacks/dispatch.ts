@@ -1,13 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/types.ts';
+import { ATTACK_NAMES, type AttackName } from '../spec/names.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Epsilon } from './epsilon.ts';
 import type { AttackOptions } from './gradient.ts';
 import { bim, iterLL, pgd } from './iterative.ts';
 import { fgsm, fgsmPred, stepLL, stepRand } from './one-step.ts';
 
-export const attackNames = ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'bim', 'iter-ll', 'pgd'] as const;
-export type AttackName = (typeof attackNames)[number];
 
 export interface DispatchOptions extends AttackOptions {
   /** Required by step-rand and pgd (its random start). */
@@ -54,7 +53,10 @@ export function attack(
       return iterLL(model, x, { ...common, eps: scalarEps(name, eps), steps, stepSize });
     case 'pgd':
       return pgd(model, x, y, { ...common, eps, steps, stepSize, rng: needRng(name, rng, 'its random start') });
-    default:
-      throw new Error(`unknown attack '${String(name)}'; known: ${attackNames.join(', ')}`);
+    default: {
+      // A name added to ATTACK_NAMES without a case here fails to compile.
+      const unknown: never = name;
+      throw new Error(`unknown attack '${String(unknown)}'; known: ${ATTACK_NAMES.join(', ')}`);
+    }
   }
 }

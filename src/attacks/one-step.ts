@@ -7,6 +7,14 @@ import { gradientSignToward, leastLikelyOf, predictedOf, type AttackOptions } fr
 /** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
 type Direction = 1 | -1;
 
+/** clip(x ± e·sign, 0, 1), e on the [0, 1] scale: the move every one-step attack makes once it has its gradient sign. */
+function signStep(x: tf.Tensor4D, sign: tf.Tensor4D, e: tf.Tensor, direction: Direction): tf.Tensor4D {
+  return tf.tidy(() => {
+    const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
+    return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
+  });
+}
+
 function step(
   model: Classifier,
   x: tf.Tensor4D,
@@ -16,10 +24,9 @@ function step(
   opts: AttackOptions,
 ): tf.Tensor4D {
   return tf.tidy(() => {
+    // ε is checked before the model runs: a bad one costs no forward or backward pass.
     const e = unitEpsilon(eps, x.shape[0]);
-    const sign = gradientSignToward(model, x, labelsOf, opts);
-    const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
-    return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
+    return signStep(x, gradientSignToward(model, x, labelsOf, opts), e, direction);
   });
 }
 
@@ -32,6 +39,14 @@ export function fgsm(
   opts: AttackOptions = {},
 ): tf.Tensor4D {
   return step(model, x, () => y, eps, 1, opts);
+}
+
+/**
+ * FGSM's step from a true-label gradient sign already taken (`lossGradientSign`): the
+ * loss-versus-ε sweep moves the same images along one sign for many ε.
+ */
+export function fgsmAlong(x: tf.Tensor4D, trueLabelSign: tf.Tensor4D, eps: Epsilon): tf.Tensor4D {
+  return tf.tidy(() => signStep(x, trueLabelSign, unitEpsilon(eps, x.shape[0]), 1));
 }
 
 /**

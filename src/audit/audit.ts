@@ -1,14 +1,16 @@
-import { attackNames, defaultIterations, type AttackName } from '../attacks/index.ts';
+import { defaultIterations } from '../attacks/index.ts';
+import { ATTACK_NAMES, type AttackName } from '../spec/names.ts';
 import { assessAssertion } from '../claims/assess.ts';
-import type { Assertion, Verdict } from '../claims/spec.ts';
+import type { Assertion, Verdict } from '../spec/claim.ts';
 import { seededSubset } from '../data/batches.ts';
 import type { Dataset } from '../data/types.ts';
-import { evaluationMetrics, metricName } from '../experiments/adversarial-training.ts';
+import { evaluationMetrics, metricName } from '../experiments/protocol.ts';
 import { gradientFeatures, linearProbe } from '../experiments/gradient-sign-probe.ts';
-import type { EpsPoint, ProgressSink } from '../experiments/types.ts';
+import type { EpsPoint } from '../metrics/evaluate.ts';
+import type { ProgressSink } from '../train/progress.ts';
 import { evaluate, type AttackEval } from '../metrics/evaluate.ts';
 import type { Classifier } from '../models/types.ts';
-import type { AssertionResult, SeedResult } from '../report/record-types.ts';
+import type { AssertionResult, SeedResult } from '../results/record-types.ts';
 import type { TrainConfig } from '../train/loop.ts';
 import { makeRng } from '../util/rng.ts';
 
@@ -27,7 +29,7 @@ import { makeRng } from '../util/rng.ts';
 export const AUDIT_ATTACKS = ['fgsm', 'fgsm-pred', 'pgd', 'bim'] as const;
 
 export function auditAttacks(): AttackName[] {
-  return AUDIT_ATTACKS.filter((a) => (attackNames as readonly string[]).includes(a)) as AttackName[];
+  return AUDIT_ATTACKS.filter((a) => (ATTACK_NAMES as readonly string[]).includes(a)) as AttackName[];
 }
 
 export interface AuditOptions {

@@ -1,7 +1,7 @@
 import { fmt } from '../claims/assess.ts';
 import { summarize } from '../claims/stats.ts';
-import { metricName } from '../experiments/adversarial-training.ts';
-import type { AssertionResult } from '../report/record-types.ts';
+import { metricName } from '../experiments/protocol.ts';
+import type { AssertionResult } from '../results/record-types.ts';
 import { largestDrop, type AuditResult, type Flag } from './audit.ts';
 
 /** The audit as Markdown: what was measured (mean ± 95% CI half-width, per seed), the loss curve, the flags. Pure. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName, ConcreteBackend } from '../spec/names.ts';
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { startCpu } from './cpu.ts';
@@ -8,9 +9,6 @@ import { startTensorflow, importModule, type ModuleLoader } from './tensorflow.t
 
 export { BackendUnavailableError } from './errors.ts';
 
-export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
 /** `auto` tries these, best first; cpu is a reference, never picked automatically. */
 export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm'];
@@ -21,10 +19,6 @@ export interface StartOptions {
   wasmDir?: string;
   /** How optional packages are imported; tests inject a stand-in. */
   load?: ModuleLoader;
-}
-
-export function isBackendName(s: string): s is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(s);
 }
 
 function startOne(name: ConcreteBackend, opts: StartOptions): Promise<BackendInfo> {
@@ -73,7 +67,7 @@ export interface BackendProbe {
  */
 export async function listBackends(opts: StartOptions = {}): Promise<BackendProbe[]> {
   const out: BackendProbe[] = [];
-  for (const name of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
+  for (const name of [...AUTO_ORDER, 'cpu'] as const) {
     try {
       out.push({ name, info: await startOne(name, opts) });
     } catch (e) {

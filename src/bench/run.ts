@@ -1,5 +1,6 @@
 import { cpus, loadavg, totalmem } from 'node:os';
-import { listBackends, startBackend, type ConcreteBackend } from '../backend/select.ts';
+import { listBackends, startBackend } from '../backend/select.ts';
+import type { ConcreteBackend } from '../spec/names.ts';
 import { benchCases, type BenchCases } from './cases.ts';
 import type { BenchRecord, BenchResult } from './record.ts';
 import { profileKernels } from './profile.ts';

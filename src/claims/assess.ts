@@ -1,5 +1,5 @@
-import type { AssertionResult, SeedResult } from '../report/record-types.ts';
-import type { Assertion, SpecVerdict } from './spec.ts';
+import type { AssertionResult, SeedResult } from '../results/record-types.ts';
+import type { Assertion, SpecVerdict } from '../spec/claim.ts';
 import { summarize } from './stats.ts';
 import { assertionVerdict, describeRegion, specVerdict } from './verdict.ts';
 

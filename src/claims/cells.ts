@@ -1,4 +1,4 @@
-import type { Assertion, CellAssertion, CellCondition, Op } from './spec.ts';
+import type { Assertion, CellAssertion, CellCondition, Op } from '../spec/claim.ts';
 
 /**
  * Assertions about the cells of a grid (the sweep kind). A cell's metrics are named

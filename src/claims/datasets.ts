@@ -5,9 +5,10 @@ import { LAYOUTS } from '../data/layout.ts';
 import { locateDataset, type LocateResult } from '../data/locate.ts';
 import { isOffline, MIRROR_ENV, OFFLINE_ENV, sourceFor } from '../data/mirror.ts';
 import { loadDataset } from '../data/registry.ts';
-import type { Dataset, DatasetName } from '../data/types.ts';
+import type { Dataset } from '../data/types.ts';
+import { isDatasetName, type DatasetName, type Tier } from '../spec/names.ts';
 import { SpecError, type SpecProblem } from './errors.ts';
-import type { LoadedSpec, Tier } from './spec.ts';
+import type { LoadedSpec } from './spec.ts';
 
 /**
  * Which datasets a spec needs at a tier, and which of them this machine lacks, so the
@@ -16,8 +17,6 @@ import type { LoadedSpec, Tier } from './spec.ts';
  * difficulty sweep's list), which is what is read here.
  */
 
-const NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
-const isName = (v: unknown): v is DatasetName => typeof v === 'string' && (NAMES as readonly string[]).includes(v);
 
 export function datasetsOf(params: unknown): DatasetName[] {
   const found = new Set<DatasetName>();
@@ -25,7 +24,7 @@ export function datasetsOf(params: unknown): DatasetName[] {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v !== null && typeof v === 'object') {
       for (const [k, w] of Object.entries(v)) {
-        if (k === 'dataset' && isName(w)) found.add(w);
+        if (k === 'dataset' && isDatasetName(w)) found.add(w);
         else walk(w);
       }
     }
@@ -179,7 +178,7 @@ function selectionsOf(params: unknown, pointer = ''): Selection[] {
   if (Array.isArray(params)) return params.flatMap((v, i) => selectionsOf(v, `${pointer}/${i}`));
   if (params === null || typeof params !== 'object') return [];
   const o = params as Record<string, unknown>;
-  const here: Selection[] = isName(o.dataset)
+  const here: Selection[] = isDatasetName(o.dataset)
     ? [{ pointer, dataset: o.dataset, trainSubset: o.trainSubset as number | undefined, testSubset: o.testSubset as number | undefined }]
     : [];
   return [...here, ...Object.entries(o).flatMap(([k, v]) => (k === 'dataset' ? [] : selectionsOf(v, `${pointer}/${k}`)))];

@@ -1,4 +1,6 @@
-import type { LoadedSpec, Tier, Verdict } from './spec.ts';
+import type { Verdict } from '../spec/claim.ts';
+import { TIERS, type Tier } from '../spec/names.ts';
+import type { LoadedSpec } from './spec.ts';
 
 /** What `label-leak list` shows, as data (the command only prints it). */
 
@@ -35,7 +37,7 @@ export function listing(specs: readonly LoadedSpec[]): ClaimListing[] {
     title: s.title,
     experiment: s.experiment,
     file: s.file,
-    tiers: { fast: tierListing(s, 'fast'), full: tierListing(s, 'full') },
+    tiers: Object.fromEntries(TIERS.map((t) => [t, tierListing(s, t)])) as ClaimListing['tiers'],
   }));
 }
 

@@ -1,7 +1,8 @@
 import { experiments } from '../experiments/registry.ts';
 import { setPath } from '../util/dotted-path.ts';
 import { checkSpec } from './spec-files.ts';
-import type { LoadedSpec, Registry, Tier } from './spec.ts';
+import type { Tier } from '../spec/names.ts';
+import type { LoadedSpec, Registry } from './spec.ts';
 
 /**
  * `--set path=value`: one tier parameter changed for one run, e.g. to run the full tier's

@@ -1,14 +1,18 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
-import { Interrupted, type Curves, type ProgressSink, type SeedOutcome, type TrainedModelInfo } from '../experiments/types.ts';
+import type { Curves, SeedOutcome, TrainedModelInfo } from '../experiments/types.ts';
 import type { Classifier } from '../models/types.ts';
-import { collectEnvironment } from '../report/environment.ts';
-import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../report/record.ts';
+import { collectEnvironment } from '../results/environment.ts';
+import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
+import { Interrupted } from '../train/errors.ts';
+import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
-import { assertionsFor, type LoadedSpec, type Tier } from './spec.ts';
+import { assertionsFor } from '../spec/claim.ts';
+import type { Tier } from '../spec/names.ts';
+import type { LoadedSpec } from './spec.ts';
 
 export interface RunClaimOptions {
   tier: Tier;

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import claimSchema from '../../claims/claim.schema.json' with { type: 'json' };
+import { claimSchema } from '../spec/claim-schema.ts';
 import { expandCellAssertion, isCellAssertion } from './cells.ts';
 import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
 import { contentHash } from './hash.ts';
-import { TIERS, type ClaimSpec, type LoadedSpec, type Registry } from './spec.ts';
+import type { ClaimSpec } from '../spec/claim.ts';
+import { TIERS } from '../spec/names.ts';
+import type { LoadedSpec, Registry } from './spec.ts';
 
 /**
  * Loading a spec is two steps: the claim schema, then the experiment kind's own params

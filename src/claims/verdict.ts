@@ -1,5 +1,5 @@
 import type { Interval } from './stats.ts';
-import type { Op, SpecVerdict, Verdict } from './spec.ts';
+import type { Op, SpecVerdict, Verdict } from '../spec/claim.ts';
 
 /**
  * The claim region of an assertion is the set of values for which it holds. An interval

@@ -1,14 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { auditModel, defaultAuditOptions, defaultPgd, type AuditOptions } from '../audit/audit.ts';
 import { renderAudit } from '../audit/render.ts';
-import { BACKEND_NAMES, startBackend } from '../backend/select.ts';
-import { DATASET_NAMES, isDatasetName } from '../data/layout.ts';
+import { startBackend } from '../backend/select.ts';
+import { BACKEND_NAMES } from '../spec/names.ts';
+import { DATASET_NAMES, isDatasetName } from '../spec/names.ts';
 import { loadDataset } from '../data/registry.ts';
-import type { DatasetName } from '../data/types.ts';
+import type { DatasetName } from '../spec/names.ts';
 import { classifierOf } from '../models/export.ts';
 import { loadTfModel, ModelFileError, readModelFiles } from '../models/model-files.ts';
-import { writeFileAtomic } from '../report/atomic-write.ts';
-import { createProgress } from '../report/progress.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { createProgress } from './progress.ts';
 import { seedList } from './seed-options.ts';
 
 const number = (what: string, min = 0) => (v: string) => {

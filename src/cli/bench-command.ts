@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isBackendName, releaseBackend, type ConcreteBackend } from '../backend/select.ts';
+import { releaseBackend } from '../backend/select.ts';
+import { CONCRETE_BACKEND_NAMES, isConcreteBackend, type ConcreteBackend } from '../spec/names.ts';
 import { benchCases, caseIds } from '../bench/cases.ts';
 import { isAnchorRecord, type AnchorRecord } from '../bench/record.ts';
 import { benchTable } from '../bench/report.ts';
@@ -11,7 +12,7 @@ import { runBench } from '../bench/run.ts';
 function backendList(value: string): ConcreteBackend[] {
   const names = value.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!isBackendName(n) || n === 'auto') throw new InvalidArgumentError(`unknown backend '${n}' (wasm, cpu, webgpu, tensorflow)`);
+    if (!isConcreteBackend(n)) throw new InvalidArgumentError(`unknown backend '${n}' (${CONCRETE_BACKEND_NAMES.join(', ')})`);
   }
   return names as ConcreteBackend[];
 }

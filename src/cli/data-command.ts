@@ -1,12 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { fetchDataset, type FetchResult } from '../data/fetch.ts';
-import { DATASET_NAMES, isDatasetName } from '../data/layout.ts';
+import { DATASET_NAMES, isDatasetName, type DatasetName } from '../spec/names.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from '../data/manifest.ts';
 import { sourceFor } from '../data/mirror.ts';
 import { downloadProgress } from './download-progress.ts';
 import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
 import { measureLoad, type MemoryProbe } from '../data/measure-load.ts';
-import type { DatasetName } from '../data/types.ts';
 
 /** The command's edges, replaceable in tests. */
 export interface DataCommandIo {

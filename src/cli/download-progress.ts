@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { FetchProgress } from '../data/fetch.ts';
-import { etaSeconds, formatSeconds } from '../report/progress.ts';
+import { etaSeconds, formatSeconds } from './progress.ts';
 
 /**
  * Progress of dataset downloads: bytes, rate and ETA. On a terminal a cli-progress bar per

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { listing, seedMatrix, table } from '../claims/listing.ts';
 import { loadSpecDir } from '../claims/spec-files.ts';
-import type { Registry, Tier } from '../claims/spec.ts';
+import { TIERS, type Tier } from '../spec/names.ts';
+import type { Registry } from '../claims/spec.ts';
 
 /** `registry` is for tests; the CLI loads the project's experiment kinds. */
 export function listCommand(registry?: Registry): Command {
@@ -10,7 +11,7 @@ export function listCommand(registry?: Registry): Command {
     .description('list the claim specs: id, experiment kind, expected verdict per tier, title')
     .option('--claims <dir>', 'folder of claim specs', 'claims')
     .option('--json', 'machine-readable output', false)
-    .addOption(new Option('--matrix <tier>', 'also give one (claim, seed) job per seed of that tier, for a CI job matrix').choices(['fast', 'full']))
+    .addOption(new Option('--matrix <tier>', 'also give one (claim, seed) job per seed of that tier, for a CI job matrix').choices(TIERS))
     .action(async (o: { claims: string; json: boolean; matrix?: Tier }) => {
       try {
         const reg = registry ?? (await import('../experiments/registry.ts')).experiments;
@@ -31,8 +32,8 @@ export function listCommand(registry?: Registry): Command {
         }
         console.log(
           table([
-            ['id', 'experiment', 'fast', 'full', 'title'],
-            ...claims.map((c) => [c.id, c.experiment, c.tiers.fast.expected, c.tiers.full.expected, c.title]),
+            ['id', 'experiment', ...TIERS, 'title'],
+            ...claims.map((c) => [c.id, c.experiment, ...TIERS.map((t) => c.tiers[t].expected), c.title]),
           ]),
         );
       } catch (e) {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { writeReport } from '../report/write-report.ts';
 import { MergeError } from '../report/merge.ts';
-import { RecordError } from '../report/record.ts';
+import { RecordError } from '../results/record.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 

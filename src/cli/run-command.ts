@@ -4,11 +4,11 @@ import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datase
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { checkpointDir, runClaim } from '../claims/runner.ts';
-import type { Tier } from '../claims/spec.ts';
+import { BACKEND_NAMES, TIERS, type Tier } from '../spec/names.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
-import { createProgress } from '../report/progress.ts';
+import { createProgress } from './progress.ts';
 import { downloadProgress } from './download-progress.ts';
-import { Interrupted } from '../experiments/types.ts';
+import { Interrupted } from '../train/errors.ts';
 import { oneSeed, seedList } from './seed-options.ts';
 import { saveModelsTo } from './save-models.ts';
 
@@ -30,9 +30,9 @@ export function runCommand(): Command {
   return new Command('run')
     .description('run claims (all when none is named) and compare each verdict with the spec\'s expected one')
     .argument('[claims...]', 'claim ids (see `label-leak list`)')
-    .addOption(new Option('--tier <tier>', 'spec parameters to use').choices(['fast', 'full']).default('fast'))
+    .addOption(new Option('--tier <tier>', 'spec parameters to use').choices(TIERS).default('fast'))
     .addOption(
-      new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']).default('auto'),
+      new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto'),
     )
     .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
     .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))

@@ -6,7 +6,7 @@ import { DataFileError } from '../data/errors.ts';
 import { ModelFileError } from '../models/model-files.ts';
 import { DiffError } from '../report/diff.ts';
 import { MergeError } from '../report/merge.ts';
-import { RecordError } from '../report/record.ts';
+import { RecordError } from '../results/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
 
 /**

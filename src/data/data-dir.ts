@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 export const DATA_DIR_ENV = 'LABEL_LEAK_DATA_DIR';
 

@@ -277,13 +277,18 @@ export async function fetchDataset(source: DatasetSource, opts: FetchOptions = {
   const parts: string[] = [];
   const wanted = new Set(source.files.map((f) => f.name));
   const unpacked = new Map<string, string>();
+  // Every archive first: a download cut off by a kill leaves only its resumable `.part`.
+  for (const archive of source.archives) {
+    const url = archiveUrl(opts.baseUrl ?? source.baseUrl, archive);
+    const part = partialPath(dataDir.dir, source, archive);
+    await downloadVerified(url, part, archive, { ...opts, offline, archive: archive.name });
+    parts.push(part);
+  }
   const staging = await mkdtemp(join(dataDir.dir, `.fetch-${source.subdir}-`));
   try {
-    for (const archive of source.archives) {
+    for (const [i, archive] of source.archives.entries()) {
       const url = archiveUrl(opts.baseUrl ?? source.baseUrl, archive);
-      const part = partialPath(dataDir.dir, source, archive);
-      await downloadVerified(url, part, archive, { ...opts, offline, archive: archive.name });
-      parts.push(part);
+      const part = parts[i];
       try {
         for (const [name, path] of await unpack(archive, part, staging, wanted)) unpacked.set(name, path);
       } catch (e) {

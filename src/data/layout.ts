@@ -2,13 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CIFAR_META_FILE, CIFAR_TEST_FILES, CIFAR_TRAIN_FILES } from './cifar10.ts';
 import type { LookedAt } from './data-dir.ts';
-import type { DatasetName } from './types.ts';
-
-export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
-
-export function isDatasetName(s: string): s is DatasetName {
-  return (DATASET_NAMES as readonly string[]).includes(s);
-}
+import type { DatasetName } from '../spec/names.ts';
 
 /** The four files of an IDX dataset, by their official names (each may also appear with `.gz`). */
 export const IDX_FILES = {

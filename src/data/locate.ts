@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeSource, resolveDataDir, type LookedAt, type ResolvedDataDir } from './data-dir.ts';
 import { DataFileError, errnoMeaning } from './errors.ts';
 import { defaultFallbacks, LAYOUTS } from './layout.ts';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 export interface LocateOptions {
   /** The `--data-dir` value. */

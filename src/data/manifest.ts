@@ -1,5 +1,5 @@
 import { LAYOUTS } from './layout.ts';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 /** A download: a file at the source's base URL, checked by SHA-256 before it is unpacked. */
 export interface ArchiveSpec {

@@ -1,5 +1,5 @@
 import { clearDatasetCache, loadDataset, type LoadOptions } from './registry.ts';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 /** What loading a whole dataset costs, the way a claim run loads it (issue 6: < 2 s, < 250 MB). */
 export interface LoadReport {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataFileError } from './errors.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from './manifest.ts';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 import { parseSha256Sums } from './verify.ts';
 
 /** Base URL of a mirror laid out as `<mirror>/<dataset>/<official archive name>`. */

@@ -7,7 +7,8 @@ import { loadIdxPair } from './idx.ts';
 import { FASHION_MNIST_CLASSES, IDX_FILES, LAYOUTS, MNIST_CLASSES } from './layout.ts';
 import { locateDataset, type Located, type LocateOptions } from './locate.ts';
 import type { DatasetSource } from './manifest.ts';
-import type { Dataset, DatasetName, ImageSet } from './types.ts';
+import type { Dataset, ImageSet } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 export interface LoadOptions extends LocateOptions {
   /**

@@ -1,3 +1,5 @@
+import type { DatasetName } from '../spec/names.ts';
+
 /**
  * Images stay uint8 in memory (CIFAR-10's 50,000 training images are 150 MB as bytes,
  * 600 MB as float32); float batches are made on demand by `data/batches.ts`.
@@ -12,7 +14,6 @@ export interface ImageSet {
   channels: number;
 }
 
-export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10';
 
 export interface Dataset {
   name: DatasetName;

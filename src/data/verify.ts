@@ -7,7 +7,7 @@ import { LAYOUTS } from './layout.ts';
 import { locateDataset, type LocateOptions } from './locate.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from './manifest.ts';
 import { readDataset } from './registry.ts';
-import type { DatasetName } from './types.ts';
+import type { DatasetName } from '../spec/names.ts';
 
 /** A folder's own checksum list (sha256sum's output format), when it has one. */
 export const LOCAL_SUMS_FILE = 'SHA256SUMS';

@@ -1,3 +1,4 @@
+import { meanThroughput } from './protocol.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
 /**
@@ -43,14 +44,14 @@ export function compositeKind(kinds: ExperimentKind<any>[]): ExperimentKind<Comp
     async run(p, ctx): Promise<SeedOutcome> {
       const metrics: Record<string, number> = {};
       const curves: Curves = {};
-      const rates: number[] = [];
+      const rates: (number | undefined)[] = [];
       for (const [part, { experiment, params }] of Object.entries(p.parts)) {
         const out = await kindOf(experiment).run(params, ctx);
         for (const [k, v] of Object.entries(out.metrics)) metrics[`${part}.${k}`] = v;
         for (const [k, v] of Object.entries(out.curves)) curves[`${part}:${k}`] = v;
-        if (out.imagesPerSecond) rates.push(out.imagesPerSecond);
+        rates.push(out.imagesPerSecond);
       }
-      return { metrics, curves, imagesPerSecond: rates.length ? rates.reduce((a, b) => a + b) / rates.length : undefined };
+      return { metrics, curves, imagesPerSecond: meanThroughput(rates) };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { modelSpecSchema, type ModelSpec } from '../models/spec.ts';
 import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
 import type { TrainConfig } from '../train/loop.ts';
-import { evaluationSchema, metricName, trainAndEvaluate, type EvaluationParams } from './adversarial-training.ts';
+import { evaluationSchema, leakGap, meanThroughput, metricName, trainAndEvaluate, type EvaluationParams } from './protocol.ts';
 import type { DataSelection } from './trained-models.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
@@ -45,10 +45,11 @@ export const difficultySweep: ExperimentKind<DifficultySweepParams> = {
       const r = await trainAndEvaluate(sel, p.model, p.training, p.evaluation, `sweep-${sel.dataset}`, ctx);
       metrics[`clean_acc_${ds}`] = r.metrics.clean_acc;
       metrics[`adv_acc_fgsm_${ds}`] = r.metrics.adv_acc_fgsm;
-      metrics[`gap_${ds}`] = r.metrics.adv_acc_fgsm - r.metrics.clean_acc;
+      // Without FGSM in the evaluation there is no gap: NaN, which the runner reports as an error.
+      metrics[`gap_${ds}`] = leakGap(r.metrics) ?? Number.NaN;
       curves[`${sel.dataset}:epochs`] = r.curves.epochs;
       rates.push(r.imagesPerSecond);
     }
-    return { metrics, curves, imagesPerSecond: rates.reduce((a, b) => a + b, 0) / rates.length };
+    return { metrics, curves, imagesPerSecond: meanThroughput(rates) };
   },
 };

@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { leastLikelyClass, lossGradientSign, noiseImage } from '../attacks/index.ts';
+import { leastLikelyClass, lossGradientSign, noiseImage, randomLabels } from '../attacks/index.ts';
 import { makeBatch } from '../data/batches.ts';
 import type { ImageSet } from '../data/types.ts';
 import { evaluate } from '../metrics/evaluate.ts';
 import { buildClassifier, modelSpecSchema, type ModelSpec } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
+import { enumOf } from '../spec/names.ts';
 import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
 import { train, type TrainConfig } from '../train/loop.ts';
 import { makeRng, type Rng } from '../util/rng.ts';
-import { metricName } from './adversarial-training.ts';
+import { meanThroughput, metricName } from './protocol.ts';
 import { selectData, trainedModel, type DataSelection } from './trained-models.ts';
-import type { Curves, EpochPoint, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
+import type { Curves, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
+import type { EpochPoint } from '../train/loop.ts';
 
 /**
  * The write-up's MNIST experiment: turn each image into the sign of its loss gradient,
@@ -21,7 +23,8 @@ import type { Curves, EpochPoint, ExperimentKind, RunContext, SeedOutcome } from
  *   random        a uniformly random label: control for what the sign pattern says about x itself
  *   pixels        no gradient at all, the raw image: the clean problem's linear baseline
  */
-export type FeatureSource = 'true' | 'least-likely' | 'random' | 'pixels';
+export const FEATURE_SOURCES = ['true', 'least-likely', 'random', 'pixels'] as const;
+export type FeatureSource = (typeof FEATURE_SOURCES)[number];
 
 export interface GradientSignProbeParams extends DataSelection {
   /** The network whose gradients are probed. */
@@ -49,7 +52,7 @@ export async function gradientFeatures(source: Classifier, set: ImageSet, kind: 
         ? y.clone()
         : kind === 'least-likely'
           ? leastLikelyClass(source, x)
-          : tf.tensor1d(idx.map(() => rng.int(source.numClasses)), 'int32');
+          : tf.tensor1d(randomLabels(rng, idx.length, source.numClasses), 'int32');
     const sign = lossGradientSign(source, x, labels);
     const scaled = tf.tidy(() => noiseImage(sign).mul(255));
     tf.dispose([x, y, labels, sign]);
@@ -112,7 +115,7 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
       ...dataSelectionProperties,
       sourceModel: modelSpecSchema,
       sourceTraining: trainConfigSchema,
-      features: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['true', 'least-likely', 'random', 'pixels'] } },
+      features: { type: 'array', minItems: 1, uniqueItems: true, items: enumOf(FEATURE_SOURCES) },
       probe: trainConfigSchema,
       batchSize: { type: 'integer', minimum: 1 },
     },
@@ -138,6 +141,6 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
     } finally {
       if (source.owned) source.model.dispose();
     }
-    return { metrics, curves, imagesPerSecond: rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1) };
+    return { metrics, curves, imagesPerSecond: meanThroughput(rates) };
   },
 };

@@ -1,11 +1,12 @@
 import { loadDataset } from '../data/registry.ts';
 import { seededSubset } from '../data/batches.ts';
-import type { Dataset, DatasetName, ImageSet } from '../data/types.ts';
+import type { Dataset, ImageSet } from '../data/types.ts';
+import type { DatasetName } from '../spec/names.ts';
 import { buildClassifier, type ModelSpec } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
-import { train, type TrainConfig, type TrainHooks } from '../train/loop.ts';
+import { train, type EpochPoint, type TrainConfig, type TrainHooks } from '../train/loop.ts';
 import { makeRng } from '../util/rng.ts';
-import type { EpochPoint, RunContext, TrainedModelInfo } from './types.ts';
+import type { RunContext, TrainedModelInfo } from './types.ts';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -97,10 +98,4 @@ export async function trainedModel(
   cache.set(key, trained);
   await ctx.onTrained?.(model, info);
   return trained;
-}
-
-/** Frees every cached model (tests that count tensors call this). */
-export function clearTrainedModels(): void {
-  for (const t of cache.values()) t.model.dispose();
-  cache.clear();
 }

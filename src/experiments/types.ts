@@ -1,24 +1,10 @@
 import type { BackendInfo } from '../backend/info.ts';
-import type { DatasetName } from '../data/types.ts';
+import type { EpsPoint } from '../metrics/evaluate.ts';
 import type { InputShape, ModelSpec } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
-import type { TrainConfig } from '../train/loop.ts';
-
-/** Per-epoch numbers a training experiment records (any subset may be present). */
-export interface EpochPoint {
-  epoch: number;
-  trainLoss?: number;
-  cleanAcc?: number;
-  advAcc?: number;
-  [metric: string]: number | undefined;
-}
-
-/** One point of the write-up's loss-versus-ε curve (ε in 0–255 pixel units). */
-export interface EpsPoint {
-  eps: number;
-  loss: number;
-  acc: number;
-}
+import type { DatasetName } from '../spec/names.ts';
+import type { EpochPoint, TrainConfig } from '../train/loop.ts';
+import type { ProgressSink } from '../train/progress.ts';
 
 /** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */
 export interface Curves {
@@ -33,13 +19,6 @@ export interface SeedOutcome {
   curves: Curves;
   /** Training throughput, images per second, where the experiment trains. */
   imagesPerSecond?: number;
-}
-
-/** Progress of a long run, for the CLI's bar; the experiment reports, the edge renders. */
-export interface ProgressSink {
-  start(label: string, total: number): void;
-  tick(done: number, info?: Record<string, string | number>): void;
-  stop(): void;
 }
 
 /** What a trained model is, for whoever keeps it (`label-leak run --save-models`). */
@@ -83,19 +62,4 @@ export interface ExperimentKind<P = unknown> {
    */
   problems?(params: P): { pointer: string; reason: string }[];
   run(params: P, ctx: RunContext): Promise<SeedOutcome>;
-}
-
-export class Interrupted extends Error {
-  constructor() {
-    super('interrupted; a checkpoint was written — run again with --resume to continue');
-    this.name = 'Interrupted';
-  }
-}
-
-/** Training diverged (NaN/Inf): the seed ends with an error verdict, never a pass. */
-export class NonFiniteError extends Error {
-  constructor(where: string, value: number) {
-    super(`non-finite value ${value} in ${where}`);
-    this.name = 'NonFiniteError';
-  }
 }

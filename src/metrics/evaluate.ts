@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { attack, lossGradientSign, type AttackName } from '../attacks/index.ts';
+import { attack, fgsmAlong, lossGradientSign } from '../attacks/index.ts';
+import type { AttackName } from '../spec/names.ts';
 import { makeBatch } from '../data/batches.ts';
 import type { ImageSet } from '../data/types.ts';
-import type { EpsPoint } from '../experiments/types.ts';
 import type { Classifier } from '../models/types.ts';
 import type { Rng } from '../util/rng.ts';
+
+/** One point of the write-up's loss-versus-ε curve (ε in 0–255 pixel units). */
+export interface EpsPoint {
+  eps: number;
+  loss: number;
+  acc: number;
+}
 
 export interface AttackEval {
   attack: AttackName;
@@ -53,8 +60,8 @@ async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Ta
 
 /**
  * Clean and adversarial accuracy and mean cross-entropy on `set`, in batches. The
- * loss-versus-ε sweep moves every image along sign(∇ₓL) of its clean gradient, taken once,
- * exactly as the write-up's curve: x + ε·sign(∇ₓL(x, y_true)), clipped to [0, 1].
+ * loss-versus-ε sweep is FGSM at each ε, as the write-up's curve: every image moves along
+ * the sign of its clean true-label gradient, taken once per batch for all ε.
  */
 export async function evaluate(
   model: Classifier,
@@ -77,8 +84,7 @@ export async function evaluate(
         const direction = lossGradientSign(model, x, y, { training: false });
         try {
           for (const [i, eps] of opts.epsSweep!.entries()) {
-            const moved = tf.tidy(() => x.add(direction.mul(eps / 255)).clipByValue(0, 1) as tf.Tensor4D);
-            await tally(model, moved, y, sweep[i], true);
+            await tally(model, fgsmAlong(x, direction, eps), y, sweep[i], true);
           }
         } finally {
           direction.dispose();

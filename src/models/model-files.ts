@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { writeFileAtomic } from '../report/atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /**
  * tfjs model files on disk: model.json (topology, weights manifest, metadata) and the

@@ -1,7 +1,7 @@
 import { assertedValue, assertionLabel, fmt } from '../claims/assess.ts';
 import { summarize } from '../claims/stats.ts';
 import type { ClaimResult } from './merge.ts';
-import type { ResultRecord } from './record-types.ts';
+import type { ResultRecord } from '../results/record-types.ts';
 
 /**
  * Two sets of result records (two runs, commits or backends) side by side: per claim and

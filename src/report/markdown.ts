@@ -2,7 +2,7 @@ import { assertedValue, assertionLabel, fmt } from '../claims/assess.ts';
 import { summarize } from '../claims/stats.ts';
 import type { ClaimResult } from './merge.ts';
 import type { Plot } from './plots.ts';
-import type { AssertionResult, ResultRecord } from './record-types.ts';
+import type { AssertionResult, ResultRecord } from '../results/record-types.ts';
 
 /** The Markdown report: a summary table (the write-up's figure beside ours), then one section per claim. Pure. */
 

@@ -3,9 +3,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
 import { assess } from '../claims/assess.ts';
 import { canonicalJson } from '../claims/hash.ts';
-import { TIERS } from '../claims/spec.ts';
-import { TEMP_SUFFIX } from './atomic-write.ts';
-import { readRecord, type ResultRecord, type SeedResult } from './record.ts';
+import { TIERS } from '../spec/names.ts';
+import { TEMP_SUFFIX } from '../util/atomic-write.ts';
+import { readRecord, type ResultRecord, type SeedResult } from '../results/record.ts';
 
 /**
  * Records of one claim and tier from several runs (e.g. a GPU job matrix writing one seed

@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { ResultRecord, SeedResult } from './record-types.ts';
+import type { ResultRecord, SeedResult } from '../results/record-types.ts';
 import { cellRows, heatmapSpec, lineSpec, numericAxis, sweepPlotMetrics } from './sweep-plots.ts';
 
 /**

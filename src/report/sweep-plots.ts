@@ -1,6 +1,6 @@
 import type * as vl from 'vega-lite';
 import { parseCellMetric } from '../claims/cells.ts';
-import type { ResultRecord, SeedResult } from './record-types.ts';
+import type { ResultRecord, SeedResult } from '../results/record-types.ts';
 
 /**
  * A sweep's figures: per base metric, a heat map of the cell means (axes against axes) and a

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { renderReport, resultKey } from './markdown.ts';
 import { mergeRecords, readResultDirs, type ClaimResult } from './merge.ts';
 import { plotsFor, type Plot } from './plots.ts';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, existsSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /**
  * A training checkpoint: every variable (weights, BatchNorm statistics, optimiser velocities)
@@ -23,15 +24,6 @@ export interface CheckpointMeta<S = unknown> {
 const META = 'checkpoint.json';
 const DATA = 'checkpoint.bin';
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
 export async function saveCheckpoint<S>(
   dir: string,
   key: string,
@@ -40,7 +32,6 @@ export async function saveCheckpoint<S>(
   loopState: S,
   variables: tf.Variable[],
 ): Promise<void> {
-  mkdirSync(dir, { recursive: true });
   let offset = 0;
   const tensors = variables.map((v) => {
     const entry = { shape: v.shape, offset, length: v.size };
@@ -53,9 +44,9 @@ export async function saveCheckpoint<S>(
   values.forEach((data, i) => all.set(data, tensors[i].offset));
   const bytes = new Uint8Array(all.buffer);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  writeAtomic(join(dir, DATA), bytes);
+  writeFileAtomic(join(dir, DATA), bytes);
   const meta: CheckpointMeta<S> = { format: 1, key, epoch, step, loopState, tensors, sha256 };
-  writeAtomic(join(dir, META), JSON.stringify(meta));
+  writeFileAtomic(join(dir, META), JSON.stringify(meta));
 }
 
 /** A checkpoint that cannot be used; the message names the file and the fix. The CLI exits 2 on it. */

@@ -1,3 +1,4 @@
+import { DATASET_NAMES, enumOf, TRAINING_ATTACK_NAMES } from '../spec/names.ts';
 import { epsDistributions } from './step.ts';
 
 /** JSON Schema (ajv strict) for `TrainConfig`, embedded in the experiment kinds' params schemas. */
@@ -36,7 +37,7 @@ export const trainConfigSchema = {
           additionalProperties: false,
           required: ['attack', 'fraction', 'lossWeight'],
           properties: {
-            attack: { enum: ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'pgd'] },
+            attack: enumOf(TRAINING_ATTACK_NAMES),
             // 1 = every example adversarial, no clean images (Wong, Rice & Kolter 2020).
             fraction: { type: 'number', minimum: 0, maximum: 1 },
             // half-normal: ε ~ |N(0, epsSigma)|, the write-up and Kurakin et al. 2016 §4.1;
@@ -78,7 +79,7 @@ export const trainConfigSchema = {
 } as const;
 
 export const dataSelectionProperties = {
-  dataset: { enum: ['mnist', 'fashion-mnist', 'cifar10'] },
+  dataset: enumOf(DATASET_NAMES),
   trainSubset: { type: 'integer', minimum: 10 },
   testSubset: { type: 'integer', minimum: 10 },
 } as const;

@@ -1,8 +1,9 @@
 import { makeBatch } from '../data/batches.ts';
 import type { ImageSet } from '../data/types.ts';
-import { Interrupted, NonFiniteError, type EpochPoint, type ProgressSink } from '../experiments/types.ts';
 import type { Classifier } from '../models/types.ts';
 import { makeRng, permutation, type Rng } from '../util/rng.ts';
+import { Interrupted, NonFiniteError } from './errors.ts';
+import type { ProgressSink } from './progress.ts';
 import { augmentedBatch, type Augmentation } from './augment.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { learningRateAt, Sgd, type LrSchedule } from './sgd.ts';
@@ -19,6 +20,15 @@ export interface TrainConfig {
   augment?: Augmentation;
   /** Absent or null: plain training. */
   adversarial?: AdversarialTraining | null;
+}
+
+/** Per-epoch numbers a training experiment records (any subset may be present). */
+export interface EpochPoint {
+  epoch: number;
+  trainLoss?: number;
+  cleanAcc?: number;
+  advAcc?: number;
+  [metric: string]: number | undefined;
 }
 
 export interface TrainHooks {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attack } from '../attacks/index.ts';
 import { unitEpsilon } from '../attacks/epsilon.ts';
 import type { Classifier } from '../models/types.ts';
+import type { TrainingAttackName } from '../spec/names.ts';
 import { halfNormal, type Rng } from '../util/rng.ts';
 import type { Sgd } from './sgd.ts';
 
@@ -10,8 +11,8 @@ import type { Sgd } from './sgd.ts';
  * k of every m examples are replaced by adversarial versions of themselves.
  */
 export interface AdversarialTraining {
-  /** Attack used to craft the replaced examples (one-step, or PGD). */
-  attack: 'fgsm' | 'fgsm-pred' | 'step-ll' | 'step-rand' | 'pgd';
+  /** Attack used to craft the replaced examples (one that takes one ε per example). */
+  attack: TrainingAttackName;
   /** PGD only: iterations and pixel units per step (ε is drawn per example, so no default count). */
   steps?: number;
   stepSize?: number;

@@ -17,14 +17,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend/info.ts';
-import { isBackendName, startBackend } from '../../src/backend/select.ts';
+import { startBackend } from '../../src/backend/select.ts';
+import { isBackendName, isTier } from '../../src/spec/names.ts';
 import { downloadProgress } from '../../src/cli/download-progress.ts';
 import { ensureDatasets, type DatasetPlan } from '../../src/claims/datasets.ts';
 import { loadAllSpecs } from '../../src/claims/load.ts';
 import { runClaim } from '../../src/claims/runner.ts';
-import { isTier, type LoadedSpec } from '../../src/claims/spec.ts';
-import { createProgress } from '../../src/report/progress.ts';
-import { recordPath, type ResultRecord } from '../../src/report/record.ts';
+import type { LoadedSpec } from '../../src/claims/spec.ts';
+import { createProgress } from '../../src/cli/progress.ts';
+import { recordPath, type ResultRecord } from '../../src/results/record.ts';
 
 const tier = process.env.LABEL_LEAK_TIER ?? 'fast';
 const backendName = process.env.LABEL_LEAK_BACKEND ?? 'auto';

@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend/info.ts';
-import { isBackendName, startBackend } from '../../src/backend/select.ts';
+import { startBackend } from '../../src/backend/select.ts';
+import { isBackendName } from '../../src/spec/names.ts';
 import { missingDatasets } from '../../src/claims/datasets.ts';
 import { loadSpec } from '../../src/claims/load.ts';
 import { runClaim } from '../../src/claims/runner.ts';
-import { silentProgress } from '../../src/report/progress.ts';
-import { readRecord, recordPath } from '../../src/report/record.ts';
+import { silentProgress } from '../../src/train/progress.ts';
+import { readRecord, recordPath } from '../../src/results/record.ts';
 import { writeReport } from '../../src/report/write-report.ts';
 
 const spec = loadSpec('test/fixtures-specs/real-kinds/tiny-mnist-fgsm.json');

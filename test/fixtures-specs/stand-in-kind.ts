@@ -1,5 +1,5 @@
 import type { ExperimentKind, RunContext, SeedOutcome } from '../../src/experiments/types.ts';
-import { Interrupted, NonFiniteError } from '../../src/experiments/types.ts';
+import { Interrupted, NonFiniteError } from '../../src/train/errors.ts';
 import { makeRng } from '../../src/util/rng.ts';
 
 /**

@@ -2,7 +2,7 @@
 // announcing each write on stdout so the parent can kill it mid-write. `naive` (truncate,
 // then write in 1 MiB pieces, as a stream would) shows the test catches a writer that is not atomic.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { writeFileAtomic } from '../../src/report/atomic-write.ts';
+import { writeFileAtomic } from '../../src/util/atomic-write.ts';
 
 const [target, mode, megabytes = '16'] = process.argv.slice(2);
 function naive(file: string, bytes: Uint8Array): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expandAssertions, expandCellAssertion, parseCellMetric, parseCondition, satisfies } from '../../src/claims/cells.ts';
-import type { CellAssertion } from '../../src/claims/spec.ts';
+import type { CellAssertion } from '../../src/spec/claim.ts';
 
 /** A 2 × 3 grid (fraction × eps) with two per-cell metrics, as a sweep names them. */
 const names = ['0.5', '1'].flatMap((f) => ['4', '8', '16'].flatMap((e) => ['leak_gap_fgsm', 'clean_acc'].map((m) => `${m}{fraction=${f},eps=${e}}`)));

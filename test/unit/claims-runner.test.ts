@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointDir, ResumeError, runClaim, type RunClaimOptions } from '../../src/claims/runner.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
-import { Interrupted, type ProgressSink } from '../../src/experiments/types.ts';
-import { readRecord, recordPath, type Environment } from '../../src/report/record.ts';
+import type { ProgressSink } from '../../src/train/progress.ts';
+import { Interrupted } from '../../src/train/errors.ts';
+import { readRecord, recordPath, type Environment } from '../../src/results/record.ts';
 import { runs, standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
 
 const environment: Environment = {

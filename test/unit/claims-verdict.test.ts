@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assess } from '../../src/claims/assess.ts';
-import { OPS, type Assertion, type Op, type Verdict } from '../../src/claims/spec.ts';
+import { OPS, type Assertion, type Op, type Verdict } from '../../src/spec/claim.ts';
 import type { Interval } from '../../src/claims/stats.ts';
 import { assertionVerdict, claimRegion, describeRegion, inRegion, specVerdict } from '../../src/claims/verdict.ts';
-import type { SeedResult } from '../../src/report/record-types.ts';
+import type { SeedResult } from '../../src/results/record-types.ts';
 
 const iv = (low: number, high: number): Interval => ({ low, high });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cellMetric, cellsOf, sweepKind, type SweepParams } from '../../src/experiments/sweep.ts';
-import type { ProgressSink, RunContext } from '../../src/experiments/types.ts';
+import type { RunContext } from '../../src/experiments/types.ts';
+import type { ProgressSink } from '../../src/train/progress.ts';
 import { standIn, runs } from '../fixtures-specs/stand-in-kind.ts';
 
 const sweep = sweepKind([standIn]);

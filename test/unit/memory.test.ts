@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { attack, attackNames } from '../../src/attacks/index.ts';
+import { attack } from '../../src/attacks/index.ts';
+import { ATTACK_NAMES } from '../../src/spec/names.ts';
 import { BackendUnavailableError, startBackend } from '../../src/backend/select.ts';
 import { buildClassifier, type ModelSpec } from '../../src/models/spec.ts';
 import { Sgd } from '../../src/train/sgd.ts';
@@ -39,7 +40,7 @@ describe.each(backends)('tensor count on %s', (backend) => {
         const x = tf.randomUniform([8, 12, 12, 3]) as tf.Tensor4D;
         const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
         const step = () => trainStep(model, sgd, { x, y }, { attack: 'fgsm', fraction: 0.5, epsSigma: 8, lossWeight: 1 }, 0.01, rng);
-        const attacks = () => attackNames.forEach((name) => attack(name, model, x, y, 4, { rng, steps: 2 }).dispose());
+        const attacks = () => ATTACK_NAMES.forEach((name) => attack(name, model, x, y, 4, { rng, steps: 2 }).dispose());
         await step();
         attacks();
         const before = tf.memory().numTensors;

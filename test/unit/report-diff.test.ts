@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiffError, diffResults, renderDiff } from '../../src/report/diff.ts';
 import { mergeRecords, readResultDirs } from '../../src/report/merge.ts';
-import type { ResultRecord } from '../../src/report/record-types.ts';
+import type { ResultRecord } from '../../src/results/record-types.ts';
 
 const exec = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'llk-diff-'));

@@ -6,7 +6,7 @@ import { runClaim } from '../../src/claims/runner.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import { duration, renderReport, verdictCell } from '../../src/report/markdown.ts';
 import { mergeRecords, readResultDirs, type ClaimResult } from '../../src/report/merge.ts';
-import type { Environment } from '../../src/report/record.ts';
+import type { Environment } from '../../src/results/record.ts';
 import { writeReport } from '../../src/report/write-report.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
 

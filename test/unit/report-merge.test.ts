@@ -6,7 +6,7 @@ import { reportCommand } from '../../src/cli/report-command.ts';
 import { runClaim } from '../../src/claims/runner.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import { mergeRecords, MergeError, readResultDirs } from '../../src/report/merge.ts';
-import { recordPath, type Environment } from '../../src/report/record.ts';
+import { recordPath, type Environment } from '../../src/results/record.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
 
 const environment: Environment = {

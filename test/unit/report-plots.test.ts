@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accuracyRows, evaluationEps, lossRows, lossVsEpsSpec, accuracySpec, renderSvg, plotsFor } from '../../src/report/plots.ts';
-import type { ResultRecord, SeedResult } from '../../src/report/record-types.ts';
+import type { ResultRecord, SeedResult } from '../../src/results/record-types.ts';
 
 const seed = (n: number, curves: SeedResult['curves'], status: 'ok' | 'error' = 'ok'): SeedResult => ({
   seed: n,

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgress, etaSeconds, formatSeconds, quietProgress } from '../../src/report/progress.ts';
+import { createProgress, etaSeconds, formatSeconds, quietProgress } from '../../src/cli/progress.ts';
 
 describe('the quiet progress sink (not a terminal)', () => {
   it('writes a line at start, at most one per interval while ticking, and one at stop', () => {

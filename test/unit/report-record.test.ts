@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/report/atomic-write.ts';
-import { collectEnvironment, gitState } from '../../src/report/environment.ts';
-import { checkRecord, readRecord, RecordError, writeRecord, type ResultRecord } from '../../src/report/record.ts';
+import { writeFileAtomic } from '../../src/util/atomic-write.ts';
+import { collectEnvironment, gitState } from '../../src/results/environment.ts';
+import { checkRecord, readRecord, RecordError, writeRecord, type ResultRecord } from '../../src/results/record.ts';
 import { runClaim } from '../../src/claims/runner.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';

@@ -1,8 +1,9 @@
 import type { BackendInfo } from '../backend/info.ts';
-import type { Assertion, SpecVerdict, Tier, Verdict, WriteUpFigure } from '../claims/spec.ts';
+import type { Assertion, SpecVerdict, Verdict, WriteUpFigure } from '../spec/claim.ts';
+import type { Tier } from '../spec/names.ts';
 
 /**
- * A result record as stored (src/report/result.schema.json is the authority). Everything
+ * A result record as stored (./record-schema.ts is the authority). Everything
  * here is JSON-safe: numbers that cannot be finite are `null`.
  */
 

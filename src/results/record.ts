@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import resultSchema from './result.schema.json' with { type: 'json' };
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import type { ResultRecord } from './record-types.ts';
+import { resultSchema } from './record-schema.ts';
 
 export * from './record-types.ts';
 

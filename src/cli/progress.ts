@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ProgressSink } from '../experiments/types.ts';
+import type { ProgressSink } from '../train/progress.ts';
 
 /**
  * Progress of long runs. On a terminal: a cli-progress bar with ETA. Elsewhere (CI logs,
@@ -99,5 +99,3 @@ export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
   if (tty) return barProgress(stream);
   return quietProgress((line) => stream.write(`${line}\n`), opts);
 }
-
-export const silentProgress: ProgressSink = { start() {}, tick() {}, stop() {} };

@@ -1,0 +1,125 @@
+import { OPS, VERDICTS } from './claim.ts';
+import { enumOf, TIERS } from './names.ts';
+
+/**
+ * JSON Schema (2020-12) of a claim spec. claims/claim.schema.json is written from this
+ * (`npm run schemas`) for editors; a unit test keeps the two equal.
+ */
+export const claimSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://label-leak.invalid/claims/claim.schema.json',
+  title: 'label-leak claim spec',
+  description: "One claim of the write-up as an executable check. The tier params are checked in a second step against the experiment kind's own paramsSchema, and assertion metrics against the kind's metricNames(params).",
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'version', 'title', 'statement', 'source', 'writeUpFigure', 'experiment', 'tiers', 'assertions'],
+  properties: {
+    $schema: { type: 'string' },
+    id: {
+      description: 'Equals the file name without .json.',
+      type: 'string',
+      pattern: '^[a-z0-9]+(-[a-z0-9]+)*$'
+    },
+    version: {
+      description: 'Bump when the spec changes what is run or asserted; result records carry it.',
+      type: 'integer',
+      minimum: 1
+    },
+    title: { type: 'string', minLength: 1 },
+    statement: { description: 'Verbatim quote from the write-up.', type: 'string', minLength: 1 },
+    source: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['writeUp'],
+      properties: {
+        writeUp: { description: 'Section of the write-up.', type: 'string', minLength: 1 },
+        reference: { type: 'string', minLength: 1 }
+      }
+    },
+    writeUpFigure: {
+      description: 'What the write-up reports, shown beside our numbers in the report.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['text'],
+      properties: {
+        text: { type: 'string', minLength: 1 },
+        values: {
+          description: "The write-up's numbers keyed by our metric names.",
+          type: 'object',
+          propertyNames: { pattern: '^[A-Za-z0-9_:.-]+$' },
+          additionalProperties: { type: 'number' }
+        }
+      }
+    },
+    experiment: { description: 'An experiment kind from src/experiments/registry.ts.', type: 'string', minLength: 1 },
+    tiers: {
+      type: 'object',
+      additionalProperties: false,
+      required: [...TIERS],
+      properties: Object.fromEntries(TIERS.map((t) => [t, { $ref: '#/$defs/tier' }]))
+    },
+    assertions: {
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/$defs/assertion' }
+    },
+    notes: { description: 'Free text: scales tried, their numbers.', type: 'string' }
+  },
+  $defs: {
+    verdict: enumOf(VERDICTS),
+    tier: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['seeds', 'params', 'expected', 'rationale'],
+      properties: {
+        seeds: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { type: 'integer', minimum: 0 }
+        },
+        params: { description: "Checked against the experiment kind's paramsSchema.", type: 'object' },
+        expected: { $ref: '#/$defs/verdict' },
+        rationale: { description: 'Why these numbers (what was measured).', type: 'string', minLength: 1 },
+        timeoutMinutes: { type: 'number', exclusiveMinimum: 0 }
+      }
+    },
+    assertion: {
+      description: 'A plain assertion (metric op threshold ± tolerance), or one about the cells of a sweep: inEveryCellWith selects cells by axis conditions; risesWith / fallsWith names an axis along which the metric must rise (fall) between every two neighbouring cells (src/claims/cells.ts).',
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'metric', 'tolerance'],
+      if: {
+        anyOf: [
+          { properties: { risesWith: true }, required: ['risesWith'] },
+          { properties: { fallsWith: true }, required: ['fallsWith'] },
+        ],
+      },
+      then: true,
+      else: { properties: { op: true, threshold: true }, required: ['op', 'threshold'] },
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        metric: { type: 'string', minLength: 1 },
+        minus: { description: 'Makes the asserted value metric − minus.', type: 'string', minLength: 1 },
+        op: enumOf(OPS),
+        threshold: { type: 'number' },
+        tolerance: { type: 'number', minimum: 0 },
+        tiers: {
+          description: 'Tiers this assertion applies to; absent: all.',
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: enumOf(TIERS)
+        },
+        inEveryCellWith: {
+          description: 'Every cell whose coordinates satisfy all of these: axis name → a value (equality) or a string such as ">= 16", "< 8", "!= half".',
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }] },
+        },
+        risesWith: { description: 'Axis along which metric{next} − metric{previous} must be above threshold (default 0) for every two neighbouring cells.', type: 'string', minLength: 1 },
+        fallsWith: { description: 'Axis along which metric{next} − metric{previous} must be below threshold (default 0) for every two neighbouring cells.', type: 'string', minLength: 1 }
+      }
+    }
+  }
+};

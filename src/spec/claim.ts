@@ -1,0 +1,77 @@
+import type { Tier } from './names.ts';
+
+/** The shape a claim spec has (the schema in ./claim-schema.ts admits exactly this). */
+
+export const OPS = ['above', 'below', 'notAbove', 'notBelow', 'within'] as const;
+export type Op = (typeof OPS)[number];
+
+/** What statistics across seeds can say about one assertion. */
+export const VERDICTS = ['reproduced', 'refuted', 'inconclusive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+/** A spec's verdict: `error` when any seed failed (NaN/Inf, exception). */
+export type SpecVerdict = Verdict | 'error';
+
+export interface Assertion {
+  name: string;
+  metric: string;
+  /** When present the asserted value is `metric − minus`. */
+  minus?: string;
+  op: Op;
+  threshold: number;
+  tolerance: number;
+  /** Tiers the assertion applies to; absent means all. */
+  tiers?: Tier[];
+}
+
+/** A cell condition: a bare value (equality) or a string such as ">= 16", "< 8", "!= half". */
+export type CellCondition = number | string | boolean;
+
+/**
+ * An assertion about the cells of a sweep (src/claims/cells.ts expands it into plain ones):
+ * `inEveryCellWith` selects cells by axis conditions; `risesWith`/`fallsWith` name an axis
+ * along which the metric must rise (fall) between every two neighbouring cells.
+ */
+export interface CellAssertion {
+  name: string;
+  metric: string;
+  minus?: string;
+  op?: Op;
+  threshold?: number;
+  tolerance: number;
+  tiers?: Tier[];
+  inEveryCellWith?: Record<string, CellCondition>;
+  risesWith?: string;
+  fallsWith?: string;
+}
+
+export interface TierSpec {
+  seeds: number[];
+  params: Record<string, unknown>;
+  expected: Verdict;
+  rationale: string;
+  timeoutMinutes?: number;
+}
+
+export interface WriteUpFigure {
+  text: string;
+  /** The write-up's numbers keyed by our metric names, for the side-by-side. */
+  values?: Record<string, number>;
+}
+
+export interface ClaimSpec {
+  $schema?: string;
+  id: string;
+  version: number;
+  title: string;
+  statement: string;
+  source: { writeUp: string; reference?: string };
+  writeUpFigure: WriteUpFigure;
+  experiment: string;
+  tiers: Record<Tier, TierSpec>;
+  assertions: (Assertion | CellAssertion)[];
+  notes?: string;
+}
+
+export function assertionsFor<A extends { tiers?: Tier[] }>(assertions: A[], tier: Tier): A[] {
+  return assertions.filter((a) => !a.tiers || a.tiers.includes(tier));
+}
