@@ -8,11 +8,11 @@ import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, t
 import { Interrupted } from '../train/errors.ts';
 import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
-import { canonicalJson, contentHash } from './hash.ts';
 import { expandAssertions } from './cells.ts';
+import { canonicalJson, contentHash } from './hash.ts';
 import { withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
-import { assertionsFor } from '../spec/claim.ts';
+import { assertionsFor, type Assertion } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -31,10 +31,10 @@ export interface RunClaimOptions {
   overrides?: string[];
   /** Training steps between checkpoints, handed to the experiment. */
   checkpointEvery?: number;
-  /** One-line notices (a record set aside, a seed another process runs); default: stderr. */
-  notice?: (line: string) => void;
   /** Called with every model a seed trains, with the claim, tier and seed it belongs to. */
   onTrained?: (model: Classifier, info: TrainedModelInfo & { claim: string; tier: Tier; seed: number }) => Promise<void>;
+  /** One-line notices (a record set aside, a seed another process runs); default: stderr. */
+  notice?: (line: string) => void;
   /** Injected by tests; gathered from the machine otherwise. */
   environment?: Environment;
   now?: () => Date;
@@ -81,6 +81,8 @@ function labelled(progress: ProgressSink, prefix: string): ProgressSink {
   };
 }
 
+/** Earlier outcomes `--resume` may keep, or a ResumeError saying why the record cannot be mixed with this run. */
+
 /** What a record on disk is to this run: absent, one it can merge with, or one made by other settings. */
 type OnDisk = { kind: 'none' } | { kind: 'same'; record: ResultRecord } | { kind: 'other'; record: ResultRecord; why: string };
 
@@ -118,6 +120,146 @@ export function supersededPath(resultsDir: string, tier: Tier, claimId: string, 
 /** Stale after a minute unrefreshed: the holder refreshes every 20 s between training steps. */
 const SEED_LOCK_STALE_MS = 60_000;
 
+
+/** What one run of a spec at a tier is asked to do, fixed before any seed runs. */
+interface RunPlan {
+  spec: LoadedSpec;
+  tier: Tier;
+  seeds: number[];
+  params: Record<string, unknown>;
+  paramsHash: string;
+  /** The tier's assertions, cell assertions expanded into one plain assertion per cell. */
+  assertions: Assertion[];
+  /** Metrics the assertions read: a seed that lacks one cannot count. */
+  needed: string[];
+  file: string;
+}
+
+function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
+  const { tier } = opts;
+  const params = spec.tiers[tier].params;
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
+  return {
+    spec,
+    tier,
+    seeds: [...new Set(opts.seeds ?? spec.tiers[tier].seeds)],
+    params,
+    paramsHash: contentHash(params),
+    assertions,
+    needed: [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))],
+    file: recordPath(opts.resultsDir, tier, spec.id),
+  };
+}
+
+/** The record of a run so far: finished seeds in the order asked, their statistics and verdict. */
+
+/**
+ * The record of a run so far, merged with the record on disk (`disk`, of the same settings):
+ * its seeds this run does not run are kept, this run's replace theirs; statistics and verdict
+ * over them all. This run's own seed order when it holds them all; ascending once merged.
+ */
+function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultRecord | undefined, opts: RunClaimOptions, environment: Environment, started: Date, finished: Date): ResultRecord {
+  const { spec, tier, seeds } = plan;
+  const all = new Map<number, SeedResult>((disk?.outcomes ?? []).map((o) => [o.seed, o]));
+  for (const [seed, o] of ours) all.set(seed, o);
+  const union = [...new Set([...seeds, ...(disk?.seeds ?? [])])];
+  const seedList = union.length === seeds.length ? seeds : union.sort((a, b) => a - b);
+  const list = seedList.filter((s) => all.has(s)).map((s) => all.get(s)!);
+  const first = disk && disk.startedAt < started.toISOString() ? disk.startedAt : started.toISOString();
+  return {
+    format: RECORD_FORMAT,
+    claim: {
+      id: spec.id,
+      version: spec.version,
+      hash: spec.hash,
+      title: spec.title,
+      statement: spec.statement,
+      experiment: spec.experiment,
+      writeUpFigure: spec.writeUpFigure,
+      assertions: plan.assertions,
+    },
+    tier,
+    params: plan.params,
+    paramsHash: plan.paramsHash,
+    ...(opts.overrides && opts.overrides.length > 0 ? { overrides: opts.overrides } : {}),
+    expected: spec.tiers[tier].expected,
+    seeds: seedList,
+    pendingSeeds: seedList.filter((s) => !all.has(s)),
+    outcomes: list,
+    ...assess(plan.assertions, list),
+    backend: opts.backend,
+    environment,
+    startedAt: first,
+    finishedAt: finished.toISOString(),
+    wallSeconds: Math.max(0, (finished.getTime() - started.getTime()) / 1000),
+  };
+}
+
+/** The seed's outcome as stored: finite metrics only, curves JSON-safe, an error where it cannot count. */
+function seedResult(seed: number, outcome: SeedOutcome, needed: string[], t0: Date, t1: Date): SeedResult {
+  const problem = outcomeProblem(outcome, needed);
+  return {
+    seed,
+    status: problem ? 'error' : 'ok',
+    metrics: Object.fromEntries(Object.entries(outcome.metrics).filter(([, v]) => Number.isFinite(v))),
+    curves: storeCurves(outcome.curves),
+    wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
+    ...(outcome.imagesPerSecond !== undefined && Number.isFinite(outcome.imagesPerSecond) ? { imagesPerSecond: outcome.imagesPerSecond } : {}),
+    ...(problem ? { error: problem } : {}),
+    startedAt: t0.toISOString(),
+    finishedAt: t1.toISOString(),
+  };
+}
+
+function failedSeed(seed: number, e: unknown, t0: Date, t1: Date): SeedResult {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    seed,
+    status: 'error',
+    metrics: {},
+    curves: {},
+    wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
+    error: { name: err.name, message: err.message },
+    startedAt: t0.toISOString(),
+    finishedAt: t1.toISOString(),
+  };
+}
+
+/** Runs one seed; an exception becomes an errored seed, except `Interrupted`, which propagates. */
+async function runSeed(plan: RunPlan, seed: number, label: string, opts: RunClaimOptions, now: () => Date): Promise<SeedResult> {
+  const { spec, tier } = plan;
+  const dir = checkpointDir(opts.resultsDir, tier, spec.id, seed);
+  // A fresh run must not pick up a checkpoint an earlier, unrelated run left behind.
+  if (!opts.resume) rmSync(dir, { recursive: true, force: true });
+  const t0 = now();
+  let result: SeedResult;
+  try {
+    const outcome = await spec.kind.run(plan.params, {
+      seed,
+      dataDir: opts.dataDir,
+      backend: opts.backend,
+      progress: labelled(opts.progress, label),
+      checkpointDir: dir,
+      checkpointEvery: opts.checkpointEvery,
+      signal: opts.signal,
+      onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier, seed })),
+    });
+    result = seedResult(seed, outcome, plan.needed, t0, now());
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    result = failedSeed(seed, e, t0, now());
+  }
+  if (result.status === 'ok') rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+/**
+ * Runs one spec at one tier, once per seed, and returns its record. The record is written
+ * after every seed, so an interruption loses at most the seed in flight (and that one
+ * resumes from its checkpoint with `resume`). A seed that throws or produces NaN/Inf is
+ * kept as an error and the verdict is `error`; `Interrupted` is re-thrown once the
+ * finished seeds are saved.
+ */
 /**
  * Runs one spec at one tier, once per seed, and returns its record. The record is written
  * after every seed, so an interruption loses at most the seed in flight (and that one
@@ -134,16 +276,9 @@ const SEED_LOCK_STALE_MS = 60_000;
 export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise<ResultRecord> {
   const now = opts.now ?? (() => new Date());
   const started = now();
-  const { tier } = opts;
-  const tierSpec = spec.tiers[tier];
-  const seeds = [...new Set(opts.seeds ?? tierSpec.seeds)];
-  const params = tierSpec.params;
-  const paramsHash = contentHash(params);
+  const plan = planRun(spec, opts);
+  const { tier, file, paramsHash } = plan;
   const overrides = opts.overrides ?? [];
-  // Cell assertions become one plain assertion per cell: the record holds what was tested.
-  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
-  const needed = [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))];
-  const file = recordPath(opts.resultsDir, tier, spec.id);
   const environment = opts.environment ?? (await collectEnvironment());
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   /** Outcomes this run produced, or adopted from the record. */
@@ -163,143 +298,48 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
     notice(`${file} ${disk.why}; its finished seeds (${finished.join(', ')}) were moved to ${aside}`);
     return undefined;
   };
-
-  const compose = (disk: ResultRecord | undefined): ResultRecord => {
-    const all = new Map<number, SeedResult>((disk?.outcomes ?? []).map((o) => [o.seed, o]));
-    for (const [seed, o] of ours) all.set(seed, o);
-    const union = [...new Set([...seeds, ...(disk?.seeds ?? [])])];
-    // This run's own order when it holds them all (a plain run: the spec's order); ascending once merged.
-    const seedList = union.length === seeds.length ? seeds : union.sort((a, b) => a - b);
-    const list = seedList.filter((s) => all.has(s)).map((s) => all.get(s)!);
-    const finished = now();
-    const first = disk && disk.startedAt < started.toISOString() ? disk.startedAt : started.toISOString();
-    return {
-      format: RECORD_FORMAT,
-      claim: {
-        id: spec.id,
-        version: spec.version,
-        hash: spec.hash,
-        title: spec.title,
-        statement: spec.statement,
-        experiment: spec.experiment,
-        writeUpFigure: spec.writeUpFigure,
-        assertions,
-      },
-      tier,
-      params,
-      paramsHash,
-      ...(overrides.length > 0 ? { overrides } : {}),
-      expected: tierSpec.expected,
-      seeds: seedList,
-      pendingSeeds: seedList.filter((s) => !all.has(s)),
-      outcomes: list,
-      ...assess(assertions, list),
-      backend: opts.backend,
-      environment,
-      startedAt: first,
-      finishedAt: finished.toISOString(),
-      wallSeconds: (disk?.wallSeconds ?? 0) + Math.max(0, (finished.getTime() - started.getTime()) / 1000),
-    };
-  };
-  // wallSeconds adds this run's time to the record's once: later saves of this run replace it.
-  let baseWall: number | undefined;
   const save = () =>
     withLock(file, () => {
-      const disk = mergeable();
-      if (disk && baseWall === undefined) baseWall = disk.wallSeconds;
-      const r = compose(disk && { ...disk, wallSeconds: baseWall ?? 0 });
+      const r = recordOf(plan, ours, mergeable(), opts, environment, started, now());
       writeRecord(file, r);
       return r;
     });
+  /** A finished copy of `seed` in the record: with --resume any; without, one finished since this run began. */
   const finishedElsewhere = (seed: number): SeedResult | undefined => {
-    const disk = existsSync(file) ? onDisk(file, spec, tier, paramsHash, overrides) : undefined;
-    if (disk?.kind !== 'same') return undefined;
+    const disk = onDisk(file, spec, tier, paramsHash, overrides);
+    if (disk.kind !== 'same') return undefined;
     const o = disk.record.outcomes.find((x) => x.seed === seed && x.status === 'ok');
-    // With --resume any finished seed counts; without, only one finished since this run began.
     return o && (opts.resume || o.finishedAt >= started.toISOString()) ? o : undefined;
   };
 
   await save();
-  for (const [i, seed] of seeds.entries()) {
+  for (const [i, seed] of plan.seeds.entries()) {
     if (opts.signal?.aborted) {
       await save();
       throw new Interrupted();
     }
-    const dir = checkpointDir(opts.resultsDir, tier, spec.id, seed);
+    const label = `${spec.id} [${tier}] seed ${seed} (${i + 1}/${plan.seeds.length})`;
     await withLock(
-      dir,
+      checkpointDir(opts.resultsDir, tier, spec.id, seed),
       async () => {
         const done = finishedElsewhere(seed);
         if (done) {
           ours.set(seed, done);
           return;
         }
-        // A fresh run must not pick up a checkpoint an earlier, unrelated run left behind.
-        if (!opts.resume) rmSync(dir, { recursive: true, force: true });
-        const result = await runSeed(spec, opts, seed, `${spec.id} [${tier}] seed ${seed} (${i + 1}/${seeds.length})`, dir, needed, now);
-        if (result === 'interrupted') {
-          await save();
-          throw new Interrupted();
+        try {
+          ours.set(seed, await runSeed(plan, seed, label, opts, now));
+        } catch (e) {
+          if (e instanceof Interrupted) await save();
+          throw e;
         }
-        ours.set(seed, result);
-        if (result.status === 'ok') rmSync(dir, { recursive: true, force: true });
         await save();
         // A full or read-only disk fails every later seed too: stop, the failure recorded.
-        if (result.status === 'error' && result.error?.name === 'WriteError') throw new WriteError(dir, result.error.message);
+        const result = ours.get(seed)!;
+        if (result.status === 'error' && result.error?.name === 'WriteError') throw new WriteError(file, result.error.message);
       },
       { staleMs: SEED_LOCK_STALE_MS, onWait: () => notice(`${spec.id} [${tier}] seed ${seed}: another process is running it; waiting for it to finish`) },
     );
   }
   return save();
-}
-
-async function runSeed(
-  spec: LoadedSpec,
-  opts: RunClaimOptions,
-  seed: number,
-  label: string,
-  dir: string,
-  needed: string[],
-  now: () => Date,
-): Promise<SeedResult | 'interrupted'> {
-  const t0 = now();
-  try {
-    const outcome = await spec.kind.run(spec.tiers[opts.tier].params, {
-      seed,
-      dataDir: opts.dataDir,
-      backend: opts.backend,
-      progress: labelled(opts.progress, label),
-      checkpointDir: dir,
-      checkpointEvery: opts.checkpointEvery,
-      signal: opts.signal,
-      onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier: opts.tier, seed })),
-    });
-    const t1 = now();
-    const problem = outcomeProblem(outcome, needed);
-    return {
-      seed,
-      status: problem ? 'error' : 'ok',
-      metrics: Object.fromEntries(Object.entries(outcome.metrics).filter(([, v]) => Number.isFinite(v))),
-      curves: storeCurves(outcome.curves),
-      wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
-      ...(outcome.imagesPerSecond !== undefined && Number.isFinite(outcome.imagesPerSecond) ? { imagesPerSecond: outcome.imagesPerSecond } : {}),
-      ...(problem ? { error: problem } : {}),
-      startedAt: t0.toISOString(),
-      finishedAt: t1.toISOString(),
-    };
-  } catch (e) {
-    if (e instanceof Interrupted) return 'interrupted';
-    const t1 = now();
-    const err = e instanceof Error ? e : new Error(String(e));
-    return {
-      seed,
-      status: 'error',
-      metrics: {},
-      curves: {},
-      wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
-      error: { name: err.name, message: err.message },
-      startedAt: t0.toISOString(),
-      finishedAt: t1.toISOString(),
-    };
-  }
 }
