@@ -10,7 +10,7 @@ import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { contentHash } from './hash.ts';
-import { assertionsFor } from '../spec/claim.ts';
+import { assertionsFor, type Assertion } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -98,6 +98,127 @@ function reusableOutcomes(file: string, spec: LoadedSpec, tier: Tier, paramsHash
   return old.outcomes.filter((o) => o.status === 'ok');
 }
 
+/** What one run of a spec at a tier is asked to do, fixed before any seed runs. */
+interface RunPlan {
+  spec: LoadedSpec;
+  tier: Tier;
+  seeds: number[];
+  params: Record<string, unknown>;
+  paramsHash: string;
+  /** The tier's assertions, cell assertions expanded into one plain assertion per cell. */
+  assertions: Assertion[];
+  /** Metrics the assertions read: a seed that lacks one cannot count. */
+  needed: string[];
+  file: string;
+}
+
+function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
+  const { tier } = opts;
+  const params = spec.tiers[tier].params;
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
+  return {
+    spec,
+    tier,
+    seeds: [...new Set(opts.seeds ?? spec.tiers[tier].seeds)],
+    params,
+    paramsHash: contentHash(params),
+    assertions,
+    needed: [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))],
+    file: recordPath(opts.resultsDir, tier, spec.id),
+  };
+}
+
+/** The record of a run so far: finished seeds in the order asked, their statistics and verdict. */
+function recordOf(plan: RunPlan, outcomes: Map<number, SeedResult>, opts: RunClaimOptions, environment: Environment, started: Date, finished: Date): ResultRecord {
+  const { spec, tier, seeds } = plan;
+  const list = seeds.filter((s) => outcomes.has(s)).map((s) => outcomes.get(s)!);
+  return {
+    format: RECORD_FORMAT,
+    claim: {
+      id: spec.id,
+      version: spec.version,
+      hash: spec.hash,
+      title: spec.title,
+      statement: spec.statement,
+      experiment: spec.experiment,
+      writeUpFigure: spec.writeUpFigure,
+      assertions: plan.assertions,
+    },
+    tier,
+    params: plan.params,
+    paramsHash: plan.paramsHash,
+    ...(opts.overrides && opts.overrides.length > 0 ? { overrides: opts.overrides } : {}),
+    expected: spec.tiers[tier].expected,
+    seeds,
+    pendingSeeds: seeds.filter((s) => !outcomes.has(s)),
+    outcomes: list,
+    ...assess(plan.assertions, list),
+    backend: opts.backend,
+    environment,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    wallSeconds: Math.max(0, (finished.getTime() - started.getTime()) / 1000),
+  };
+}
+
+/** The seed's outcome as stored: finite metrics only, curves JSON-safe, an error where it cannot count. */
+function seedResult(seed: number, outcome: SeedOutcome, needed: string[], t0: Date, t1: Date): SeedResult {
+  const problem = outcomeProblem(outcome, needed);
+  return {
+    seed,
+    status: problem ? 'error' : 'ok',
+    metrics: Object.fromEntries(Object.entries(outcome.metrics).filter(([, v]) => Number.isFinite(v))),
+    curves: storeCurves(outcome.curves),
+    wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
+    ...(outcome.imagesPerSecond !== undefined && Number.isFinite(outcome.imagesPerSecond) ? { imagesPerSecond: outcome.imagesPerSecond } : {}),
+    ...(problem ? { error: problem } : {}),
+    startedAt: t0.toISOString(),
+    finishedAt: t1.toISOString(),
+  };
+}
+
+function failedSeed(seed: number, e: unknown, t0: Date, t1: Date): SeedResult {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    seed,
+    status: 'error',
+    metrics: {},
+    curves: {},
+    wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
+    error: { name: err.name, message: err.message },
+    startedAt: t0.toISOString(),
+    finishedAt: t1.toISOString(),
+  };
+}
+
+/** Runs one seed; an exception becomes an errored seed, except `Interrupted`, which propagates. */
+async function runSeed(plan: RunPlan, seed: number, label: string, opts: RunClaimOptions, now: () => Date): Promise<SeedResult> {
+  const { spec, tier } = plan;
+  const dir = checkpointDir(opts.resultsDir, tier, spec.id, seed);
+  // A fresh run must not pick up a checkpoint an earlier, unrelated run left behind.
+  if (!opts.resume) rmSync(dir, { recursive: true, force: true });
+  const t0 = now();
+  let result: SeedResult;
+  try {
+    const outcome = await spec.kind.run(plan.params, {
+      seed,
+      dataDir: opts.dataDir,
+      backend: opts.backend,
+      progress: labelled(opts.progress, label),
+      checkpointDir: dir,
+      checkpointEvery: opts.checkpointEvery,
+      signal: opts.signal,
+      onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier, seed })),
+    });
+    result = seedResult(seed, outcome, plan.needed, t0, now());
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    result = failedSeed(seed, e, t0, now());
+  }
+  if (result.status === 'ok') rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
 /**
  * Runs one spec at one tier, once per seed, and returns its record. The record is written
  * after every seed, so an interruption loses at most the seed in flight (and that one
@@ -108,113 +229,26 @@ function reusableOutcomes(file: string, spec: LoadedSpec, tier: Tier, paramsHash
 export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise<ResultRecord> {
   const now = opts.now ?? (() => new Date());
   const started = now();
-  const { tier } = opts;
-  const tierSpec = spec.tiers[tier];
-  const seeds = [...new Set(opts.seeds ?? tierSpec.seeds)];
-  const params = tierSpec.params;
-  const paramsHash = contentHash(params);
-  // Cell assertions become one plain assertion per cell: the record holds what was tested.
-  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
-  const needed = [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))];
-  const file = recordPath(opts.resultsDir, tier, spec.id);
-
-  const kept = opts.resume ? reusableOutcomes(file, spec, tier, paramsHash).filter((o) => seeds.includes(o.seed)) : [];
+  const plan = planRun(spec, opts);
+  const kept = opts.resume ? reusableOutcomes(plan.file, spec, plan.tier, plan.paramsHash).filter((o) => plan.seeds.includes(o.seed)) : [];
   const outcomes = new Map<number, SeedResult>(kept.map((o) => [o.seed, o]));
   const environment = opts.environment ?? (await collectEnvironment());
-
-  const record = (): ResultRecord => {
-    const list = seeds.filter((s) => outcomes.has(s)).map((s) => outcomes.get(s)!);
-    const finished = now();
-    return {
-      format: RECORD_FORMAT,
-      claim: {
-        id: spec.id,
-        version: spec.version,
-        hash: spec.hash,
-        title: spec.title,
-        statement: spec.statement,
-        experiment: spec.experiment,
-        writeUpFigure: spec.writeUpFigure,
-        assertions,
-      },
-      tier,
-      params,
-      paramsHash,
-      ...(opts.overrides && opts.overrides.length > 0 ? { overrides: opts.overrides } : {}),
-      expected: tierSpec.expected,
-      seeds,
-      pendingSeeds: seeds.filter((s) => !outcomes.has(s)),
-      outcomes: list,
-      ...assess(assertions, list),
-      backend: opts.backend,
-      environment,
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      wallSeconds: Math.max(0, (finished.getTime() - started.getTime()) / 1000),
-    };
-  };
   const save = () => {
-    const r = record();
-    writeRecord(file, r);
+    const r = recordOf(plan, outcomes, opts, environment, started, now());
+    writeRecord(plan.file, r);
     return r;
   };
 
   save();
-  for (const [i, seed] of seeds.entries()) {
+  for (const [i, seed] of plan.seeds.entries()) {
     if (outcomes.has(seed)) continue;
-    if (opts.signal?.aborted) {
-      save();
-      throw new Interrupted();
-    }
-    const dir = checkpointDir(opts.resultsDir, tier, spec.id, seed);
-    // A fresh run must not pick up a checkpoint an earlier, unrelated run left behind.
-    if (!opts.resume) rmSync(dir, { recursive: true, force: true });
-    const t0 = now();
-    let result: SeedResult;
     try {
-      const outcome = await spec.kind.run(params, {
-        seed,
-        dataDir: opts.dataDir,
-        backend: opts.backend,
-        progress: labelled(opts.progress, `${spec.id} [${tier}] seed ${seed} (${i + 1}/${seeds.length})`),
-        checkpointDir: dir,
-        checkpointEvery: opts.checkpointEvery,
-        signal: opts.signal,
-        onTrained: opts.onTrained && ((model, info) => opts.onTrained!(model, { ...info, claim: spec.id, tier, seed })),
-      });
-      const t1 = now();
-      const problem = outcomeProblem(outcome, needed);
-      result = {
-        seed,
-        status: problem ? 'error' : 'ok',
-        metrics: Object.fromEntries(Object.entries(outcome.metrics).filter(([, v]) => Number.isFinite(v))),
-        curves: storeCurves(outcome.curves),
-        wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
-        ...(outcome.imagesPerSecond !== undefined && Number.isFinite(outcome.imagesPerSecond) ? { imagesPerSecond: outcome.imagesPerSecond } : {}),
-        ...(problem ? { error: problem } : {}),
-        startedAt: t0.toISOString(),
-        finishedAt: t1.toISOString(),
-      };
+      if (opts.signal?.aborted) throw new Interrupted();
+      outcomes.set(seed, await runSeed(plan, seed, `${spec.id} [${plan.tier}] seed ${seed} (${i + 1}/${plan.seeds.length})`, opts, now));
     } catch (e) {
-      if (e instanceof Interrupted) {
-        save();
-        throw e;
-      }
-      const t1 = now();
-      const err = e instanceof Error ? e : new Error(String(e));
-      result = {
-        seed,
-        status: 'error',
-        metrics: {},
-        curves: {},
-        wallSeconds: (t1.getTime() - t0.getTime()) / 1000,
-        error: { name: err.name, message: err.message },
-        startedAt: t0.toISOString(),
-        finishedAt: t1.toISOString(),
-      };
+      if (e instanceof Interrupted) save();
+      throw e;
     }
-    outcomes.set(seed, result);
-    if (result.status === 'ok') rmSync(dir, { recursive: true, force: true });
     save();
   }
   return save();
