@@ -35,6 +35,10 @@ export function sourceFor(name: DatasetName, env: Env = process.env, read: (file
   let source: DatasetSource = official;
   if (mirror) {
     const base = mirror.endsWith('/') ? mirror : `${mirror}/`;
+    if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) {
+      // Bad input, named like a file error so the CLI prints one line and exits 2.
+      throw new DataFileError(MIRROR_ENV, 'shape', `"${mirror}" is not an http(s) URL; set it to the mirror's base, e.g. https://example.org/datasets/`);
+    }
     source = { ...source, baseUrl: new URL(`${name}/`, base).toString() };
   }
   if (sumsFile) {

@@ -109,7 +109,8 @@ export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepPar
                     type: 'object',
                     minProperties: 1,
                     propertyNames: { pattern: NAME },
-                    additionalProperties: { type: 'object', minProperties: 1 },
+                    // An empty level is the inner params as they are (e.g. the write-up's protocol).
+                    additionalProperties: { type: 'object' },
                   },
                 },
               },

@@ -104,3 +104,9 @@ export async function trainedModel(
   await ctx.onTrained?.(model, info);
   return trained;
 }
+
+/** Frees every cached model, so the next run trains afresh (the kinds' contract test re-runs a seed this way). */
+export function clearTrainedModels(): void {
+  for (const t of cache.values()) t.model.dispose();
+  cache.clear();
+}

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSet } from '../../src/data/types.ts';
+import { fgsmPred, pgd } from '../../src/attacks/index.ts';
+import { makeBatch } from '../../src/data/batches.ts';
 import { evaluate } from '../../src/metrics/evaluate.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import { hiddenParams, imageShape, inputSize, linearParams, makeClassifier, type ModelParams } from '../helpers/linear-classifier.ts';
@@ -44,6 +46,39 @@ describe('evaluate', () => {
         }
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it('reports fgsm-pred’s and PGD’s accuracy and mean loss on the examples they craft, PGD seeded by the evaluation’s stream with the evaluation’s steps', async () => {
+    await fc.assert(
+      fc.asyncProperty(evalProblem, fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 3 }), async (pr, eps, steps) => {
+        const { height, width, channels } = pr.params;
+        const count = pr.labels.length;
+        const set: ImageSet = { images: pr.images, labels: pr.labels, count, height, width, channels };
+        const model = makeClassifier(pr.params);
+        const { x, y } = makeBatch(set, Array.from({ length: count }, (_, i) => i));
+        try {
+          const r = await evaluate(model, set, {
+            batchSize: count,
+            rng: makeRng(1, 'eval'),
+            attacks: [{ attack: 'fgsm-pred', eps }, { attack: 'pgd', eps, steps, stepSize: 2 }],
+          });
+          const crafted = [fgsmPred(model, x, eps), pgd(model, x, y, { eps, steps, stepSize: 2, rng: makeRng(1, 'eval') })];
+          const measured = crafted.map((xa) =>
+            tf.tidy(() => {
+              const logits = model.logits(xa, false);
+              const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+              return { acc: logits.argMax(1).equal(y.toInt()).sum().dataSync()[0] / count, loss: loss.dataSync()[0] / count };
+            }),
+          );
+          tf.dispose(crafted);
+          expect([r.adversarial['fgsm-pred'], r.adversarial.pgd]).toEqual(measured);
+        } finally {
+          tf.dispose([x, y]);
+          model.dispose();
+        }
+      }),
+      { numRuns: 20 },
     );
   });
 });

@@ -42,6 +42,13 @@ describe('where a dataset is downloaded from', () => {
     expect(sourceFor('mnist', env, read).archives).toEqual(OFFICIAL_SOURCES.mnist.archives);
   });
 
+  it('a mirror that is not an http(s) URL is a one-line error naming the variable', () => {
+    for (const bad of ['127.0.0.1:8000', 'file:///srv/mirror']) {
+      expect(() => sourceFor('cifar10', { LABEL_LEAK_DATA_MIRROR: bad })).toThrow(DataFileError);
+      expect(() => sourceFor('cifar10', { LABEL_LEAK_DATA_MIRROR: bad })).toThrow(/^LABEL_LEAK_DATA_MIRROR: ".*" is not an http\(s\) URL/);
+    }
+  });
+
   it('a digest list that cannot be read or parsed is a one-line error naming the file (and line)', () => {
     const env = { LABEL_LEAK_DATA_SHA256SUMS: SUMS };
     expect(() => sourceFor('cifar10', env, reading({}))).toThrow(DataFileError);
