@@ -1,5 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
 import type { Curves, SeedOutcome, TrainedModelInfo } from '../experiments/types.ts';
 import type { Classifier } from '../models/types.ts';
@@ -9,7 +9,9 @@ import { Interrupted } from '../train/errors.ts';
 import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
-import { contentHash } from './hash.ts';
+import { canonicalJson, contentHash } from './hash.ts';
+import { withLock } from '../util/lock.ts';
+import { WriteError } from '../util/write-error.ts';
 import { assertionsFor, type Assertion } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
@@ -31,6 +33,8 @@ export interface RunClaimOptions {
   checkpointEvery?: number;
   /** Called with every model a seed trains, with the claim, tier and seed it belongs to. */
   onTrained?: (model: Classifier, info: TrainedModelInfo & { claim: string; tier: Tier; seed: number }) => Promise<void>;
+  /** One-line notices (a record set aside, a seed another process runs); default: stderr. */
+  notice?: (line: string) => void;
   /** Injected by tests; gathered from the machine otherwise. */
   environment?: Environment;
   now?: () => Date;
@@ -78,25 +82,44 @@ function labelled(progress: ProgressSink, prefix: string): ProgressSink {
 }
 
 /** Earlier outcomes `--resume` may keep, or a ResumeError saying why the record cannot be mixed with this run. */
-function reusableOutcomes(file: string, spec: LoadedSpec, tier: Tier, paramsHash: string): SeedResult[] {
-  if (!existsSync(file)) return [];
+
+/** What a record on disk is to this run: absent, one it can merge with, or one made by other settings. */
+type OnDisk = { kind: 'none' } | { kind: 'same'; record: ResultRecord } | { kind: 'other'; record: ResultRecord; why: string };
+
+function onDisk(file: string, spec: LoadedSpec, tier: Tier, paramsHash: string, overrides: string[]): OnDisk {
+  if (!existsSync(file)) return { kind: 'none' };
   const old = readRecord(file);
-  if (old.claim.id !== spec.id || old.tier !== tier) throw new ResumeError(`${file} holds ${old.claim.id} [${old.tier}], not ${spec.id} [${tier}]`);
+  if (old.claim.id !== spec.id || old.tier !== tier) throw new ResumeError(`${file} holds ${old.claim.id} [${old.tier}], not ${spec.id} [${tier}]; move it away`);
   if (old.claim.version !== spec.version) {
-    throw new ResumeError(
-      `${file} was made by version ${old.claim.version} of spec ${spec.id}, which is now version ${spec.version}; ` +
-        `its seeds cannot be re-used — run without --resume (or move the old record away)`,
-    );
+    return {
+      kind: 'other',
+      record: old,
+      why: `was made by version ${old.claim.version} of spec ${spec.id}, which is now version ${spec.version}; its seeds cannot be resumed — run without --resume (the old record is then moved to ${tier}/superseded/)`,
+    };
   }
   if (old.paramsHash !== paramsHash) {
-    throw new ResumeError(
-      `${file} was made with different ${tier} params (hash ${old.paramsHash}, now ${paramsHash}) under the same spec version ${spec.version}; ` +
-        `bump the spec's version when its params change, and run without --resume`,
-    );
+    const was = old.overrides ?? [];
+    const sets = (list: string[]) => (list.length > 0 ? list.map((o) => `--set ${o}`).join(' ') : 'no --set');
+    // An override is this run's choice, not the spec's: the fix is to repeat it, not to bump the version.
+    const why =
+      canonicalJson(was) !== canonicalJson(overrides)
+        ? `was made with ${sets(was)}, this run has ${sets(overrides)} (params hash ${old.paramsHash}, now ${paramsHash}); ` +
+          `its seeds cannot be resumed — repeat the record's --set values, or give this run its own --results folder`
+        : `was made with different ${tier} params under the same spec version ${spec.version} (hash ${old.paramsHash}, now ${paramsHash}); ` +
+          `bump the spec's version when its params change, and run without --resume`;
+    return { kind: 'other', record: old, why };
   }
-  // Failed seeds run again: a crash may have been the machine's, not the claim's.
-  return old.outcomes.filter((o) => o.status === 'ok');
+  return { kind: 'same', record: old };
 }
+
+/** Where a record made by other settings is moved when a fresh run replaces it: kept, but out of the report's way. */
+export function supersededPath(resultsDir: string, tier: Tier, claimId: string, finishedAt: string): string {
+  return join(resultsDir, tier, 'superseded', `${claimId}.${finishedAt.replace(/[:.]/g, '-')}.json`);
+}
+
+/** Stale after a minute unrefreshed: the holder refreshes every 20 s between training steps. */
+const SEED_LOCK_STALE_MS = 60_000;
+
 
 /** What one run of a spec at a tier is asked to do, fixed before any seed runs. */
 interface RunPlan {
@@ -129,9 +152,20 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
 }
 
 /** The record of a run so far: finished seeds in the order asked, their statistics and verdict. */
-function recordOf(plan: RunPlan, outcomes: Map<number, SeedResult>, opts: RunClaimOptions, environment: Environment, started: Date, finished: Date): ResultRecord {
+
+/**
+ * The record of a run so far, merged with the record on disk (`disk`, of the same settings):
+ * its seeds this run does not run are kept, this run's replace theirs; statistics and verdict
+ * over them all. This run's own seed order when it holds them all; ascending once merged.
+ */
+function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultRecord | undefined, opts: RunClaimOptions, environment: Environment, started: Date, finished: Date): ResultRecord {
   const { spec, tier, seeds } = plan;
-  const list = seeds.filter((s) => outcomes.has(s)).map((s) => outcomes.get(s)!);
+  const all = new Map<number, SeedResult>((disk?.outcomes ?? []).map((o) => [o.seed, o]));
+  for (const [seed, o] of ours) all.set(seed, o);
+  const union = [...new Set([...seeds, ...(disk?.seeds ?? [])])];
+  const seedList = union.length === seeds.length ? seeds : union.sort((a, b) => a - b);
+  const list = seedList.filter((s) => all.has(s)).map((s) => all.get(s)!);
+  const first = disk && disk.startedAt < started.toISOString() ? disk.startedAt : started.toISOString();
   return {
     format: RECORD_FORMAT,
     claim: {
@@ -149,13 +183,13 @@ function recordOf(plan: RunPlan, outcomes: Map<number, SeedResult>, opts: RunCla
     paramsHash: plan.paramsHash,
     ...(opts.overrides && opts.overrides.length > 0 ? { overrides: opts.overrides } : {}),
     expected: spec.tiers[tier].expected,
-    seeds,
-    pendingSeeds: seeds.filter((s) => !outcomes.has(s)),
+    seeds: seedList,
+    pendingSeeds: seedList.filter((s) => !all.has(s)),
     outcomes: list,
     ...assess(plan.assertions, list),
     backend: opts.backend,
     environment,
-    startedAt: started.toISOString(),
+    startedAt: first,
     finishedAt: finished.toISOString(),
     wallSeconds: Math.max(0, (finished.getTime() - started.getTime()) / 1000),
   };
@@ -226,30 +260,86 @@ async function runSeed(plan: RunPlan, seed: number, label: string, opts: RunClai
  * kept as an error and the verdict is `error`; `Interrupted` is re-thrown once the
  * finished seeds are saved.
  */
+/**
+ * Runs one spec at one tier, once per seed, and returns its record. The record is written
+ * after every seed, so an interruption loses at most the seed in flight (and that one
+ * resumes from its checkpoint with `resume`). A seed that throws or produces NaN/Inf is
+ * kept as an error and the verdict is `error`; `Interrupted` is re-thrown once the
+ * finished seeds are saved.
+ *
+ * The record is shared: every write happens under a lock on it and merges what is on disk
+ * (seeds of earlier runs, or of processes running now) with this run's seeds, so no
+ * finished seed is ever dropped. Each seed runs under a lock on its checkpoint folder, so
+ * two processes never train one (claim, seed) at once; the second waits, then takes the
+ * first one's result.
+ */
 export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise<ResultRecord> {
   const now = opts.now ?? (() => new Date());
   const started = now();
   const plan = planRun(spec, opts);
-  const kept = opts.resume ? reusableOutcomes(plan.file, spec, plan.tier, plan.paramsHash).filter((o) => plan.seeds.includes(o.seed)) : [];
-  const outcomes = new Map<number, SeedResult>(kept.map((o) => [o.seed, o]));
+  const { tier, file, paramsHash } = plan;
+  const overrides = opts.overrides ?? [];
   const environment = opts.environment ?? (await collectEnvironment());
-  const save = () => {
-    const r = recordOf(plan, outcomes, opts, environment, started, now());
-    writeRecord(plan.file, r);
-    return r;
+  const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  /** Outcomes this run produced, or adopted from the record. */
+  const ours = new Map<number, SeedResult>();
+
+  /** The record on disk this run may merge with; a record of other settings is refused (resume) or set aside (fresh run). */
+  const mergeable = (): ResultRecord | undefined => {
+    const disk = onDisk(file, spec, tier, paramsHash, overrides);
+    if (disk.kind === 'none') return undefined;
+    if (disk.kind === 'same') return disk.record;
+    const finished = disk.record.outcomes.filter((o) => o.status === 'ok').map((o) => o.seed);
+    if (opts.resume) throw new ResumeError(`${file} ${disk.why}`);
+    if (finished.length === 0) return undefined; // nothing finished to keep
+    const aside = supersededPath(opts.resultsDir, tier, spec.id, disk.record.finishedAt);
+    mkdirSync(dirname(aside), { recursive: true });
+    renameSync(file, aside);
+    notice(`${file} ${disk.why}; its finished seeds (${finished.join(', ')}) were moved to ${aside}`);
+    return undefined;
+  };
+  const save = () =>
+    withLock(file, () => {
+      const r = recordOf(plan, ours, mergeable(), opts, environment, started, now());
+      writeRecord(file, r);
+      return r;
+    });
+  /** A finished copy of `seed` in the record: with --resume any; without, one finished since this run began. */
+  const finishedElsewhere = (seed: number): SeedResult | undefined => {
+    const disk = onDisk(file, spec, tier, paramsHash, overrides);
+    if (disk.kind !== 'same') return undefined;
+    const o = disk.record.outcomes.find((x) => x.seed === seed && x.status === 'ok');
+    return o && (opts.resume || o.finishedAt >= started.toISOString()) ? o : undefined;
   };
 
-  save();
+  await save();
   for (const [i, seed] of plan.seeds.entries()) {
-    if (outcomes.has(seed)) continue;
-    try {
-      if (opts.signal?.aborted) throw new Interrupted();
-      outcomes.set(seed, await runSeed(plan, seed, `${spec.id} [${plan.tier}] seed ${seed} (${i + 1}/${plan.seeds.length})`, opts, now));
-    } catch (e) {
-      if (e instanceof Interrupted) save();
-      throw e;
+    if (opts.signal?.aborted) {
+      await save();
+      throw new Interrupted();
     }
-    save();
+    const label = `${spec.id} [${tier}] seed ${seed} (${i + 1}/${plan.seeds.length})`;
+    await withLock(
+      checkpointDir(opts.resultsDir, tier, spec.id, seed),
+      async () => {
+        const done = finishedElsewhere(seed);
+        if (done) {
+          ours.set(seed, done);
+          return;
+        }
+        try {
+          ours.set(seed, await runSeed(plan, seed, label, opts, now));
+        } catch (e) {
+          if (e instanceof Interrupted) await save();
+          throw e;
+        }
+        await save();
+        // A full or read-only disk fails every later seed too: stop, the failure recorded.
+        const result = ours.get(seed)!;
+        if (result.status === 'error' && result.error?.name === 'WriteError') throw new WriteError(file, result.error.message);
+      },
+      { staleMs: SEED_LOCK_STALE_MS, onWait: () => notice(`${spec.id} [${tier}] seed ${seed}: another process is running it; waiting for it to finish`) },
+    );
   }
   return save();
 }

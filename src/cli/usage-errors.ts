@@ -8,6 +8,7 @@ import { DiffError } from '../report/diff.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
+import { WriteError } from '../util/write-error.ts';
 
 /**
  * Errors that mean "the input is wrong", not "the program is": the CLI prints their message
@@ -25,4 +26,5 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   ModelFileError,
   DiffError,
   CheckpointError,
+  WriteError,
 ];
