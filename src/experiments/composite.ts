@@ -1,3 +1,4 @@
+import { kindLookup } from './kind-lookup.ts';
 import { meanThroughput } from './protocol.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
@@ -11,12 +12,7 @@ export interface CompositeParams {
 }
 
 export function compositeKind(kinds: ExperimentKind<any>[]): ExperimentKind<CompositeParams> {
-  const byName = new Map(kinds.map((k) => [k.name, k]));
-  const kindOf = (experiment: string) => {
-    const k = byName.get(experiment);
-    if (!k) throw new Error(`composite: unknown experiment kind '${experiment}' (known: ${[...byName.keys()].join(', ')})`);
-    return k;
-  };
+  const kindOf = kindLookup(kinds, 'composite');
   return {
     name: 'composite',
     paramsSchema: {

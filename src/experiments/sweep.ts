@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { setPath } from '../util/dotted-path.ts';
+import { kindLookup } from './kind-lookup.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
 /**
@@ -57,7 +58,7 @@ export function cellsOf(p: Pick<SweepParams, 'params' | 'axes'>): Cell[] {
 export const cellMetric = (metric: string, cellId: string) => `${metric}{${cellId}}`;
 
 export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepParams> {
-  const byName = new Map(kinds.map((k) => [k.name, k]));
+  const kindOf = kindLookup(kinds, 'sweep');
   // A cell's params are the inner kind's, checked after the axes changed them; a separate
   // instance keeps this check's compiled schemas apart from the spec loader's.
   const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -65,15 +66,10 @@ export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepPar
   const validatorOf = (name: string) => {
     let v = validators.get(name);
     if (!v) {
-      v = ajv.compile(byName.get(name)!.paramsSchema);
+      v = ajv.compile(kindOf(name).paramsSchema);
       validators.set(name, v);
     }
     return v;
-  };
-  const kindOf = (name: string) => {
-    const k = byName.get(name);
-    if (!k) throw new Error(`sweep: unknown experiment kind '${name}' (known: ${[...byName.keys()].join(', ')})`);
-    return k;
   };
   return {
     name: 'sweep',
