@@ -11,7 +11,7 @@ export default defineConfig({
     server: {
       deps: {
         // @actions/workflow-parser imports its schema JSON without `with { type: 'json' }`,
-        // which Node refuses; inlined, Vite transforms that import (test/unit/workflows.test.ts).
+        // which Node refuses; inlined, Vite transforms that import (test/unit/github-*.test.ts).
         inline: ['@actions/workflow-parser'],
       },
     },

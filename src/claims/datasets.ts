@@ -7,6 +7,7 @@ import { isOffline, MIRROR_ENV, OFFLINE_ENV, sourceFor } from '../data/mirror.ts
 import { loadDataset } from '../data/registry.ts';
 import type { Dataset } from '../data/types.ts';
 import { isDatasetName, type DatasetName, type Tier } from '../spec/names.ts';
+import { requireTier } from '../spec/claim.ts';
 import { SpecError, type SpecProblem } from './errors.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -45,7 +46,7 @@ export function missingDatasets(
   locate: (name: DatasetName, opts: { dataDir?: string }) => LocateResult = locateDataset,
 ): MissingDataset[] {
   const out: MissingDataset[] = [];
-  for (const dataset of datasetsOf(spec.tiers[tier].params)) {
+  for (const dataset of datasetsOf(requireTier(spec, tier).params)) {
     const where = locate(dataset, { dataDir });
     if (!where.found) {
       out.push({ dataset, reason: `dataset ${dataset} not found (looked in ${where.lookedAt.map((l) => l.dir).join(', ')})` });
@@ -201,7 +202,7 @@ export async function checkClaimData(
 ): Promise<void> {
   const problems: SpecProblem[] = [];
   for (const spec of specs) {
-    for (const sel of selectionsOf(spec.tiers[tier].params)) {
+    for (const sel of selectionsOf(requireTier(spec, tier).params)) {
       const ds = await load(sel.dataset);
       for (const [field, split] of [['trainSubset', 'train'], ['testSubset', 'test']] as const) {
         const n = sel[field];

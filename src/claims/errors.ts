@@ -47,3 +47,14 @@ export function ajvProblems(file: string, errors: ErrorObject[] | null | undefin
     }
   });
 }
+
+/** Claims named on the command line that lack the tier asked for (gpu exists only for the CIFAR-10 claims). */
+export class MissingTierError extends Error {
+  constructor(tier: string, lacking: { id: string; tiers: string[] }[], withTier: string[]) {
+    const which = lacking.map((l) => `${l.id} (has: ${l.tiers.join(', ')})`).join('; ');
+    super(
+      `no ${tier} tier in ${which}; claims with one: ${withTier.join(', ') || '(none)'} — name those, or use --tier ${lacking[0]?.tiers[0] ?? 'fast'}`,
+    );
+    this.name = 'MissingTierError';
+  }
+}

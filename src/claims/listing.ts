@@ -1,4 +1,4 @@
-import type { Verdict } from '../spec/claim.ts';
+import { tiersOf, type Verdict } from '../spec/claim.ts';
 import { TIERS, type Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -10,7 +10,15 @@ export interface ClaimListing {
   title: string;
   experiment: string;
   file: string;
-  tiers: Record<Tier, { expected: Verdict; seeds: number[]; timeoutMinutes?: number; metrics: string[] }>;
+  /** The tiers the spec has (every spec has fast and full; gpu where it applies). */
+  tiers: Partial<Record<Tier, TierListing>>;
+}
+
+export interface TierListing {
+  expected: Verdict;
+  seeds: number[];
+  timeoutMinutes?: number;
+  metrics: string[];
 }
 
 export interface MatrixEntry {
@@ -19,8 +27,8 @@ export interface MatrixEntry {
   seed: number;
 }
 
-function tierListing(s: LoadedSpec, tier: Tier): ClaimListing['tiers'][Tier] {
-  const t = s.tiers[tier];
+function tierListing(s: LoadedSpec, tier: Tier): TierListing {
+  const t = s.tiers[tier]!;
   return {
     expected: t.expected,
     seeds: t.seeds,
@@ -37,13 +45,13 @@ export function listing(specs: readonly LoadedSpec[]): ClaimListing[] {
     title: s.title,
     experiment: s.experiment,
     file: s.file,
-    tiers: Object.fromEntries(TIERS.map((t) => [t, tierListing(s, t)])) as ClaimListing['tiers'],
+    tiers: Object.fromEntries(tiersOf(s, TIERS).map((t) => [t, tierListing(s, t)])),
   }));
 }
 
-/** One job per (claim, seed) at `tier`: the shape a CI job matrix (`include`) takes. */
+/** One job per (claim, seed) at `tier`, for the claims that have it: the shape a CI job matrix (`include`) takes. */
 export function seedMatrix(specs: readonly LoadedSpec[], tier: Tier): MatrixEntry[] {
-  return specs.flatMap((s) => s.tiers[tier].seeds.map((seed) => ({ claim: s.id, tier, seed })));
+  return specs.flatMap((s) => (s.tiers[tier]?.seeds ?? []).map((seed) => ({ claim: s.id, tier, seed })));
 }
 
 /** Plain columns, padded to the widest entry. */

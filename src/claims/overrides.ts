@@ -2,6 +2,7 @@ import { experiments } from '../experiments/registry.ts';
 import { setPath } from '../util/dotted-path.ts';
 import { checkSpec } from './spec-files.ts';
 import type { Tier } from '../spec/names.ts';
+import { requireTier } from '../spec/claim.ts';
 import type { LoadedSpec, Registry } from './spec.ts';
 
 /**
@@ -49,6 +50,6 @@ export function applyOverrides(spec: LoadedSpec, tier: Tier, overrides: Override
   if (overrides.length === 0) return spec;
   const { file, hash: _hash, kind: _kind, ...content } = spec;
   const json = structuredClone(content) as typeof content;
-  for (const o of overrides) setPath(json.tiers[tier].params, o.path, o.value);
+  for (const o of overrides) setPath(requireTier(json, tier).params, o.path, o.value);
   return checkSpec(json, file, registry);
 }

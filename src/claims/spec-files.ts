@@ -5,7 +5,7 @@ import { claimSchema } from '../spec/claim-schema.ts';
 import { expandCellAssertion, isCellAssertion } from './cells.ts';
 import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
 import { contentHash } from './hash.ts';
-import type { ClaimSpec } from '../spec/claim.ts';
+import { requireTier, tiersOf, type ClaimSpec } from '../spec/claim.ts';
 import { TIERS } from '../spec/names.ts';
 import type { LoadedSpec, Registry } from './spec.ts';
 
@@ -89,11 +89,17 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
     names.add(a.name);
   });
 
-  for (const tier of TIERS) {
+  const tiers = tiersOf(spec, TIERS);
+  for (const tier of tiers) {
     if (!spec.assertions.some((a) => !a.tiers || a.tiers.includes(tier))) {
       problems.push({ file, pointer: '/assertions', reason: `no assertion applies to tier ${tier}` });
     }
   }
+  spec.assertions.forEach((a, i) => {
+    for (const t of a.tiers ?? []) {
+      if (!tiers.includes(t)) problems.push({ file, pointer: `/assertions/${i}/tiers`, reason: `names tier ${t}, which the spec does not have (it has: ${tiers.join(', ')})` });
+    }
+  });
 
   const kind = registry[spec.experiment];
   if (!kind) {
@@ -103,8 +109,8 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
   }
 
   const metricsByTier = new Map<string, Set<string>>();
-  for (const tier of TIERS) {
-    const params = spec.tiers[tier].params;
+  for (const tier of tiers) {
+    const params = requireTier(spec, tier).params;
     let validate: ValidateFunction;
     try {
       validate = paramsValidator(kind.paramsSchema);
@@ -152,7 +158,7 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
     }
   });
 
-  if (metricsByTier.size === TIERS.length) {
+  if (metricsByTier.size === tiers.length) {
     const anyTier = new Set([...metricsByTier.values()].flatMap((s) => [...s]));
     for (const key of Object.keys(spec.writeUpFigure.values ?? {})) {
       if (!anyTier.has(key)) {

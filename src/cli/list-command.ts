@@ -33,7 +33,8 @@ export function listCommand(registry?: Registry): Command {
         console.log(
           table([
             ['id', 'experiment', ...TIERS, 'title'],
-            ...claims.map((c) => [c.id, c.experiment, ...TIERS.map((t) => c.tiers[t].expected), c.title]),
+            // `—`: the claim has no such tier (gpu is only for the CIFAR-10 claims).
+            ...claims.map((c) => [c.id, c.experiment, ...TIERS.map((t) => c.tiers[t]?.expected ?? '—'), c.title]),
           ]),
         );
       } catch (e) {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { writeReport } from '../report/write-report.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
+import { WriteError } from '../util/write-error.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -23,7 +24,7 @@ export function reportCommand(): Command {
         }
       } catch (e) {
         // Records that cannot be read or mixed are bad input, not a crash: exit 2 with the reason.
-        if (e instanceof MergeError || e instanceof RecordError) {
+        if (e instanceof MergeError || e instanceof RecordError || e instanceof WriteError) {
           console.error(`label-leak report: ${e.message}`);
           process.exitCode = 2;
           return;

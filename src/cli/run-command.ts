@@ -1,12 +1,21 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBackend } from '../backend/select.ts';
 import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
+import { MissingTierError } from '../claims/errors.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
 import { checkpointDir, runClaim } from '../claims/runner.ts';
 import { BACKEND_NAMES, TIERS, type Tier } from '../spec/names.ts';
+import { requireTier, tiersOf } from '../spec/claim.ts';
+import { dryRun, formatDryRun } from '../bench/dry-run.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from './progress.ts';
+import { TEMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.ts';
+import { readRecord, recordPath, type ResultRecord } from '../results/record.ts';
+import type { LoadedSpec } from '../claims/spec.ts';
+import { ipcProgress, JOB_IPC_ENV, jobDisplay, runJobs, type Job } from './jobs.ts';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { downloadProgress } from './download-progress.ts';
 import { Interrupted } from '../train/errors.ts';
 import { oneSeed, seedList } from './seed-options.ts';
@@ -49,15 +58,36 @@ export function runCommand(): Command {
       collectOverride,
       [] as Override[],
     )
+    .option('--jobs <n>', 'run the claim × seed jobs as N processes at once, each with its own backend', positiveInt)
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
+    .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
     .action(async (ids: string[], o) => {
-      const loaded = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      const all = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+      // Only some claims have some tiers (gpu: the CIFAR-10 claims). Named ones must have it;
+      // of all claims, those without it are skipped by name.
+      const lacking = all.filter((s) => !s.tiers[o.tier as Tier]);
+      const loaded = all.filter((s) => s.tiers[o.tier as Tier]);
+      if (lacking.length > 0) {
+        if (ids.length > 0) throw new MissingTierError(o.tier, lacking.map((s) => ({ id: s.id, tiers: tiersOf(s, TIERS) })), loadAllSpecs(o.claims).filter((s) => s.tiers[o.tier as Tier]).map((s) => s.id));
+        console.error(`skipped (no ${o.tier} tier): ${lacking.map((s) => s.id).join(', ')}`);
+      }
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
+      if (o.dryRun) {
+        // Kernels are counted on the cpu backend: no GPU, no data, no training.
+        await startBackend('cpu');
+        const seeds = o.seed ?? o.seeds;
+        const plan = await dryRun(specs, o.tier, { seeds });
+        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [o.jobs]));
+        return;
+      }
       // Before the backend starts: fetch what is missing (what cannot be had skips its claims
       // only); then fail when data is damaged or too small for a subset asked for, or a
       // checkpoint --resume would load is damaged: each throws the error that names the file
       // or parameter and the fix (exit 2).
+      const seedsOf = (spec: LoadedSpec): number[] => o.seed ?? o.seeds ?? requireTier(spec, o.tier as Tier).seeds;
+      // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
+      checkWritable(o.results, o.tier);
       const downloads = downloadProgress(process.stderr);
       const plan = await ensureDatasets(specs, o.tier, {
         dataDir: o.dataDir,
@@ -74,10 +104,8 @@ export function runCommand(): Command {
       }
       await checkClaimData(plan.runnable, o.tier, o.dataDir);
       if (o.resume) {
-        for (const spec of plan.runnable) for (const seed of o.seed ?? o.seeds ?? spec.tiers[o.tier as Tier].seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+        for (const spec of plan.runnable) for (const seed of seedsOf(spec)) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
       }
-      const backend = await startBackend(o.backend, { threads: o.threads });
-      if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
 
       // First signal: finish cleanly with a checkpoint; a second one: leave at once.
       const controller = new AbortController();
@@ -88,6 +116,30 @@ export function runCommand(): Command {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+
+      const report = (spec: LoadedSpec, record: ResultRecord): boolean => {
+        // One seed of a job matrix cannot reach a verdict on its own (the report merges the
+        // seeds): only its own seeds' errors count against it.
+        const ok = o.seed
+          ? record.outcomes.filter((x) => o.seed.includes(x.seed)).every((x) => x.status === 'ok')
+          : record.verdict === record.expected;
+        if (!o.json) printRecord(spec, o.tier, record, ok);
+        return ok;
+      };
+
+      if (o.jobs) {
+        const code = await runAsJobs(plan.runnable, o, seedsOf, controller.signal, report);
+        if (summary.length > 0) console.error(summary.join('\n'));
+        process.exitCode = code === 0 && plan.skipped.length > 0 ? 2 : code;
+        return;
+      }
+
+      const backend = await startBackend(o.backend, { threads: o.threads });
+      if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
+      // A job of `run --jobs`: progress goes to the parent, which draws it with the others'.
+      const ipc = process.env[JOB_IPC_ENV] && process.send ? process.send.bind(process) : undefined;
+      process.channel?.unref();
+      const progress = ipc ? ipcProgress((m) => ipc(m)) : createProgress(process.stderr);
 
       const records = [];
       let mismatches = 0;
@@ -102,22 +154,12 @@ export function runCommand(): Command {
             resume: o.resume,
             checkpointEvery: o.checkpointEvery,
             overrides: o.set.map((s: Override) => s.text),
-            progress: createProgress(process.stderr),
+            progress,
             signal: controller.signal,
             onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
           });
           records.push(record);
-          // One seed of a job matrix cannot reach a verdict on its own (the report merges the
-          // seeds): only an error counts against it.
-          const ok = o.seed ? record.verdict !== 'error' : record.verdict === record.expected;
-          if (!ok) mismatches++;
-          if (!o.json) {
-            console.log(`${ok ? '✓' : '✗'} ${spec.id} [${o.tier}]: ${record.verdict} (expected ${record.expected})`);
-            for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
-            for (const f of record.outcomes.filter((x) => x.status === 'error')) {
-              console.log(`    seed ${f.seed}: error: ${f.error ? `${f.error.name}: ${f.error.message}` : 'no reason recorded'}`);
-            }
-          }
+          if (!report(spec, record)) mismatches++;
         } catch (err) {
           if (err instanceof Interrupted) {
             console.error(err.message);
@@ -131,4 +173,73 @@ export function runCommand(): Command {
       // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
       process.exitCode = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
     });
+}
+
+function printRecord(spec: LoadedSpec, tier: string, record: ResultRecord, ok: boolean): void {
+  console.log(`${ok ? '✓' : '✗'} ${spec.id} [${tier}]: ${record.verdict} (expected ${record.expected})`);
+  for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
+  for (const f of record.outcomes.filter((x) => x.status === 'error')) {
+    console.log(`    seed ${f.seed}: error: ${f.error ? `${f.error.name}: ${f.error.message}` : 'no reason recorded'}`);
+  }
+}
+
+/** The results folder must take a file before any training: a read-only or full one fails now, not after the first seed. */
+function checkWritable(results: string, tier: string): void {
+  const probe = join(results, tier, `.write-probe-${process.pid}${TEMP_SUFFIX}`);
+  writeFileAtomic(probe, 'probe\n');
+  rmSync(probe, { force: true });
+}
+
+/**
+ * `--jobs N`: each (claim, seed) in its own `label-leak run <claim> --seed <s>` process with
+ * this run's options. The children merge their seeds into the shared records (under the
+ * record lock), so when they are done the records on disk are this run's result.
+ */
+async function runAsJobs(
+  specs: LoadedSpec[],
+  o: Record<string, any>,
+  seedsOf: (spec: LoadedSpec) => number[],
+  signal: AbortSignal,
+  report: (spec: LoadedSpec, record: ResultRecord) => boolean,
+): Promise<number> {
+  const jobs: Job[] = specs.flatMap((spec) => seedsOf(spec).map((seed) => ({ claim: spec.id, seeds: [seed] })));
+  const shared = [
+    '--tier', o.tier, '--backend', o.backend, '--claims', o.claims, '--results', o.results,
+    '--checkpoint-every', String(o.checkpointEvery),
+    ...(o.dataDir ? ['--data-dir', o.dataDir] : []),
+    ...(o.resume ? ['--resume'] : []),
+    ...(o.offline ? ['--offline'] : []),
+    ...(o.saveModels ? ['--save-models', o.saveModels] : []),
+    ...(o.threads ? ['--threads', String(o.threads)] : []),
+    ...o.set.flatMap((s: Override) => ['--set', s.text]),
+  ];
+  if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed), ${Math.min(o.jobs, jobs.length)} at a time, each its own process and backend`);
+  const results = await runJobs({
+    jobs,
+    parallel: o.jobs,
+    argsFor: (j) => [j.claim, '--seed', String(j.seeds[0]), ...shared],
+    display: jobDisplay(process.stderr, jobs.length),
+    signal,
+  });
+  for (const r of results) {
+    if (r.code === 0 || r.code === 1) continue;
+    const tail = r.stderr.trim().split('\n').filter((l) => !/^\s*$/.test(l)).slice(-3).join('\n    ');
+    console.error(`${r.job.claim} seed ${r.job.seeds.join(',')}: exit ${r.code ?? r.signal}${tail ? `\n    ${tail}` : ''}`);
+  }
+  if (signal.aborted || results.some((r) => r.code === 130 || r.signal !== null)) {
+    console.error('interrupted; the finished seeds are in the records — run again with --resume to continue');
+    return 130;
+  }
+  const usage = results.some((r) => r.code === 2);
+  let mismatches = 0;
+  const records: ResultRecord[] = [];
+  for (const spec of specs) {
+    const file = recordPath(o.results, o.tier, spec.id);
+    if (!existsSync(file)) continue;
+    const record = readRecord(file);
+    records.push(record);
+    if (!report(spec, record)) mismatches++;
+  }
+  if (o.json) console.log(JSON.stringify(records, null, 2));
+  return usage ? 2 : mismatches > 0 ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 import { BackendUnavailableError } from '../backend/errors.ts';
-import { SpecError, UnknownClaimError } from '../claims/errors.ts';
+import { MissingTierError, SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { ResumeError } from '../claims/runner.ts';
 import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
@@ -8,6 +8,7 @@ import { DiffError } from '../report/diff.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
+import { WriteError } from '../util/write-error.ts';
 
 /**
  * Errors that mean "the input is wrong", not "the program is": the CLI prints their message
@@ -16,6 +17,7 @@ import { CheckpointError } from '../train/checkpoint.ts';
 export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   SpecError,
   UnknownClaimError,
+  MissingTierError,
   DatasetMissingError,
   DataFileError,
   BackendUnavailableError,
@@ -25,4 +27,5 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   ModelFileError,
   DiffError,
   CheckpointError,
+  WriteError,
 ];

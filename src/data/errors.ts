@@ -1,3 +1,5 @@
+import { errnoMeaning } from '../util/errno.ts';
+
 /** What is wrong with a data file; tests and the CLI tell cases apart by it. */
 export type DataFileProblem =
   | 'missing'
@@ -25,24 +27,6 @@ export class DataFileError extends Error {
   }
 }
 
-const ERRNO_MEANING: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a folder, not a file',
-  ENOTDIR: 'a part of the path is a file, not a folder',
-  EIO: 'input/output error (a failing disk or network file system)',
-  ELOOP: 'too many symbolic links (a link loop)',
-  EMFILE: 'too many open files',
-};
-
-/** An errno in words, for one-line messages: "permission denied (EACCES)". */
-export function errnoMeaning(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const code = err?.code;
-  if (code && ERRNO_MEANING[code]) return `${ERRNO_MEANING[code]} (${code})`;
-  return code ? `${code}: ${err.message}` : String((e as Error)?.message ?? e);
-}
-
 /** A failed read of a data file, as a DataFileError that names the file, the cause and the fix. */
 export function readFailure(file: string, e: unknown): DataFileError {
   if (e instanceof DataFileError) return e;
@@ -56,3 +40,5 @@ export function readFailure(file: string, e: unknown): DataFileError {
         : '';
   return new DataFileError(file, 'unreadable', `cannot read: ${errnoMeaning(e)}${fix}`);
 }
+
+export { errnoMeaning };

@@ -26,6 +26,13 @@ export const LAYOUTS: Record<DatasetName, DatasetLayout> = {
   cifar10: { format: 'cifar', subdir: 'cifar-10-batches-bin', files: [...CIFAR_TRAIN_FILES, ...CIFAR_TEST_FILES, CIFAR_META_FILE] },
 };
 
+/** Official split sizes and image shape of each dataset, for what must be known without the files (run --dry-run). */
+export const DATASET_SHAPES: Record<DatasetName, { train: number; test: number; height: number; width: number; channels: number }> = {
+  mnist: { train: 60_000, test: 10_000, height: 28, width: 28, channels: 1 },
+  'fashion-mnist': { train: 60_000, test: 10_000, height: 28, width: 28, channels: 1 },
+  cifar10: { train: 50_000, test: 10_000, height: 32, width: 32, channels: 3 },
+};
+
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 /** Zalando's label order (fashion-mnist README). */
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];

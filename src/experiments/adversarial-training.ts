@@ -1,7 +1,7 @@
 import { modelSpecSchema, type ModelSpec } from '../models/spec.ts';
 import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
 import type { TrainConfig } from '../train/loop.ts';
-import { evaluationMetricNames, evaluationSchema, leakGap, trainAndEvaluate, type EvaluationParams } from './protocol.ts';
+import { evaluationMetricNames, evaluationSchema, leakGap, plannedTraining, trainAndEvaluate, type EvaluationParams } from './protocol.ts';
 import type { DataSelection } from './trained-models.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
@@ -38,6 +38,10 @@ export const adversarialTraining: ExperimentKind<AdversarialTrainingParams> = {
     if (p.evaluation.attacks.includes('fgsm')) names.push('leak_gap_fgsm');
     return p.control ? [...names, ...names.map((n) => `control_${n}`)] : names;
   },
+  trainings: (p) => [
+    plannedTraining(p, p.model, p.training, p.evaluation, 'adversarial'),
+    ...(p.control ? [plannedTraining(p, p.model, { ...p.training, adversarial: null }, p.evaluation, 'control')] : []),
+  ],
   async run(p, ctx): Promise<SeedOutcome> {
     const main = await trainAndEvaluate(p, p.model, p.training, p.evaluation, 'adversarial', ctx);
     const metrics = withLeakGap(main.metrics);

@@ -1,3 +1,4 @@
+import { kindLookup } from './kind-lookup.ts';
 import { meanThroughput } from './protocol.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
@@ -11,12 +12,7 @@ export interface CompositeParams {
 }
 
 export function compositeKind(kinds: ExperimentKind<any>[]): ExperimentKind<CompositeParams> {
-  const byName = new Map(kinds.map((k) => [k.name, k]));
-  const kindOf = (experiment: string) => {
-    const k = byName.get(experiment);
-    if (!k) throw new Error(`composite: unknown experiment kind '${experiment}' (known: ${[...byName.keys()].join(', ')})`);
-    return k;
-  };
+  const kindOf = kindLookup(kinds, 'composite');
   return {
     name: 'composite',
     paramsSchema: {
@@ -41,6 +37,13 @@ export function compositeKind(kinds: ExperimentKind<any>[]): ExperimentKind<Comp
     },
     metricNames: (p) =>
       Object.entries(p.parts).flatMap(([part, { experiment, params }]) => kindOf(experiment).metricNames(params).map((m) => `${part}.${m}`)),
+    trainings(p) {
+      const parts = Object.entries(p.parts).map(([part, { experiment, params }]) =>
+        kindOf(experiment).trainings?.(params)?.map((t) => ({ ...t, role: `${part}.${t.role}` })),
+      );
+      // Every part must say, or the estimate would leave some training out.
+      return parts.every((t) => t !== undefined) ? parts.flat() : undefined;
+    },
     async run(p, ctx): Promise<SeedOutcome> {
       const metrics: Record<string, number> = {};
       const curves: Curves = {};

@@ -1,7 +1,7 @@
 import { modelSpecSchema, type ModelSpec } from '../models/spec.ts';
 import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
 import type { TrainConfig } from '../train/loop.ts';
-import { evaluationSchema, leakGap, meanThroughput, metricName, trainAndEvaluate, type EvaluationParams } from './protocol.ts';
+import { type EvaluationParams, evaluationSchema, leakGap, meanThroughput, metricName, plannedTraining, trainAndEvaluate } from './protocol.ts';
 import type { DataSelection } from './trained-models.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
@@ -36,6 +36,7 @@ export const difficultySweep: ExperimentKind<DifficultySweepParams> = {
     },
   },
   metricNames: (p) => p.datasets.flatMap((d) => PER_DATASET.map((m) => `${m}_${metricName(d.dataset)}`)),
+  trainings: (p) => p.datasets.map((sel) => plannedTraining(sel, p.model, p.training, p.evaluation, `sweep-${sel.dataset}`)),
   async run(p, ctx): Promise<SeedOutcome> {
     const metrics: Record<string, number> = {};
     const curves: Curves = {};

@@ -10,7 +10,7 @@ import { dataSelectionProperties, trainConfigSchema } from '../train/config-sche
 import { train, type TrainConfig } from '../train/loop.ts';
 import { makeRng, type Rng } from '../util/rng.ts';
 import { meanThroughput, metricName } from './protocol.ts';
-import { selectData, trainedModel, type DataSelection } from './trained-models.ts';
+import { modelKeyParts, selectData, trainedModel, trainingKey, type DataSelection } from './trained-models.ts';
 import type { Curves, ExperimentKind, RunContext, SeedOutcome } from './types.ts';
 import type { EpochPoint } from '../train/loop.ts';
 
@@ -121,6 +121,16 @@ export const gradientSignProbe: ExperimentKind<GradientSignProbeParams> = {
     },
   },
   metricNames: (p) => [...p.features.map((f) => `probe_acc_${featureKey(f)}`), 'source_clean_acc'],
+  trainings(p) {
+    const { dataset, trainSubset, testSubset } = p;
+    const source = p.sourceTraining
+      ? [{ role: 'probe-source', dataset, trainSubset, testSubset, model: p.sourceModel, training: p.sourceTraining, shareKey: trainingKey(modelKeyParts({ data: p, model: p.sourceModel, training: p.sourceTraining })) }]
+      : [];
+    // One linear probe per feature, never shared (each learns from other images). The
+    // gradient features themselves (one input gradient per image and feature) are not counted.
+    const probes = p.features.map((f) => ({ role: `probe-${f}`, dataset, trainSubset, testSubset, model: { kind: 'mlp' as const, hidden: [] }, training: p.probe }));
+    return [...source, ...probes];
+  },
   async run(p, ctx): Promise<SeedOutcome> {
     const data = await selectData(p, ctx.seed, ctx.dataDir);
     const source = await sourceClassifier(p, ctx, data);

@@ -4,8 +4,8 @@ import type { Classifier } from '../models/types.ts';
 import { ATTACK_NAMES, enumOf, type AttackName } from '../spec/names.ts';
 import type { TrainConfig } from '../train/loop.ts';
 import { makeRng } from '../util/rng.ts';
-import { selectData, trainedModel, type DataSelection, type SelectedData } from './trained-models.ts';
-import type { Curves, RunContext } from './types.ts';
+import { modelKeyParts, selectData, trainedModel, trainingKey, type DataSelection, type SelectedData } from './trained-models.ts';
+import type { Curves, PlannedTraining, RunContext } from './types.ts';
 
 /**
  * The train-and-evaluate protocol the experiment kinds share: what an evaluation measures
@@ -97,6 +97,24 @@ function epochCurve(data: SelectedData, ev: EvaluationParams, seed: number) {
 }
 
 /** Trains (or re-uses) one model and evaluates it: the protocol every training kind shares. */
+/** Curve settings are part of what a cached model is (its per-epoch points are kept with it). */
+const curveOf = (ev: EvaluationParams) => ({ eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize });
+
+/** What trainAndEvaluate(sel, model, training, ev, role) trains and evaluates, for `run --dry-run`. */
+export function plannedTraining(sel: DataSelection, model: ModelSpec, training: TrainConfig, ev: EvaluationParams, role: string): PlannedTraining {
+  const { dataset, trainSubset, testSubset } = sel;
+  return {
+    role,
+    dataset,
+    trainSubset,
+    testSubset,
+    model,
+    training,
+    evaluation: ev,
+    shareKey: trainingKey(modelKeyParts({ data: sel, model, training, curve: curveOf(ev) })),
+  };
+}
+
 export async function trainAndEvaluate(
   sel: DataSelection,
   model: ModelSpec,
@@ -106,8 +124,7 @@ export async function trainAndEvaluate(
   ctx: RunContext,
 ): Promise<{ metrics: Record<string, number>; curves: Curves; imagesPerSecond: number }> {
   const data = await selectData(sel, ctx.seed, ctx.dataDir);
-  const curve = { eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize };
-  const trained = await trainedModel({ data: sel, model, training, role, curve }, data, ctx, epochCurve(data, ev, ctx.seed));
+  const trained = await trainedModel({ data: sel, model, training, role, curve: curveOf(ev) }, data, ctx, epochCurve(data, ev, ctx.seed));
   const result = await evaluate(trained.model, data.test, {
     batchSize: ev.batchSize,
     attacks: ev.attacks.map((attack) => ({ attack, eps: ev.eps, ...ev.iterative })),

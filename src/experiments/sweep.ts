@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { setPath } from '../util/dotted-path.ts';
+import { kindLookup } from './kind-lookup.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
 /**
@@ -57,7 +58,7 @@ export function cellsOf(p: Pick<SweepParams, 'params' | 'axes'>): Cell[] {
 export const cellMetric = (metric: string, cellId: string) => `${metric}{${cellId}}`;
 
 export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepParams> {
-  const byName = new Map(kinds.map((k) => [k.name, k]));
+  const kindOf = kindLookup(kinds, 'sweep');
   // A cell's params are the inner kind's, checked after the axes changed them; a separate
   // instance keeps this check's compiled schemas apart from the spec loader's.
   const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -65,15 +66,10 @@ export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepPar
   const validatorOf = (name: string) => {
     let v = validators.get(name);
     if (!v) {
-      v = ajv.compile(byName.get(name)!.paramsSchema);
+      v = ajv.compile(kindOf(name).paramsSchema);
       validators.set(name, v);
     }
     return v;
-  };
-  const kindOf = (name: string) => {
-    const k = byName.get(name);
-    if (!k) throw new Error(`sweep: unknown experiment kind '${name}' (known: ${[...byName.keys()].join(', ')})`);
-    return k;
   };
   return {
     name: 'sweep',
@@ -109,7 +105,8 @@ export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepPar
                     type: 'object',
                     minProperties: 1,
                     propertyNames: { pattern: NAME },
-                    additionalProperties: { type: 'object', minProperties: 1 },
+                    // An empty level is the inner params as they are (e.g. the write-up's protocol).
+                    additionalProperties: { type: 'object' },
                   },
                 },
               },
@@ -151,6 +148,11 @@ export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepPar
     metricNames(p) {
       const inner = kindOf(p.experiment);
       return cellsOf(p).flatMap((c) => inner.metricNames(c.params).map((m) => cellMetric(m, c.id)));
+    },
+    trainings(p) {
+      const inner = kindOf(p.experiment);
+      const cells = cellsOf(p).map((c) => inner.trainings?.(c.params)?.map((t) => ({ ...t, role: `{${c.id}}:${t.role}` })));
+      return cells.every((t) => t !== undefined) ? cells.flat() : undefined;
     },
     async run(p, ctx): Promise<SeedOutcome> {
       const inner = kindOf(p.experiment);

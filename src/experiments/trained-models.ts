@@ -51,6 +51,12 @@ export function trainingKey(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
+/** What the model cache keys on, less the run's seed and backend (`run --dry-run` groups claims by it). */
+export function modelKeyParts(what: { data: DataSelection; model: ModelSpec; training: TrainConfig; curve?: unknown }) {
+  const selection = { dataset: what.data.dataset, trainSubset: what.data.trainSubset, testSubset: what.data.testSubset };
+  return { data: selection, model: what.model, training: what.training, curve: what.curve };
+}
+
 /**
  * `curve` names what the per-epoch callback measures, so models whose curves differ are not
  * shared. The initial weights depend only on the dataset, the model and the seed: a control
@@ -63,8 +69,7 @@ export async function trainedModel(
   ctx: RunContext,
   onEpoch?: (model: Classifier) => TrainHooks['onEpoch'],
 ): Promise<TrainedModel> {
-  const selection = { dataset: what.data.dataset, trainSubset: what.data.trainSubset, testSubset: what.data.testSubset };
-  const key = trainingKey({ data: selection, model: what.model, training: what.training, curve: what.curve, seed: ctx.seed, backend: ctx.backend.name });
+  const key = trainingKey({ ...modelKeyParts(what), seed: ctx.seed, backend: ctx.backend.name });
   const { train: set, dataset } = data;
   const info: TrainedModelInfo = {
     role: what.role,
@@ -98,4 +103,10 @@ export async function trainedModel(
   cache.set(key, trained);
   await ctx.onTrained?.(model, info);
   return trained;
+}
+
+/** Frees every cached model, so the next run trains afresh (the kinds' contract test re-runs a seed this way). */
+export function clearTrainedModels(): void {
+  for (const t of cache.values()) t.model.dispose();
+  cache.clear();
 }

@@ -2,7 +2,7 @@ import type { BackendInfo } from '../backend/info.ts';
 import type { EpsPoint } from '../metrics/evaluate.ts';
 import type { InputShape, ModelSpec } from '../models/spec.ts';
 import type { Classifier } from '../models/types.ts';
-import type { DatasetName } from '../spec/names.ts';
+import type { AttackName, DatasetName } from '../spec/names.ts';
 import type { EpochPoint, TrainConfig } from '../train/loop.ts';
 import type { ProgressSink } from '../train/progress.ts';
 
@@ -49,6 +49,30 @@ export interface RunContext {
   onTrained?: (model: Classifier, info: TrainedModelInfo) => Promise<void>;
 }
 
+/**
+ * One model an experiment trains and evaluates, as `run --dry-run` plans it: enough to count
+ * its steps and kernels without training.
+ */
+export interface PlannedTraining {
+  role: string;
+  dataset: DatasetName;
+  trainSubset?: number;
+  testSubset?: number;
+  model: ModelSpec;
+  training: TrainConfig;
+  /** The evaluation run on it afterwards (absent: clean accuracy only). */
+  evaluation?: {
+    eps: number;
+    attacks: AttackName[];
+    iterative?: { steps: number; stepSize: number };
+    epsSweep?: number[];
+    batchSize: number;
+    curveSubset: number;
+  };
+  /** Equal keys share one trained model within a process (the model cache of trained-models.ts); absent: never shared. */
+  shareKey?: string;
+}
+
 export interface ExperimentKind<P = unknown> {
   /** The `experiment` field of a spec. */
   name: string;
@@ -61,5 +85,10 @@ export interface ExperimentKind<P = unknown> {
    * params); pointers are relative to the tier's `params`. Called only on schema-valid params.
    */
   problems?(params: P): { pointer: string; reason: string }[];
+  /**
+   * What one seed trains and evaluates, for `run --dry-run`'s plan and estimate; absent or
+   * undefined: the dry run lists the claim as not estimated.
+   */
+  trainings?(params: P): PlannedTraining[] | undefined;
   run(params: P, ctx: RunContext): Promise<SeedOutcome>;
 }

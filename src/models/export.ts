@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON } from './batch-norm.ts';
 import { resnetBlocksPerStage, RESNET_STAGE_CHANNELS } from './resnet.ts';
+import { FASTNET_DEFAULTS } from './fastnet.ts';
 import type { InputShape, ModelSpec } from './spec.ts';
 import type { Classifier } from './types.ts';
 import { modelFiles, modelJsonPath } from './model-files.ts';
@@ -90,12 +91,29 @@ export function toLayersModel(model: Classifier, spec: ModelSpec, input: InputSh
       y = dense(model.numClasses, false).apply(y) as tf.SymbolicTensor;
       break;
     }
+    case 'fastnet': {
+      const o = { ...FASTNET_DEFAULTS, ...spec };
+      const convBnRelu = (filters: number, input: tf.SymbolicTensor, pool: boolean) => {
+        let t = conv(filters, 1, false, false).apply(input) as tf.SymbolicTensor;
+        if (pool) t = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid' }).apply(t) as tf.SymbolicTensor;
+        t = batchNorm().apply(t) as tf.SymbolicTensor;
+        return tf.layers.activation({ activation: 'relu' }).apply(t) as tf.SymbolicTensor;
+      };
+      y = convBnRelu(o.stem, x, false);
+      for (const w of o.widths) y = convBnRelu(w, convBnRelu(w, y, true), false);
+      y = tf.layers.globalMaxPooling2d({}).apply(y) as tf.SymbolicTensor;
+      // The fixed logit scale folded into the bias-free head's kernel (a new tensor, freed below).
+      y = layer(tf.layers.dense({ units: model.numClasses, useBias: false }), () => [
+        tf.tidy(() => tf.mul(take(trainable, 1, 'trainable')[0], o.scale)),
+      ]).apply(y) as tf.SymbolicTensor;
+      break;
+    }
   }
   const built = tf.model({ inputs: x, outputs: y, name: model.name.replace(/[^A-Za-z0-9_]/g, '_') });
   for (const [l, weights] of assignments) {
     const ws = weights();
     l.setWeights(ws);
-    // Only the identity shortcut kernels are created here; the model's own variables stay the model's.
+    // Only the identity shortcut kernels and the scaled head are created here; the model's own variables stay the model's.
     for (const w of ws) if (!(w instanceof tf.Variable)) w.dispose();
   }
   if (trainable.length > 0 || state.length > 0) {

@@ -4,13 +4,16 @@ import type { InputShape } from './shape.ts';
 import { buildMlp } from './mlp.ts';
 import { buildCnn } from './cnn.ts';
 import { buildResnet } from './resnet.ts';
+import { buildFastnet, FASTNET_DEFAULTS } from './fastnet.ts';
 
 export type { InputShape } from './shape.ts';
 
 export type ModelSpec =
   | { kind: 'mlp'; hidden: number[] }
   | { kind: 'cnn'; channels: number[]; dense?: number }
-  | { kind: 'resnet'; depth: number; width?: number };
+  | { kind: 'resnet'; depth: number; width?: number }
+  /** airbench-shaped conv groups (src/models/fastnet.ts); absent fields take FASTNET_DEFAULTS. */
+  | { kind: 'fastnet'; widths?: number[]; stem?: number; scale?: number };
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
@@ -47,6 +50,17 @@ export const modelSpecSchema = {
       required: ['kind', 'depth'],
       additionalProperties: false,
     },
+    {
+      type: 'object',
+      properties: {
+        kind: { const: 'fastnet' },
+        widths: { type: 'array', items: positiveInt, minItems: 1 },
+        stem: positiveInt,
+        scale: { type: 'number', exclusiveMinimum: 0 },
+      },
+      required: ['kind'],
+      additionalProperties: false,
+    },
   ],
 } as const;
 
@@ -62,6 +76,17 @@ export function buildClassifier(spec: ModelSpec, input: InputShape, numClasses: 
       return buildCnn(spec.channels, spec.dense, input, numClasses, rng);
     case 'resnet':
       return buildResnet(spec.depth, spec.width ?? 1, input, numClasses, rng);
+    case 'fastnet':
+      return buildFastnet(
+        {
+          stem: spec.stem ?? FASTNET_DEFAULTS.stem,
+          widths: spec.widths ?? [...FASTNET_DEFAULTS.widths],
+          scale: spec.scale ?? FASTNET_DEFAULTS.scale,
+        },
+        input,
+        numClasses,
+        rng,
+      );
   }
 }
 

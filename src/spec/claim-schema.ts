@@ -1,5 +1,5 @@
 import { OPS, VERDICTS } from './claim.ts';
-import { enumOf, TIERS } from './names.ts';
+import { enumOf, REQUIRED_TIERS, TIERS } from './names.ts';
 
 /**
  * JSON Schema (2020-12) of a claim spec. claims/claim.schema.json is written from this
@@ -55,7 +55,7 @@ export const claimSchema = {
     tiers: {
       type: 'object',
       additionalProperties: false,
-      required: [...TIERS],
+      required: [...REQUIRED_TIERS],
       properties: Object.fromEntries(TIERS.map((t) => [t, { $ref: '#/$defs/tier' }]))
     },
     assertions: {

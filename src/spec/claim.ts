@@ -1,4 +1,4 @@
-import type { Tier } from './names.ts';
+import type { RequiredTier, Tier } from './names.ts';
 
 /** The shape a claim spec has (the schema in ./claim-schema.ts admits exactly this). */
 
@@ -67,9 +67,27 @@ export interface ClaimSpec {
   source: { writeUp: string; reference?: string };
   writeUpFigure: WriteUpFigure;
   experiment: string;
-  tiers: Record<Tier, TierSpec>;
+  /** The required tiers always; `gpu` where the claim has one (tierOf says whether). */
+  tiers: Record<RequiredTier, TierSpec> & Partial<Record<Tier, TierSpec>>;
   assertions: (Assertion | CellAssertion)[];
   notes?: string;
+}
+
+/** The spec's parameters at `tier`, or undefined when the claim has no such tier. */
+export function tierOf(spec: Pick<ClaimSpec, 'tiers'>, tier: Tier): TierSpec | undefined {
+  return spec.tiers[tier];
+}
+
+/** The spec's parameters at `tier`; a claim without that tier is an error naming the tiers it has. */
+export function requireTier(spec: Pick<ClaimSpec, 'id' | 'tiers'>, tier: Tier): TierSpec {
+  const t = spec.tiers[tier];
+  if (!t) throw new Error(`claim ${spec.id} has no ${tier} tier (it has: ${Object.keys(spec.tiers).join(', ')})`);
+  return t;
+}
+
+/** The tiers a spec has, in TIERS order. */
+export function tiersOf(spec: Pick<ClaimSpec, 'tiers'>, all: readonly Tier[]): Tier[] {
+  return all.filter((t) => spec.tiers[t] !== undefined);
 }
 
 export function assertionsFor<A extends { tiers?: Tier[] }>(assertions: A[], tier: Tier): A[] {

@@ -18,6 +18,7 @@ export const trainConfigSchema = {
         milestones: { type: 'array', items: { type: 'number', minimum: 0 } },
         gamma: { type: 'number', exclusiveMinimum: 0 },
         warmupEpochs: { type: 'number', minimum: 0 },
+        anneal: { enum: ['linear'] },
       },
     },
     momentum: { type: 'number', minimum: 0, maximum: 1 },

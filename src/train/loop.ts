@@ -54,15 +54,15 @@ interface LoopState {
   images: number;
 }
 
+/** How often the loop lets the event loop run (signal handlers, progress redraws). */
+const YIELD_EVERY_MS = 100;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * The training loop, start to end in one place. Randomness comes from `seed` alone: each
  * epoch's data order from its own stream (so a resumed run recomputes it), and everything
  * drawn per step (ε, augmentation, random labels) from a stream whose state checkpoints keep.
  */
-/** How often the loop lets the event loop run (signal handlers, progress redraws). */
-const YIELD_EVERY_MS = 100;
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig, seed: number, hooks: TrainHooks): Promise<TrainResult> {
   const sgd = new Sgd(model.trainable, { momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
   const saved = [...model.trainable, ...model.state, ...sgd.velocities];
@@ -115,7 +115,7 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
           throw new Interrupted();
         }
         const t0 = performance.now();
-        const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch);
+        const lr = learningRateAt(cfg.lr, epoch + step / stepsPerEpoch, cfg.epochs);
         const idx = order.subarray(step * cfg.batchSize, (step + 1) * cfg.batchSize);
         const batch = cfg.augment ? augmentedBatch(data, idx, cfg.augment, stepRng) : makeBatch(data, idx);
         losses.push(trainStep(model, sgd, batch, cfg.adversarial ?? null, lr, stepRng));

@@ -57,19 +57,28 @@ export class Sgd {
   }
 }
 
-/** Piecewise-constant learning rate: `base`, multiplied by `gamma` at each milestone epoch. */
+/**
+ * Learning rate: `base`, multiplied by `gamma` at each milestone epoch; with `anneal:
+ * 'linear'` also scaled down linearly from the end of the warm-up to 0 at the last epoch
+ * (with no milestones and a warm-up, the one-cycle "triangle" of Page's ResNet-9 and
+ * airbench, which short runs need: a step schedule spends too few steps at a low rate).
+ */
 export interface LrSchedule {
   base: number;
   milestones: number[];
   gamma: number;
   /** Linear warm-up from base/10 over this many epochs (helps short runs with BatchNorm). */
   warmupEpochs?: number;
+  /** 'linear': decay to 0 at the end of training (the run's last epoch); absent: no decay. */
+  anneal?: 'linear';
 }
 
-/** Learning rate at a (fractional) epoch. */
-export function learningRateAt(s: LrSchedule, epoch: number): number {
+/** Learning rate at a (fractional) epoch of a run of `totalEpochs` (needed only by `anneal`). */
+export function learningRateAt(s: LrSchedule, epoch: number, totalEpochs = Infinity): number {
   const warm = s.warmupEpochs ?? 0;
   if (epoch < warm) return s.base * (0.1 + 0.9 * (epoch / warm));
   const passed = s.milestones.filter((m) => epoch >= m).length;
-  return s.base * s.gamma ** passed;
+  const stepped = s.base * s.gamma ** passed;
+  if (s.anneal !== 'linear' || !Number.isFinite(totalEpochs) || totalEpochs <= warm) return stepped;
+  return stepped * Math.max(0, (totalEpochs - epoch) / (totalEpochs - warm));
 }

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeFailure } from './write-error.ts';
 
 /** Suffix of temporary files; readers of a results folder skip them. */
 export const TEMP_SUFFIX = '.tmp';
@@ -9,11 +10,16 @@ export const TEMP_SUFFIX = '.tmp';
  * Writes `data` to `file` so that a reader (or a later run after a crash) sees either the
  * old file or the whole new one, never a prefix: the bytes go to a temporary file in the
  * same directory (rename is atomic only within one file system), are fsynced, and then
- * renamed over the target. A failed write removes its temporary file.
+ * renamed over the target. A failed write removes its temporary file and throws a
+ * WriteError naming the file and what the errno means.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const dir = dirname(file);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw writeFailure(file, e);
+  }
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
@@ -28,7 +34,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     renameSync(temp, file);
   } catch (e) {
     rmSync(temp, { force: true });
-    throw e;
+    throw writeFailure(file, e);
   }
   syncDir(dir);
 }

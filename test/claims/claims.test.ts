@@ -3,7 +3,7 @@
  * fast), failing when the verdict differs from the spec's `expected`. Records go to
  * results/ (or LABEL_LEAK_RESULTS_DIR) so `label-leak report` can be made from the run.
  *
- *   LABEL_LEAK_TIER=fast|full    LABEL_LEAK_BACKEND=auto|wasm|cpu|webgpu|tensorflow
+ *   LABEL_LEAK_TIER=fast|gpu|full    LABEL_LEAK_BACKEND=auto|wasm|cpu|webgpu|tensorflow
  *   LABEL_LEAK_DATA_DIR=DIR      LABEL_LEAK_RESULTS_DIR=DIR
  *   LABEL_LEAK_CLAIMS_DIR=DIR    (default claims; for trying out specs elsewhere)
  *   LABEL_LEAK_OFFLINE=1         (never download; CI sets it)
@@ -18,7 +18,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend/info.ts';
 import { startBackend } from '../../src/backend/select.ts';
-import { isBackendName, isTier } from '../../src/spec/names.ts';
+import { isBackendName, isTier, TIERS, type Tier } from '../../src/spec/names.ts';
 import { downloadProgress } from '../../src/cli/download-progress.ts';
 import { ensureDatasets, type DatasetPlan } from '../../src/claims/datasets.ts';
 import { loadAllSpecs } from '../../src/claims/load.ts';
@@ -34,7 +34,8 @@ const resultsDir = process.env.LABEL_LEAK_RESULTS_DIR || 'results';
 const CLAIMS_DIR = process.env.LABEL_LEAK_CLAIMS_DIR || 'claims';
 
 // Without a timeoutMinutes a fast claim gets half an hour; a full one is left to run (a week).
-const timeoutMs = (spec: LoadedSpec) => (spec.tiers[tier as 'fast' | 'full'].timeoutMinutes ?? (tier === 'fast' ? 30 : 7 * 24 * 60)) * 60_000;
+// Without a timeoutMinutes a gpu claim gets two hours.
+const timeoutMs = (spec: LoadedSpec) => (spec.tiers[tier as Tier]?.timeoutMinutes ?? (tier === 'fast' ? 30 : tier === 'gpu' ? 120 : 7 * 24 * 60)) * 60_000;
 
 /** Everything a reader needs when a claim does not come out as expected. */
 function explain(r: ResultRecord, file: string): string {
@@ -52,7 +53,7 @@ try {
   specs = loadAllSpecs(CLAIMS_DIR);
   if (isTier(tier)) {
     const downloads = downloadProgress(process.stderr);
-    plan = await ensureDatasets(specs, tier, {
+    plan = await ensureDatasets(specs.filter((s) => s.tiers[tier]), tier, {
       dataDir,
       log: (line) => console.error(`claims: ${line}`),
       fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
@@ -66,7 +67,7 @@ try {
 describe(`claims at the ${tier} tier (backend ${backendName})`, () => {
   let backend: BackendInfo;
   beforeAll(async () => {
-    if (!isTier(tier)) throw new Error(`LABEL_LEAK_TIER must be fast or full, got "${tier}"`);
+    if (!isTier(tier)) throw new Error(`LABEL_LEAK_TIER must be one of ${TIERS.join(', ')}, got "${tier}"`);
     if (!isBackendName(backendName)) throw new Error(`LABEL_LEAK_BACKEND must be auto, wasm, cpu, webgpu or tensorflow, got "${backendName}"`);
     backend = await startBackend(backendName);
     console.error(`claims: backend ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
@@ -84,7 +85,11 @@ describe(`claims at the ${tier} tier (backend ${backendName})`, () => {
   }
 
   for (const spec of specs) {
-    const t = tier as 'fast' | 'full';
+    const t = tier as Tier;
+    if (!spec.tiers[t]) {
+      it.skip(`${spec.id} [${tier}] skipped: the claim has no ${tier} tier (it has: ${Object.keys(spec.tiers).join(', ')})`, () => {});
+      continue;
+    }
     const skipped = plan?.skipped.find((s) => s.claim === spec.id);
     if (skipped) {
       const why = skipped.missing.map((m) => `needs ${m.dataset}: ${m.reason} — fix: ${m.fix}`).join('; ');

@@ -1,4 +1,4 @@
-// Reading GitHub workflows for test/unit/workflows.test.ts: GitHub's own parser for the
+// Reading GitHub workflows for test/unit/github-*.test.ts: GitHub's own parser for the
 // schema check, shell-quote for the `label-leak …` command lines inside `run:` steps, and a
 // reader for commander's `--help` text to check those command lines against the real CLI.
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fgsm, fgsmPred, leastLikelyClass, lossGradientSign, stepLL, stepRand } from '../../src/attacks/index.ts';
+import { fgsm, fgsmAlong, fgsmPred, leastLikelyClass, lossGradientSign, stepLL, stepRand } from '../../src/attacks/index.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import {
   crossEntropy64,
@@ -147,6 +147,20 @@ describe('FGSM', () => {
           );
           expect(Array.from(adv.dataSync())).toEqual(Array.from(expected.dataSync()));
           tf.dispose([adv, expected]);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('is fgsmAlong(x, sign(∇ₓL(y)), ε): the step the loss-versus-ε sweep takes, bit for bit', () => {
+    fc.assert(
+      fc.property(problem(), epsPixels, (pr, eps) => {
+        withProblem(pr, (model, x, y) => {
+          const sign = lossGradientSign(model, x, y);
+          const [along, adv] = [fgsmAlong(x, sign, eps), fgsm(model, x, y, eps)];
+          expect(Array.from(along.dataSync())).toEqual(Array.from(adv.dataSync()));
+          tf.dispose([sign, along, adv]);
         });
       }),
       RUNS,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -158,6 +158,44 @@ describe('interruption and --resume', () => {
     await runClaim(spec(), opts());
     const changed = spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1));
     await expect(runClaim(changed, opts({ resume: true }))).rejects.toThrowError(/different fast params.*bump the spec's version/);
+  });
+
+  it('a record merges seeds across runs: --resume with another seed list never drops a finished seed', async () => {
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+    await runClaim(spec(), opts({ seeds: [1, 2] }));
+    runs.length = 0;
+    const record = await runClaim(spec(), opts({ seeds: [3], resume: true }));
+    expect(runs.map((r) => r.seed)).toEqual([3]);
+    expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual([[1, 'ok'], [2, 'ok'], [3, 'ok']]);
+    expect(record.seeds).toEqual([1, 2, 3]);
+    expect(record.assertions[0].n).toBe(3);
+    expect(readRecord(file)).toEqual(record);
+    // A fresh run of one seed re-runs that seed only, and keeps the others too.
+    runs.length = 0;
+    const again = await runClaim(spec(), opts({ seeds: [2] }));
+    expect(runs.map((r) => r.seed)).toEqual([2]);
+    expect(again.outcomes.map((o) => o.seed)).toEqual([1, 2, 3]);
+  });
+
+  it('a fresh run with other params sets the old record aside (finished seeds kept), never deletes it', async () => {
+    await runClaim(spec(), opts({ seeds: [1, 2] }));
+    const notices: string[] = [];
+    const changed = spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1));
+    const record = await runClaim(changed, opts({ seeds: [3], notice: (l) => notices.push(l) }));
+    expect(record.outcomes.map((o) => o.seed)).toEqual([3]);
+    const aside = join(dir, 'results', 'fast', 'superseded');
+    const [name] = readdirSync(aside);
+    expect(readRecord(join(aside, name)).outcomes.map((o) => o.seed)).toEqual([1, 2]);
+    expect(notices.join('\n')).toMatch(/finished seeds \(1, 2\) were moved to .*superseded/);
+  });
+
+  it('refusing --resume after a changed --set names the --set values, not the spec version', async () => {
+    const withSet = spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1));
+    await runClaim(withSet, opts({ overrides: ['gap=0.1'] }));
+    const err = (await runClaim(spec(), opts({ resume: true })).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(ResumeError);
+    expect(err.message).toMatch(/was made with --set gap=0\.1, this run has no --set.*repeat the record's --set values, or give this run its own --results folder/);
+    expect(err.message).not.toMatch(/bump/);
   });
 
   it('stops before the next seed when the signal is already aborted, saving what is done', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError, fetchDataset, partialPath, type FetchProgress } from '../../src/data/fetch.ts';
+import { DownloadError, fetchDataset, partialPath, type FetchOptions, type FetchProgress } from '../../src/data/fetch.ts';
 import type { DatasetSource } from '../../src/data/manifest.ts';
 import { clearDatasetCache, loadDataset } from '../../src/data/registry.ts';
 
@@ -92,6 +92,12 @@ beforeEach(() => {
   clearDatasetCache();
 });
 
+/**
+ * fetchDataset with an environment of its own: these tests are about downloading, so the
+ * LABEL_LEAK_OFFLINE=1 that CI exports must not reach them (the server is on 127.0.0.1).
+ */
+const fetchLoopback = (source: DatasetSource, opts: FetchOptions) => fetchDataset(source, { env: {}, retryDelayMs: 0, ...opts });
+
 async function rejection(p: Promise<unknown>): Promise<DownloadError> {
   const e = await p.then(
     () => null,
@@ -105,7 +111,7 @@ describe('fetchDataset from a loopback server', () => {
   it('downloads the tarball, checks it, and unpacks only the set\'s files into <data dir>/cifar-10-batches-bin', async () => {
     const dataDir = freshDataDir();
     const progress: FetchProgress[] = [];
-    const r = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, onProgress: (p) => progress.push(p) });
+    const r = await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, onProgress: (p) => progress.push(p) });
     expect(r.skipped).toBe(false);
     expect(r.dir).toBe(join(dataDir, 'cifar-10-batches-bin'));
     expect(r.archives).toEqual([{ url: `${base}/fetch/cifar-10-binary.tar.gz`, bytes: sources.cifar10.archives[0].bytes, sha256: sources.cifar10.archives[0].sha256 }]);
@@ -120,7 +126,7 @@ describe('fetchDataset from a loopback server', () => {
 
   it('unpacks .gz archives to the official file names', async () => {
     const dataDir = freshDataDir();
-    const r = await fetchDataset(sources['fashion-mnist'], { dataDir, baseUrl: `${base}/data/fashion-mnist` });
+    const r = await fetchLoopback(sources['fashion-mnist'], { dataDir, baseUrl: `${base}/data/fashion-mnist` });
     for (const f of sources['fashion-mnist'].files) {
       const got = await readFile(join(r.dir, f.name));
       const want = gunzipSync(await readFile(join(ROOT, 'data', 'fashion-mnist', `${f.name}.gz`)));
@@ -131,7 +137,7 @@ describe('fetchDataset from a loopback server', () => {
 
   it('refuses an archive whose SHA-256 differs, naming the URL and both checksums, and writes nothing', async () => {
     const dataDir = freshDataDir();
-    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/` }));
+    const e = await rejection(fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/` }));
     expect(e.problem).toBe('checksum');
     expect(e.message).toMatch(new RegExp(`^${base}/tampered/fetch/cifar-10-binary\\.tar\\.gz: SHA-256 mismatch: got [0-9a-f]{64}, expected ${sources.cifar10.archives[0].sha256}; the file was removed and nothing was unpacked$`));
     // Neither the set nor the refused download is left: a later run starts afresh.
@@ -140,14 +146,14 @@ describe('fetchDataset from a loopback server', () => {
 
   it('refuses a short download by its size', async () => {
     const dataDir = freshDataDir();
-    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/short/fetch/` }));
+    const e = await rejection(fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/short/fetch/` }));
     expect(e.problem).toBe('size');
     expect(e.message).toMatch(/cifar-10-binary\.tar\.gz: downloaded \d+ bytes, expected \d+/);
     expect(await readdir(dataDir)).toEqual([]);
   });
 
   it('reports an HTTP error with the URL and status', async () => {
-    const e = await rejection(fetchDataset(sources.cifar10, { dataDir: freshDataDir(), baseUrl: `${base}/nowhere/` }));
+    const e = await rejection(fetchLoopback(sources.cifar10, { dataDir: freshDataDir(), baseUrl: `${base}/nowhere/` }));
     expect(e.problem).toBe('http');
     expect(e.message).toBe(`${base}/nowhere/cifar-10-binary.tar.gz: download failed: HTTP 404 Not Found`);
   });
@@ -156,28 +162,28 @@ describe('fetchDataset from a loopback server', () => {
     const closed = createServer();
     const port = await new Promise<number>((r) => closed.listen(0, '127.0.0.1', () => r((closed.address() as AddressInfo).port)));
     await new Promise((r) => closed.close(r));
-    const e = await rejection(fetchDataset(sources.cifar10, { dataDir: freshDataDir(), baseUrl: `http://127.0.0.1:${port}/` }));
+    const e = await rejection(fetchLoopback(sources.cifar10, { dataDir: freshDataDir(), baseUrl: `http://127.0.0.1:${port}/` }));
     expect(e.problem).toBe('network');
     expect(e.message).toContain(`http://127.0.0.1:${port}/cifar-10-binary.tar.gz: download failed`);
   });
 
   it('leaves a set that is already there alone unless forced', async () => {
     const dataDir = freshDataDir();
-    await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
+    await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
     requests.length = 0;
-    const again = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
+    const again = await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
     expect(again.skipped).toBe(true);
     expect(requests).toEqual([]);
-    const forced = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, force: true });
+    const forced = await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, force: true });
     expect(forced.skipped).toBe(false);
     expect(requests).toEqual(['/fetch/cifar-10-binary.tar.gz']);
   });
 
   it('keeps the files already in place when a forced fetch fails', async () => {
     const dataDir = freshDataDir();
-    const r = await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
+    const r = await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/` });
     const before = await readFile(join(r.dir, 'test_batch.bin'));
-    await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/`, force: true }));
+    await rejection(fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/tampered/fetch/`, force: true }));
     expect(Buffer.compare(await readFile(join(r.dir, 'test_batch.bin')), before)).toBe(0);
     expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
   });
@@ -186,7 +192,7 @@ describe('fetchDataset from a loopback server', () => {
     const dataDir = freshDataDir();
     const notices: string[] = [];
     const progress: FetchProgress[] = [];
-    const r = await fetchDataset(sources.cifar10, {
+    const r = await fetchLoopback(sources.cifar10, {
       dataDir,
       baseUrl: `${base}/drop-once/fetch/`,
       retryDelayMs: 0,
@@ -209,7 +215,7 @@ describe('fetchDataset from a loopback server', () => {
 
   it('keeps a partial download (never as the dataset) when the network gives up, and a later fetch resumes it', async () => {
     const dataDir = freshDataDir();
-    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/drop-always/fetch/`, retryDelayMs: 0 }));
+    const e = await rejection(fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/drop-always/fetch/`, retryDelayMs: 0 }));
     expect(e.problem).toBe('network');
     const bytes = sources.cifar10.archives[0].bytes!;
     const part = partialPath(dataDir, sources.cifar10, sources.cifar10.archives[0]);
@@ -220,7 +226,7 @@ describe('fetchDataset from a loopback server', () => {
 
     requests.length = 0;
     ranges.length = 0;
-    await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, retryDelayMs: 0 });
+    await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, retryDelayMs: 0 });
     expect(ranges).toEqual([`bytes=${bytes >> 1}-`]);
     expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
     expect((await loadDataset('cifar10', { dataDir })).train.count).toBe(10);
@@ -231,14 +237,14 @@ describe('fetchDataset from a loopback server', () => {
     await mkdir(dataDir, { recursive: true });
     const part = partialPath(dataDir, sources.cifar10, sources.cifar10.archives[0]);
     await writeFile(part, new Uint8Array(100).fill(7));
-    await fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, retryDelayMs: 0 });
+    await fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, retryDelayMs: 0 });
     expect(ranges).toEqual(['bytes=100-', undefined]);
     expect(await readdir(dataDir)).toEqual(['cifar-10-batches-bin']);
   });
 
   it('offline: makes no request and says so', async () => {
     const dataDir = freshDataDir();
-    const e = await rejection(fetchDataset(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, env: { LABEL_LEAK_OFFLINE: '1' } }));
+    const e = await rejection(fetchLoopback(sources.cifar10, { dataDir, baseUrl: `${base}/fetch/`, env: { LABEL_LEAK_OFFLINE: '1' } }));
     expect(e.problem).toBe('offline');
     expect(e.message).toMatch(/network access is off \(--offline or LABEL_LEAK_OFFLINE=1\)/);
     expect(requests).toEqual([]);

@@ -16,6 +16,7 @@ const specs: ModelSpec[] = [
   { kind: 'mlp', hidden: [16] },
   { kind: 'cnn', channels: [4, 8], dense: 8 },
   { kind: 'resnet', depth: 8 },
+  { kind: 'fastnet', stem: 4, widths: [4, 8] },
 ];
 
 // Probed once: the backends that really start on this machine (webgpu and tensorflow do not here).

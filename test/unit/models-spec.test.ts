@@ -16,6 +16,7 @@ const specs: ModelSpec[] = [
   { kind: 'mlp', hidden: [32, 16] },
   { kind: 'cnn', channels: [8, 16], dense: 24 },
   { kind: 'resnet', depth: 8 },
+  { kind: 'fastnet', stem: 4, widths: [6, 8, 8], scale: 1 },
 ];
 
 function build(spec: ModelSpec, input = tiny, seed = 1, classes = 10): Classifier {
@@ -44,6 +45,7 @@ describe('model shapes', () => {
     ['mlp', { kind: 'mlp', hidden: [64, 64] } as ModelSpec],
     ['cnn', { kind: 'cnn', channels: [16, 32, 64] } as ModelSpec],
     ['resnet', { kind: 'resnet', depth: 20 } as ModelSpec],
+    ['fastnet', { kind: 'fastnet', stem: 8, widths: [8, 16, 16] } as ModelSpec],
   ])('%s maps a batch of MNIST and CIFAR images to [batch, classes] logits', (_, spec) => {
     for (const input of [mnist, cifar]) {
       const m = build(spec, input, 1, 7);
@@ -229,7 +231,7 @@ describe('modelSpecSchema', () => {
   const validate = ajv.compile(modelSpecSchema);
 
   it('compiles in ajv strict mode and accepts each kind', () => {
-    for (const s of [...specs, { kind: 'resnet', depth: 110, width: 2 }, { kind: 'cnn', channels: [16] }]) {
+    for (const s of [...specs, { kind: 'resnet', depth: 110, width: 2 }, { kind: 'cnn', channels: [16] }, { kind: 'fastnet' }]) {
       expect(validate(s), JSON.stringify(validate.errors)).toBe(true);
     }
   });
@@ -243,6 +245,9 @@ describe('modelSpecSchema', () => {
     [{ kind: 'resnet' }],
     [{ kind: 'resnet', depth: 20, width: 0 }],
     [{ kind: 'vgg', depth: 16 }],
+    [{ kind: 'fastnet', widths: [] }],
+    [{ kind: 'fastnet', scale: 0 }],
+    [{ kind: 'fastnet', depth: 9 }],
   ])('rejects %j', (s) => {
     expect(validate(s)).toBe(false);
   });

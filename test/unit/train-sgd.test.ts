@@ -36,6 +36,33 @@ describe('learning-rate schedule', () => {
     expect(learningRateAt(s, 1)).toBeCloseTo(0.55);
     expect(learningRateAt(s, 2)).toBeCloseTo(1);
   });
+
+  it('with linear annealing, rises through the warm-up, then falls linearly to 0 at the last epoch (one cycle)', () => {
+    const s = { base: 0.4, milestones: [], gamma: 1, warmupEpochs: 2, anneal: 'linear' as const };
+    expect(learningRateAt(s, 0, 10)).toBeCloseTo(0.04);
+    expect(learningRateAt(s, 2, 10)).toBeCloseTo(0.4);
+    expect(learningRateAt(s, 6, 10)).toBeCloseTo(0.2);
+    expect(learningRateAt(s, 10, 10)).toBeCloseTo(0);
+  });
+
+  it('linear annealing never increases after the warm-up and stays within [0, base]', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-4, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (base, total, warmFrac, at) => {
+          const s = { base, milestones: [], gamma: 1, warmupEpochs: warmFrac * total * 0.5, anneal: 'linear' as const };
+          const e = s.warmupEpochs + at * (total - s.warmupEpochs);
+          const lr = learningRateAt(s, e, total);
+          expect(lr).toBeGreaterThanOrEqual(0);
+          expect(lr).toBeLessThanOrEqual(base * (1 + 1e-12));
+          expect(learningRateAt(s, Math.min(total, e + 0.1), total)).toBeLessThanOrEqual(lr * (1 + 1e-12));
+        },
+      ),
+    );
+  });
 });
 
 describe('SGD with momentum', () => {

@@ -1,23 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli as runCli } from '../helpers/cli.ts';
 
-const exec = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'llk-cli-audit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]) {
-  try {
-    const r = await exec('node', ['bin/label-leak.mjs', ...args], { env: { ...process.env, LABEL_LEAK_DATA_DIR: '', XDG_CACHE_HOME: join(tmp, 'cache') } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, { env: { XDG_CACHE_HOME: join(tmp, 'cache') } });
 
 const models = join(tmp, 'models');
 /** model.json folders under DIR/<tier>/<claim>/seed-<n>/. */

@@ -1,0 +1,120 @@
+import type { PlannedJob, PlannedTraining } from '../claims/plan.ts';
+import { planJobs } from '../claims/plan.ts';
+import { DATASET_SHAPES } from '../data/layout.ts';
+import type { LoadedSpec } from '../claims/spec.ts';
+import type { Tier } from '../spec/names.ts';
+import { estimateRun, H100_SECONDS_PER_KERNEL, type RunEstimate } from './estimate.ts';
+import { measureStepCost, type StepCost } from './step-cost.ts';
+
+/**
+ * `label-leak run --dry-run`: the jobs a run would start (claims of one seed that share a
+ * trained model form one job, one process under `--jobs`), the kernels each costs, and the
+ * estimated wall time on an H100/H200 through webgpu. Kernels are counted on the active
+ * backend (the CLI starts cpu for this); nothing is trained.
+ */
+export interface DryRun {
+  tier: Tier;
+  jobs: PlannedJob[];
+  /** Claims of the run whose experiment kind cannot say what it trains. */
+  unplanned: string[];
+  costs: { label: string; cost: StepCost }[];
+  /** The estimate with `parallel` processes. */
+  estimate(parallel: number): RunEstimate;
+}
+
+function costKey(t: PlannedTraining): string {
+  const ev = t.evaluation;
+  return JSON.stringify({ m: t.model, d: t.dataset, a: t.training.adversarial ?? null, o: [t.training.momentum, t.training.nesterov, t.training.weightDecay], e: ev ? [ev.attacks, ev.eps, ev.iterative] : null });
+}
+
+export async function dryRun(specs: LoadedSpec[], tier: Tier, opts: { seeds?: number[] }): Promise<DryRun> {
+  const planned: { id: string; trainings: PlannedTraining[] }[] = [];
+  const unplanned: string[] = [];
+  for (const s of specs) {
+    const t = s.tiers[tier];
+    if (!t) continue;
+    const trainings = s.kind.trainings?.(t.params);
+    if (trainings) planned.push({ id: s.id, trainings });
+    else unplanned.push(s.id);
+  }
+  const seedsOf = (id: string) => opts.seeds ?? specs.find((s) => s.id === id)!.tiers[tier]!.seeds;
+  const jobs = planJobs(planned, seedsOf);
+  const costs = new Map<string, { label: string; cost: StepCost }>();
+  for (const p of planned) {
+    for (const t of p.trainings) {
+      const key = costKey(t);
+      if (costs.has(key)) continue;
+      const ev = t.evaluation;
+      const attacks = (ev?.attacks ?? []).map((attack) => ({ attack, eps: ev!.eps, ...ev!.iterative }));
+      if (ev && !ev.attacks.includes('fgsm') && ev.curveSubset > 0) attacks.push({ attack: 'fgsm', eps: ev.eps });
+      const cost = await measureStepCost(t.model, DATASET_SHAPES[t.dataset], 10, t.training.adversarial ?? null, attacks, t.training);
+      const adv = t.training.adversarial ? `${t.training.adversarial.attack} training` : 'plain training';
+      costs.set(key, { label: `${describeModel(t)} on ${t.dataset}, ${adv}`, cost });
+    }
+  }
+  const estimate = (parallel: number) => estimateRun(jobs, (t) => costs.get(costKey(t))!.cost, parallel);
+  return { tier, jobs, unplanned, costs: [...costs.values()], estimate };
+}
+
+function describeModel(t: PlannedTraining): string {
+  const m = t.model;
+  switch (m.kind) {
+    case 'mlp':
+      return `mlp[${m.hidden.join(',')}]`;
+    case 'cnn':
+      return `cnn[${m.channels.join(',')}]`;
+    case 'resnet':
+      return `resnet${m.depth}${m.width && m.width > 1 ? `x${m.width}` : ''}`;
+    case 'fastnet':
+      return `fastnet[${m.stem ?? 32};${(m.widths ?? [64, 256, 256]).join(',')}]`;
+  }
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const min = (s: number) => `${(s / 60).toFixed(1)} min`;
+
+/** The plan, the kernel counts, and the estimate for each number of processes in `parallel`. */
+export function formatDryRun(d: DryRun, parallel: number[]): string {
+  const lines: string[] = [];
+  if (d.jobs.length === 0) return `${d.tier} tier: nothing to run${d.unplanned.length ? ` that can be estimated (not estimated: ${d.unplanned.join(', ')})` : ''}`;
+  const one = d.estimate(1);
+  const claims = new Set(d.jobs.flatMap((j) => j.claims));
+  lines.push(`${d.tier} tier: ${claims.size} claims → ${d.jobs.length} jobs (one process each under --jobs; the claims of one seed that share a trained model share a job)`);
+  lines.push('');
+  const rows = [['job', 'seed', 'claims', 'trains', 'steps', 'kernels', 'host s', 'TFLOP']];
+  one.jobs.forEach((j, i) =>
+    rows.push([
+      String(i + 1),
+      String(j.job.seed),
+      j.job.claims.join(', '),
+      j.job.trainings.map((t) => `${t.role} (${t.dataset}, ${t.training.epochs} ep)`).join(', '),
+      n(j.cost.steps),
+      n(j.cost.kernels),
+      n(j.hostSeconds),
+      (j.flops / 1e12).toFixed(0),
+    ]),
+  );
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) lines.push(r.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  lines.push('');
+  lines.push('kernels (tfjs ops, counted on the cpu backend at batch 2 with every width 2 — the count depends on neither):');
+  for (const { label, cost } of d.costs) {
+    const attacks = Object.entries(cost.attack).map(([a, k]) => `${a} ${n(k ?? 0)}`).join(', ');
+    lines.push(`  ${label}: training step ${n(cost.trainStep)}, forward ${n(cost.forward)}${attacks ? `, crafting ${attacks}` : ''}; ${(cost.forwardMacs / 1e6).toFixed(1)} M MACs per image`);
+  }
+  lines.push('');
+  lines.push(
+    `estimated wall time on an H100/H200 through webgpu: the busiest process's kernels at ${(H100_SECONDS_PER_KERNEL * 1000).toFixed(3)} ms each ` +
+      `(host time per kernel of the H100 ResNet-20 run, docs/gpu.md §6), plus start-up and data loading:`,
+  );
+  for (const p of [...new Set(parallel)].sort((a, b) => a - b)) {
+    const e = d.estimate(p);
+    lines.push(`  --jobs ${p}: ${min(e.wallSeconds)}; the GPU must then sustain ≥ ${(e.requiredFlopsPerSecond / 1e12).toFixed(1)} TFLOP/s of fp32 for its arithmetic to keep up`);
+  }
+  lines.push(
+    `${n(one.hostSeconds)} s of host time and ${(one.flops / 1e15).toFixed(2)} PFLOP in all. The arithmetic rate tfjs-webgpu reaches on these kernels has not been measured ` +
+      `(an H100/H200 peaks at ≈ 67 TFLOP/s fp32); where it falls short, the run takes flops / rate instead.`,
+  );
+  if (d.unplanned.length > 0) lines.push(`not estimated (their experiment kind does not say what it trains): ${d.unplanned.join(', ')}`);
+  return lines.join('\n');
+}

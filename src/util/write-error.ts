@@ -1,0 +1,48 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoMeaning } from './errno.ts';
+
+/**
+ * A file that could not be written: one line naming the path and what the errno means.
+ * The CLI prints it and exits 2 (the fix is the user's: space, permissions, another folder).
+ */
+export class WriteError extends Error {
+  override readonly name = 'WriteError';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The nearest existing ancestor of `path` (itself included). */
+function nearestExisting(path: string): { path: string; isDir: boolean } | undefined {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return { path: p, isDir: statSync(p).isDirectory() };
+    } catch {
+      if (dirname(p) === p) return undefined;
+    }
+  }
+}
+
+/**
+ * Says why writing `path` failed. Some errnos mislead (a recursive mkdir on a read-only
+ * file system reports ENOENT), so the nearest existing folder is asked what is wrong with it.
+ */
+export function writeFailure(path: string, e: unknown): WriteError {
+  if (e instanceof WriteError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const near = nearestExisting(dirname(path));
+  if (near && !near.isDir) return new WriteError(path, `cannot write ${path}: ${near.path} is a file, not a folder`);
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') {
+    try {
+      if (near) accessSync(near.path, constants.W_OK);
+    } catch (a) {
+      return new WriteError(path, `cannot write ${path}: ${errnoMeaning(a)} at ${near!.path}`);
+    }
+  }
+  const hint = code === 'ENOSPC' || code === 'EDQUOT' ? '; free some space or use another --results folder' : '';
+  return new WriteError(path, `cannot write ${path}: ${errnoMeaning(e)}${hint}`);
+}

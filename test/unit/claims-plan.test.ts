@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { estimateRun, H100_SECONDS_PER_KERNEL, trainingCost } from '../../src/bench/estimate.ts';
+import type { StepCost } from '../../src/bench/step-cost.ts';
+import { planJobs, type PlannedTraining } from '../../src/claims/plan.ts';
+
+const training = (shareKey: string | undefined, epochs = 2): PlannedTraining => ({
+  role: 'r',
+  dataset: 'cifar10',
+  trainSubset: 1000,
+  testSubset: 100,
+  model: { kind: 'fastnet' },
+  training: { epochs, batchSize: 100, lr: { base: 0.1, milestones: [], gamma: 1 }, momentum: 0.9, nesterov: false, weightDecay: 0 },
+  shareKey,
+});
+const cost: StepCost = { trainStep: 10, forward: 2, attack: { fgsm: 5 }, inputGradient: 5, forwardMacs: 1e6 };
+
+describe('the job plan', () => {
+  it('puts the claims of one seed that share a trained model into one job, and trains that model once', () => {
+    const jobs = planJobs(
+      [
+        { id: 'a', trainings: [training('m')] },
+        { id: 'b', trainings: [training('m'), training('control')] },
+        { id: 'c', trainings: [training('other')] },
+      ],
+      () => [1, 2],
+    );
+    expect(jobs.map((j) => [j.seed, j.claims])).toEqual([
+      [1, ['a', 'b']],
+      [1, ['c']],
+      [2, ['a', 'b']],
+      [2, ['c']],
+    ]);
+    expect(jobs[0].trainings.map((t) => t.shareKey)).toEqual(['m', 'control']);
+    // Each claim still evaluates the shared model.
+    expect(jobs[0].evaluations).toHaveLength(3);
+  });
+
+  it('never groups or merges trainings without a share key (e.g. linear probes)', () => {
+    const jobs = planJobs([{ id: 'a', trainings: [training(undefined), training(undefined)] }, { id: 'b', trainings: [training(undefined)] }], () => [1]);
+    expect(jobs.map((j) => j.claims)).toEqual([['a'], ['b']]);
+    expect(jobs[0].trainings).toHaveLength(2);
+  });
+
+  it('uses each claim\'s own seeds', () => {
+    const jobs = planJobs([{ id: 'a', trainings: [training('m')] }, { id: 'b', trainings: [training('m')] }], (id) => (id === 'a' ? [1, 2] : [2]));
+    expect(jobs.map((j) => [j.seed, j.claims])).toEqual([
+      [1, ['a']],
+      [2, ['a', 'b']],
+    ]);
+  });
+});
+
+describe('the estimate', () => {
+  it('counts ⌊images / batch⌋ × epochs steps of the counted kernels', () => {
+    const c = trainingCost(training('m', 3), cost);
+    expect(c.steps).toBe(30);
+    expect(c.kernels).toBe(300);
+  });
+
+  it('deals jobs to processes longest first: the busiest process bounds the wall time', () => {
+    const jobs = planJobs(
+      [
+        { id: 'long', trainings: [training('l', 9)] },
+        { id: 'mid', trainings: [training('m', 5)] },
+        { id: 'short', trainings: [training('s', 4)] },
+      ],
+      () => [1],
+    );
+    const one = estimateRun(jobs, () => cost, 1);
+    const two = estimateRun(jobs, () => cost, 2);
+    const host = (epochs: number) => trainingCost(training('x', epochs), cost).kernels * H100_SECONDS_PER_KERNEL;
+    // Each job also evaluates its model once: one batch of 100 test images, a 2-kernel forward.
+    const evaluation = 2 * H100_SECONDS_PER_KERNEL;
+    expect(two.wallSeconds).toBeCloseTo(Math.max(host(9) + evaluation, host(5) + host(4) + 2 * evaluation), 9);
+    expect(one.wallSeconds).toBeCloseTo(one.hostSeconds, 9);
+    expect(two.requiredFlopsPerSecond).toBeGreaterThan(one.requiredFlopsPerSecond);
+  });
+});

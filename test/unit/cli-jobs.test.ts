@@ -1,0 +1,68 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ipcProgress, jobDisplay, type JobProgress } from '../../src/cli/jobs.ts';
+import { cli } from '../helpers/cli.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'llk-jobs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('label-leak run --jobs N', () => {
+  it('runs each seed in its own process; the merged record equals a one-process run seed for seed', { timeout: 600_000 }, async () => {
+    const args = ['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm'];
+    const jobs = await cli([...args, '--jobs', '3', '--results', join(tmp, 'jobs')]);
+    const one = await cli([...args, '--results', join(tmp, 'one')]);
+    const read = (dir: string) => JSON.parse(readFileSync(join(tmp, dir, 'fast', 'tiny-mnist-fgsm.json'), 'utf8'));
+    const [j, o] = [read('jobs'), read('one')];
+    expect(j.outcomes.map((x: { seed: number }) => x.seed)).toEqual([1, 2, 3]);
+    expect(j.outcomes.map((x: { metrics: object }) => x.metrics)).toEqual(o.outcomes.map((x: { metrics: object }) => x.metrics));
+    expect(j.verdict).toBe(o.verdict);
+    expect(jobs.code, jobs.stderr).toBe(one.code);
+    // Three processes, one display: each job's start and end, then the verdict as a plain run prints it.
+    expect(jobs.stderr).toMatch(/3 jobs \(claim × seed\), 3 at a time/);
+    for (const s of [1, 2, 3]) expect(jobs.stderr).toMatch(new RegExp(`tiny-mnist-fgsm seed ${s}: done`));
+    expect(jobs.stdout).toContain(`tiny-mnist-fgsm [fast]: ${j.verdict} (expected ${j.expected})`);
+    expect(readdirSync(join(tmp, 'jobs'), { recursive: true }).filter((f) => /\.lock|\.tmp/.test(String(f)))).toEqual([]);
+  });
+
+  it('a job that fails on bad input makes the run exit 2 and shows the job\'s reason', async () => {
+    // The backend starts in the children only: tfjs-node is not installed here, so each job exits 2.
+    const r = await cli(['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--jobs', '2', '--backend', 'tensorflow', '--results', join(tmp, 'bad')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/tiny-mnist-fgsm seed 1: exit 2\n\s+label-leak: .*tensorflow/);
+  });
+});
+
+describe('the combined display', () => {
+  it('without a terminal: a line per job start and end, and a status line of all running jobs at most every interval', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const d = jobDisplay({ write: (s: string) => lines.push(s.trimEnd()) } as unknown as NodeJS.WritableStream, 2, { tty: false, intervalMs: 1000, now: () => t });
+    const a = { claim: 'c', seeds: [1] };
+    const b = { claim: 'c', seeds: [2] };
+    d.started(a);
+    d.started(b);
+    d.progress(a, { type: 'progress', event: 'start', label: 'train', total: 100 });
+    t = 500;
+    d.progress(a, { type: 'progress', event: 'tick', done: 10 });
+    t = 1500;
+    d.progress(b, { type: 'progress', event: 'start', label: 'train', total: 50 });
+    d.progress(a, { type: 'progress', event: 'tick', done: 40 });
+    d.finished({ job: a, code: 0, signal: null, stdout: '', stderr: '' });
+    d.finished({ job: b, code: 1, signal: null, stdout: '', stderr: '' });
+    expect(lines).toEqual(['c seed 1: started', 'c seed 2: started', 'jobs: 0/2 done; running: c seed 1 10%, c seed 2 0%', 'c seed 1: done (1/2 jobs done)', 'c seed 2: done, a seed failed (2/2 jobs done)']);
+  });
+
+  it('a child sends start and stop always, ticks at most every interval', () => {
+    const sent: JobProgress[] = [];
+    let t = 0;
+    const p = ipcProgress((m) => sent.push(m), 100, () => t);
+    p.start('x', 10);
+    for (t = 0; t < 1000; t += 10) p.tick(t / 100);
+    p.stop();
+    expect(sent.filter((m) => m.event === 'tick').length).toBeLessThanOrEqual(10);
+    expect(sent[0]).toEqual({ type: 'progress', event: 'start', label: 'x', total: 10 });
+    expect(sent.at(-1)).toEqual({ type: 'progress', event: 'stop' });
+  });
+});
