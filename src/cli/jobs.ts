@@ -3,15 +3,17 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 
 /**
- * `run --jobs N`: the (claim, seed) jobs of a run as child processes, at most N at a time,
- * each with its own backend. Each child is `label-leak run <claim> --seed <s>` with the
+ * `run --jobs N`: the jobs of a run (claims of one seed that share a trained model together,
+ * from claims/plan.ts) as child processes, at most N at a time, each with its own backend.
+ * Each child is `label-leak run <claim>… --seed <s>` with the
  * parent's options: it writes the shared record under the record lock and its checkpoints
  * under the seed lock (so what it finishes is kept, whatever the others do), and reports
  * progress to the parent over the IPC channel, which draws one display for all of them.
  */
 
+/** One child process: the claims of one seed that share a trained model (see claims/plan.ts). */
 export interface Job {
-  claim: string;
+  claims: string[];
   seeds: number[];
 }
 
@@ -39,7 +41,7 @@ export interface JobDisplay {
   stop(): void;
 }
 
-const jobName = (j: Job) => `${j.claim} seed ${j.seeds.join(',')}`;
+const jobName = (j: Job) => `${j.claims.join(' + ')} seed ${j.seeds.join(',')}`;
 
 /** A bar per running job on a terminal; elsewhere one line per job event and a status line at most every intervalMs. */
 export function jobDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean }, total: number, opts: { tty?: boolean; intervalMs?: number; now?: () => number } = {}): JobDisplay {

@@ -8,6 +8,7 @@ import { checkpointDir, runClaim } from '../claims/runner.ts';
 import { BACKEND_NAMES, TIERS, type Tier } from '../spec/names.ts';
 import { requireTier, tiersOf } from '../spec/claim.ts';
 import { dryRun, formatDryRun } from '../bench/dry-run.ts';
+import { planJobs } from '../claims/plan.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from './progress.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.ts';
@@ -58,7 +59,7 @@ export function runCommand(): Command {
       collectOverride,
       [] as Override[],
     )
-    .option('--jobs <n>', 'run the claim × seed jobs as N processes at once, each with its own backend', positiveInt)
+    .option('--jobs <n>', 'run the jobs (claims of one seed that share a trained model together, as --dry-run prints them) as N processes at once, each with its own backend', positiveInt)
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
@@ -191,9 +192,11 @@ function checkWritable(results: string, tier: string): void {
 }
 
 /**
- * `--jobs N`: each (claim, seed) in its own `label-leak run <claim> --seed <s>` process with
- * this run's options. The children merge their seeds into the shared records (under the
- * record lock), so when they are done the records on disk are this run's result.
+ * `--jobs N`: the jobs of `planJobs` (what `--dry-run` prints), each a `label-leak run
+ * <claim>… --seed <s>` process with this run's options: the claims of one seed that share a
+ * trained model run in one process, whose trained-model cache trains that model once. The
+ * children merge their seeds into the shared records (under the record lock), so when they
+ * are done the records on disk are this run's result.
  */
 async function runAsJobs(
   specs: LoadedSpec[],
@@ -202,7 +205,10 @@ async function runAsJobs(
   signal: AbortSignal,
   report: (spec: LoadedSpec, record: ResultRecord) => boolean,
 ): Promise<number> {
-  const jobs: Job[] = specs.flatMap((spec) => seedsOf(spec).map((seed) => ({ claim: spec.id, seeds: [seed] })));
+  // A kind that cannot say what it trains shares nothing: its claim runs alone per seed.
+  const planned = specs.map((spec) => ({ id: spec.id, trainings: spec.kind.trainings?.(requireTier(spec, o.tier as Tier).params) ?? [] }));
+  const byId = new Map(specs.map((s) => [s.id, s]));
+  const jobs: Job[] = planJobs(planned, (id) => seedsOf(byId.get(id)!)).map((j) => ({ claims: j.claims, seeds: [j.seed] }));
   const shared = [
     '--tier', o.tier, '--backend', o.backend, '--claims', o.claims, '--results', o.results,
     '--checkpoint-every', String(o.checkpointEvery),
@@ -213,18 +219,18 @@ async function runAsJobs(
     ...(o.threads ? ['--threads', String(o.threads)] : []),
     ...o.set.flatMap((s: Override) => ['--set', s.text]),
   ];
-  if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed), ${Math.min(o.jobs, jobs.length)} at a time, each its own process and backend`);
+  if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed; claims sharing a trained model together), ${Math.min(o.jobs, jobs.length)} at a time, each its own process and backend`);
   const results = await runJobs({
     jobs,
     parallel: o.jobs,
-    argsFor: (j) => [j.claim, '--seed', String(j.seeds[0]), ...shared],
+    argsFor: (j) => [...j.claims, '--seed', String(j.seeds[0]), ...shared],
     display: jobDisplay(process.stderr, jobs.length),
     signal,
   });
   for (const r of results) {
     if (r.code === 0 || r.code === 1) continue;
     const tail = r.stderr.trim().split('\n').filter((l) => !/^\s*$/.test(l)).slice(-3).join('\n    ');
-    console.error(`${r.job.claim} seed ${r.job.seeds.join(',')}: exit ${r.code ?? r.signal}${tail ? `\n    ${tail}` : ''}`);
+    console.error(`${r.job.claims.join(' + ')} seed ${r.job.seeds.join(',')}: exit ${r.code ?? r.signal}${tail ? `\n    ${tail}` : ''}`);
   }
   if (signal.aborted || results.some((r) => r.code === 130 || r.signal !== null)) {
     console.error('interrupted; the finished seeds are in the records — run again with --resume to continue');

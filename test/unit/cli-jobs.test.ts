@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ describe('label-leak run --jobs N', () => {
     expect(j.verdict).toBe(o.verdict);
     expect(jobs.code, jobs.stderr).toBe(one.code);
     // Three processes, one display: each job's start and end, then the verdict as a plain run prints it.
-    expect(jobs.stderr).toMatch(/3 jobs \(claim × seed\), 3 at a time/);
+    expect(jobs.stderr).toMatch(/3 jobs \(claim × seed; claims sharing a trained model together\), 3 at a time/);
     for (const s of [1, 2, 3]) expect(jobs.stderr).toMatch(new RegExp(`tiny-mnist-fgsm seed ${s}: done`));
     expect(jobs.stdout).toContain(`tiny-mnist-fgsm [fast]: ${j.verdict} (expected ${j.expected})`);
     expect(readdirSync(join(tmp, 'jobs'), { recursive: true }).filter((f) => /\.lock|\.tmp/.test(String(f)))).toEqual([]);
@@ -32,6 +32,25 @@ describe('label-leak run --jobs N', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/tiny-mnist-fgsm seed 1: exit 2\n\s+label-leak: .*tensorflow/);
   });
+
+  it('claims of one seed that share a trained model run as one job (one process), as --dry-run plans them', async () => {
+    // Two claims with the same params (hence the same training key) and the fixture with other params.
+    const claims = join(tmp, 'shared-claims');
+    mkdirSync(claims, { recursive: true });
+    const base = JSON.parse(readFileSync('test/fixtures-specs/real-kinds/tiny-mnist-fgsm.json', 'utf8'));
+    delete base.$schema;
+    for (const id of ['twin-a', 'twin-b']) writeFileSync(join(claims, `${id}.json`), JSON.stringify({ ...base, id }));
+    const other = structuredClone(base);
+    other.tiers.fast.params.model.hidden = [16];
+    writeFileSync(join(claims, 'lone.json'), JSON.stringify({ ...other, id: 'lone' }));
+    // The children fail at once on the backend (tfjs-node is not installed): only the grouping is under test.
+    const r = await cli(['run', '--claims', claims, '--seeds', '1,2', '--jobs', '2', '--backend', 'tensorflow', '--results', join(tmp, 'shared')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^4 jobs \(claim × seed; claims sharing a trained model together\), 2 at a time/m);
+    // One child per (group, seed), started as `run twin-a twin-b --seed s`: its exit line names both claims.
+    const exits = r.stderr.split('\n').filter((l) => /: exit 2$/.test(l)).sort();
+    expect(exits).toEqual(['lone seed 1: exit 2', 'lone seed 2: exit 2', 'twin-a + twin-b seed 1: exit 2', 'twin-a + twin-b seed 2: exit 2']);
+  });
 });
 
 describe('the combined display', () => {
@@ -39,8 +58,8 @@ describe('the combined display', () => {
     const lines: string[] = [];
     let t = 0;
     const d = jobDisplay({ write: (s: string) => lines.push(s.trimEnd()) } as unknown as NodeJS.WritableStream, 2, { tty: false, intervalMs: 1000, now: () => t });
-    const a = { claim: 'c', seeds: [1] };
-    const b = { claim: 'c', seeds: [2] };
+    const a = { claims: ['c'], seeds: [1] };
+    const b = { claims: ['c'], seeds: [2] };
     d.started(a);
     d.started(b);
     d.progress(a, { type: 'progress', event: 'start', label: 'train', total: 100 });
