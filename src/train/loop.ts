@@ -37,6 +37,11 @@ export interface TrainHooks {
   onEpoch?: (epoch: number) => Promise<Omit<EpochPoint, 'epoch' | 'trainLoss'>>;
   checkpoint?: { dir: string; key: string; everySteps: number };
   signal?: AbortSignal;
+  /**
+   * Every step's training loss, in step order, as the loop reads them back (in groups: see
+   * LOSS_READ_EVERY); the progress display only sees the latest one.
+   */
+  onLosses?: (losses: Float32Array) => void;
 }
 
 export interface TrainResult {
@@ -96,6 +101,7 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
       state.lossSum += loss;
       lastLoss = loss;
     });
+    hooks.onLosses?.(values);
   };
   try {
     for (; epoch < cfg.epochs; epoch++, step = 0) {

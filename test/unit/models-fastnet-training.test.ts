@@ -44,18 +44,17 @@ const config: TrainConfig = {
   augment: { crop: 2, flip: true },
 };
 
-/** Every step's loss, as the loop reports it to its progress display (3 decimals). */
+/** Every step's loss, as the loop reads it back; ticks stop the run after `stopAfter` steps. */
 function recorder(stopAfter?: { steps: number; controller: AbortController }) {
   const losses: number[] = [];
   const sink: ProgressSink = {
     start: () => {},
-    tick: (done, info) => {
-      losses.push(Number(info?.loss));
+    tick: (done) => {
       if (stopAfter && done >= stopAfter.steps) stopAfter.controller.abort();
     },
     stop: () => {},
   };
-  return { losses, sink };
+  return { losses, sink, onLosses: (xs: Float32Array) => losses.push(...xs) };
 }
 
 async function trainOn(backend: 'wasm' | 'cpu', trainSet: ImageSet, testSet: ImageSet, steps: number) {
@@ -65,7 +64,7 @@ async function trainOn(backend: 'wasm' | 'cpu', trainSet: ImageSet, testSet: Ima
   const controller = new AbortController();
   const rec = recorder(steps < STEPS ? { steps, controller } : undefined);
   try {
-    await train(model, trainSet, config, SEED, { progress: rec.sink, signal: controller.signal });
+    await train(model, trainSet, config, SEED, { progress: rec.sink, signal: controller.signal, onLosses: rec.onLosses });
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
   }
