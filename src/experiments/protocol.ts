@@ -5,7 +5,7 @@ import { ATTACK_NAMES, enumOf, type AttackName } from '../spec/names.ts';
 import type { TrainConfig } from '../train/loop.ts';
 import { makeRng } from '../util/rng.ts';
 import { modelKeyParts, selectData, trainedModel, trainingKey, type DataSelection, type SelectedData } from './trained-models.ts';
-import type { Curves, PlannedTraining, RunContext } from './types.ts';
+import type { Curves, EvaluationParams, PlannedTraining, RunContext } from './types.ts';
 
 /**
  * The train-and-evaluate protocol the experiment kinds share: what an evaluation measures
@@ -13,19 +13,7 @@ import type { Curves, PlannedTraining, RunContext } from './types.ts';
  * and the few numbers derived from its metrics. Kinds import this module, never each other.
  */
 
-export interface EvaluationParams {
-  /** ε of the adversarial test examples, 0–255 pixel units (the write-up: 6). */
-  eps: number;
-  /** Attacks whose accuracy is reported at `eps` (metric `adv_acc_<attack>`). */
-  attacks: AttackName[];
-  /** Iterative attacks' schedule; absent: Kurakin et al.'s defaults. */
-  iterative?: { steps: number; stepSize: number };
-  /** ε values of the loss-versus-ε curve (metrics `loss_eps_<ε>`, `loss_peak`, …). */
-  epsSweep?: number[];
-  batchSize: number;
-  /** Test images used for the per-epoch accuracy curves (0: no curves). */
-  curveSubset: number;
-}
+export type { EvaluationParams } from './types.ts';
 
 export const evaluationSchema = {
   type: 'object',

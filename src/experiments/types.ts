@@ -7,6 +7,21 @@ import type { EpochPoint, TrainConfig } from '../train/loop.ts';
 import type { ProgressSink } from '../train/progress.ts';
 
 /** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */
+/** How a trained model is evaluated: the protocol's evaluation params (schema in protocol.ts). */
+export interface EvaluationParams {
+  /** ε of the adversarial test examples, 0–255 pixel units (the write-up: 6). */
+  eps: number;
+  /** Attacks whose accuracy is reported at `eps` (metric `adv_acc_<attack>`). */
+  attacks: AttackName[];
+  /** Iterative attacks' schedule; absent: Kurakin et al.'s defaults. */
+  iterative?: { steps: number; stepSize: number };
+  /** ε values of the loss-versus-ε curve (metrics `loss_eps_<ε>`, `loss_peak`, …). */
+  epsSweep?: number[];
+  batchSize: number;
+  /** Test images used for the per-epoch accuracy curves (0: no curves). */
+  curveSubset: number;
+}
+
 export interface Curves {
   epochs?: EpochPoint[];
   lossVsEps?: EpsPoint[];
@@ -61,14 +76,7 @@ export interface PlannedTraining {
   model: ModelSpec;
   training: TrainConfig;
   /** The evaluation run on it afterwards (absent: clean accuracy only). */
-  evaluation?: {
-    eps: number;
-    attacks: AttackName[];
-    iterative?: { steps: number; stepSize: number };
-    epsSweep?: number[];
-    batchSize: number;
-    curveSubset: number;
-  };
+  evaluation?: EvaluationParams;
   /** Equal keys share one trained model within a process (the model cache of trained-models.ts); absent: never shared. */
   shareKey?: string;
 }
