@@ -1,4 +1,5 @@
-import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 
 /**
  * The slice of tfjs-backend-webgpu 4.22's program interface (WebGPUProgram, runWebGPUProgram)
@@ -28,6 +29,8 @@ export interface Uniform {
 
 export interface WebgpuBackendLike extends KernelBackend {
   runWebGPUProgram(program: FlatProgram, inputs: TensorInfo[], outputDtype: 'float32' | 'int32', uniforms?: Uniform[]): TensorInfo;
+  /** True when every input still lives on the CPU (never uploaded) and is smaller than `sizeThreshold`. */
+  shouldExecuteOnCPU(inputs: TensorInfo[], sizeThreshold?: number): boolean;
 }
 
 const WORKGROUP = 64;
@@ -57,4 +60,13 @@ export function flatProgram(key: string, variableNames: string[], n: number, bod
         }
       }`,
   };
+}
+
+/** Registers each kernel for webgpu unless it already is (kernels of other backends are left as they are). */
+export function registerWebgpuKernels(kernels: ReadonlyArray<readonly [string, unknown]>): void {
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (tf.getKernel(kernelName, 'webgpu') === undefined) {
+      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as KernelFunc });
+    }
+  }
 }

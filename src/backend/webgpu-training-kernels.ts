@@ -1,4 +1,6 @@
 import { registerWebgpuConvGrad } from './webgpu-conv-grad.ts';
+import { registerWebgpuCrossEntropy } from './webgpu-cross-entropy.ts';
+import { registerWebgpuSignStep } from './webgpu-sign-step.ts';
 import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 
 /**
@@ -9,4 +11,6 @@ import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 export function registerWebgpuTrainingKernels(): void {
   registerWebgpuConvGrad();
   registerWebgpuSgdKernels();
+  registerWebgpuCrossEntropy();
+  registerWebgpuSignStep();
 }
