@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, type WebgpuBackendLike } from './webgpu-program.ts';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { flatProgram, registerWebgpuKernels, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * SGD with momentum and weight decay as two kernels per variable on webgpu, where tfjs's ops
@@ -66,14 +66,7 @@ function step(args: { inputs: { w: TensorInfo; v: TensorInfo; g: TensorInfo }; b
 
 /** Registers both kernels for webgpu (kernels of other backends are left as they are). Idempotent. */
 export function registerWebgpuSgdKernels(): void {
-  for (const [kernelName, kernelFunc] of [
-    [SGD_VELOCITY, velocity],
-    [SGD_STEP, step],
-  ] as const) {
-    if (tf.getKernel(kernelName, 'webgpu') === undefined) {
-      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as KernelFunc });
-    }
-  }
+  registerWebgpuKernels({ [SGD_VELOCITY]: velocity, [SGD_STEP]: step });
 }
 
 /** Whether the active backend runs the fused update (only webgpu registers it). */

@@ -1,3 +1,4 @@
+import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm.ts';
 import { registerWebgpuConvGrad } from './webgpu-conv-grad.ts';
 import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 
@@ -9,4 +10,5 @@ import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 export function registerWebgpuTrainingKernels(): void {
   registerWebgpuConvGrad();
   registerWebgpuSgdKernels();
+  registerWebgpuBatchNormKernels();
 }
