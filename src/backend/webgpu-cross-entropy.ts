@@ -134,10 +134,7 @@ const gradient: GradConfig = {
 
 /** Registers both kernels for webgpu and the forward kernel's gradient. Idempotent. */
 export function registerWebgpuCrossEntropy(): void {
-  registerWebgpuKernels([
-    [CROSS_ENTROPY, forward],
-    [CROSS_ENTROPY_GRAD, backward],
-  ]);
+  registerWebgpuKernels({ [CROSS_ENTROPY]: forward, [CROSS_ENTROPY_GRAD]: backward });
   // Only webgpu has the forward kernel, so this gradient is never reached on another backend.
   if (tf.getGradient(CROSS_ENTROPY) === undefined) tf.registerGradient(gradient);
 }

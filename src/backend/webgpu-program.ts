@@ -62,11 +62,14 @@ export function flatProgram(key: string, variableNames: string[], n: number, bod
   };
 }
 
-/** Registers each kernel for webgpu unless it already is (kernels of other backends are left as they are). */
-export function registerWebgpuKernels(kernels: ReadonlyArray<readonly [string, unknown]>): void {
-  for (const [kernelName, kernelFunc] of kernels) {
+/**
+ * Registers each kernel (name → function) for webgpu unless it already is: idempotent, and
+ * other backends keep running tfjs's ops for those names' callers.
+ */
+export function registerWebgpuKernels(kernels: Record<string, (args: never) => TensorInfo>): void {
+  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
     if (tf.getKernel(kernelName, 'webgpu') === undefined) {
-      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as KernelFunc });
+      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as KernelFunc });
     }
   }
 }

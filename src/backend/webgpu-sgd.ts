@@ -66,10 +66,7 @@ function step(args: { inputs: { w: TensorInfo; v: TensorInfo; g: TensorInfo }; b
 
 /** Registers both kernels for webgpu (kernels of other backends are left as they are). Idempotent. */
 export function registerWebgpuSgdKernels(): void {
-  registerWebgpuKernels([
-    [SGD_VELOCITY, velocity],
-    [SGD_STEP, step],
-  ]);
+  registerWebgpuKernels({ [SGD_VELOCITY]: velocity, [SGD_STEP]: step });
 }
 
 /** Whether the active backend runs the fused update (only webgpu registers it). */

@@ -47,7 +47,7 @@ function signStep(args: { inputs: { x: TensorInfo; g: TensorInfo; eps?: TensorIn
 
 /** Registers the kernel for webgpu. Idempotent. */
 export function registerWebgpuSignStep(): void {
-  registerWebgpuKernels([[SIGN_STEP, signStep]]);
+  registerWebgpuKernels({ [SIGN_STEP]: signStep });
 }
 
 /** Whether the active backend runs the fused step (only webgpu registers it). */

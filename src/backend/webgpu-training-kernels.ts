@@ -1,3 +1,4 @@
+import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm.ts';
 import { registerWebgpuConvGrad } from './webgpu-conv-grad.ts';
 import { registerWebgpuCrossEntropy } from './webgpu-cross-entropy.ts';
 import { registerWebgpuSignStep } from './webgpu-sign-step.ts';
@@ -13,4 +14,5 @@ export function registerWebgpuTrainingKernels(): void {
   registerWebgpuSgdKernels();
   registerWebgpuCrossEntropy();
   registerWebgpuSignStep();
+  registerWebgpuBatchNormKernels();
 }

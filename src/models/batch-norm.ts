@@ -1,4 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import {
+  batchStats,
+  fusedBatchNormAvailable,
+  movingAverage,
+  normalise,
+  normaliseGrads,
+  normaliseGradXFixed,
+  shortcutGrad,
+  type ChannelStats,
+  type FusedShortcut,
+} from '../backend/webgpu-batch-norm.ts';
 import { channelAffine, channelSum } from './channel-ops.ts';
 import { variable } from './layers.ts';
 
@@ -114,11 +125,43 @@ function normaliseWithMovingStats(
 }
 
 /**
- * BatchNorm, then ReLU when `relu` is set (fused: one pass forward). Training normalises
- * with the batch's own statistics (gradients flow through them) and moves the averages;
- * evaluation uses the averages and changes nothing.
+ * A residual connection added after the normalisation and before the ReLU: ResNet's
+ * shortcut, `x` itself, or with `project` the paper's option A (x[:, ::s, ::s, :] with
+ * `extraChannels` zero channels appended; no parameters).
  */
-export function applyBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu = false): tf.Tensor4D {
+export interface Residual {
+  x: tf.Tensor4D;
+  project: { stride: number; extraChannels: number } | null;
+}
+
+function shortcut(x: tf.Tensor4D, p: Residual['project']): tf.Tensor4D {
+  if (p === null) return x;
+  // A 1×1 average pool with stride s is x[:, ::s, ::s, :] with a gradient wasm has; 'valid'
+  // gives the same size as 'same' for a 1×1 window and avoids wasm's SAME-padding bug.
+  const sub = p.stride === 1 ? x : tf.avgPool(x, 1, p.stride, 'valid');
+  return p.extraChannels > 0 ? tf.pad(sub, [[0, 0], [0, 0], [0, 0], [0, p.extraChannels]]) : sub;
+}
+
+/**
+ * BatchNorm, then (when given) the residual added, then ReLU when `relu` is set. Training
+ * normalises with the batch's own statistics (gradients flow through them) and moves the
+ * averages; evaluation uses the averages and changes nothing.
+ *
+ * On webgpu this runs as the kernels of src/backend/webgpu-batch-norm.ts. There, evaluation
+ * mode treats γ, β and the moving statistics as constants: it differentiates with respect to
+ * x (and the residual input) only, since nothing here trains in evaluation mode (training
+ * steps pass training = true; attacks differentiate evaluation mode with respect to the
+ * input). Asking it for ∂γ or ∂β gets no gradient. Other backends differentiate all of them.
+ */
+export function applyBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu = false, residual?: Residual): tf.Tensor4D {
+  if (fusedBatchNormAvailable()) return fusedBatchNorm(l, x, training, relu, residual);
+  if (residual === undefined) return unfusedBatchNorm(l, x, training, relu);
+  // ResNet's block as it always was on cpu and wasm: BN, add the shortcut, ReLU.
+  const sum = tf.add(unfusedBatchNorm(l, x, training, false), shortcut(residual.x, residual.project)) as tf.Tensor4D;
+  return relu ? tf.relu(sum) : sum;
+}
+
+function unfusedBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu: boolean): tf.Tensor4D {
   const gamma = l.gamma as tf.Tensor1D;
   const beta = l.beta as tf.Tensor1D;
   if (!training) {
@@ -129,4 +172,52 @@ export function applyBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, 
     l.movingMean.assign(tf.add(tf.mul(l.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
     l.movingVar.assign(tf.add(tf.mul(l.movingVar, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
   });
+}
+
+/** The webgpu form of applyBatchNorm: the same arithmetic in fused kernels, with the same gradients. */
+function fusedBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu: boolean, residual?: Residual): tf.Tensor4D {
+  const gamma = l.gamma as tf.Tensor1D;
+  const beta = l.beta as tf.Tensor1D;
+  const stride = residual?.project?.stride ?? 1;
+  const fused = (s: tf.Tensor4D | undefined): FusedShortcut | undefined => (s === undefined ? undefined : { x: s, stride });
+  const inputs: tf.Tensor[] = residual === undefined ? [] : [residual.x];
+  if (!training) {
+    const moving: ChannelStats = { mean: l.movingMean as tf.Tensor1D, variance: l.movingVar as tf.Tensor1D, varianceOffset: 0 };
+    // γ, β and the moving statistics are closed over, not inputs: no gradient reaches them.
+    const op = tf.customGrad((...args) => {
+      const save = args.pop() as tf.GradSaveFunc;
+      const [xs, s] = args as [tf.Tensor4D, tf.Tensor4D?];
+      const y = normalise(xs, moving, gamma, beta, BN_EPSILON, relu, fused(s));
+      save(relu ? [y] : []);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const sy = saved[0] as tf.Tensor4D | undefined;
+          const dx = normaliseGradXFixed(dy as tf.Tensor4D, sy, moving, gamma, BN_EPSILON, relu);
+          return s === undefined ? [dx] : [dx, shortcutGrad(dy as tf.Tensor4D, sy, relu, stride, s.shape)];
+        },
+      };
+    });
+    return op(x, ...inputs) as tf.Tensor4D;
+  }
+  const op = tf.customGrad((...args) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xs, g, b, s] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D?];
+    const stats = batchStats(xs);
+    l.movingMean.assign(movingAverage(l.movingMean as tf.Tensor1D, stats, 'mean', BN_MOMENTUM));
+    l.movingVar.assign(movingAverage(l.movingVar as tf.Tensor1D, stats, 'variance', BN_MOMENTUM));
+    const y = normalise(xs, stats, g, b, BN_EPSILON, relu, fused(s));
+    save(relu ? [xs, stats.mean, g, y] : [xs, stats.mean, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sStats, sGamma, sy] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D?];
+        const batch: ChannelStats = { mean: sStats, variance: sStats, varianceOffset: sx.shape[3] };
+        const grads: tf.Tensor[] = normaliseGrads(dy as tf.Tensor4D, sy, sx, batch, sGamma, BN_EPSILON, relu);
+        if (s !== undefined) grads.push(shortcutGrad(dy as tf.Tensor4D, sy, relu, stride, s.shape));
+        return grads;
+      },
+    };
+  });
+  return op(x, gamma, beta, ...inputs) as tf.Tensor4D;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
 import type { Classifier } from './types.ts';
 import { applyConv, applyDense, conv, dense, disposeAll, variablePrefix, type Conv } from './layers.ts';
-import { applyBatchNorm, batchNorm, type BatchNorm } from './batch-norm.ts';
+import { applyBatchNorm, batchNorm, type BatchNorm, type Residual } from './batch-norm.ts';
 import type { InputShape } from './shape.ts';
 
 /** He et al. (2016), §4.2: depth n = 6k + 2, three stages of k two-conv blocks. */
@@ -24,19 +24,11 @@ interface Block {
   conv2: Conv;
   bn2: BatchNorm;
   /** Shortcut needs subsampling and zero channels (the paper's option A, no parameters). */
-  project: { stride: number; extraChannels: number } | null;
+  project: Residual['project'];
 }
 
 function bnVars(b: BatchNorm): { trainable: tf.Variable[]; state: tf.Variable[] } {
   return { trainable: [b.gamma, b.beta], state: [b.movingMean, b.movingVar] };
-}
-
-function shortcut(x: tf.Tensor4D, p: Block['project']): tf.Tensor4D {
-  if (p === null) return x;
-  // A 1×1 average pool with stride s is x[:, ::s, ::s, :] with a gradient wasm has; 'valid'
-  // gives the same size as 'same' for a 1×1 window and avoids wasm's SAME-padding bug.
-  const sub = p.stride === 1 ? x : tf.avgPool(x, 1, p.stride, 'valid');
-  return p.extraChannels > 0 ? tf.pad(sub, [[0, 0], [0, 0], [0, 0], [0, p.extraChannels]]) : sub;
 }
 
 export function buildResnet(depth: number, width: number, input: InputShape, numClasses: number, rng: Rng): Classifier {
@@ -84,8 +76,7 @@ export function buildResnet(depth: number, width: number, input: InputShape, num
         let y = applyBatchNorm(stemBn, applyConv(stem, x, false), training, true);
         for (const b of blocks) {
           const r = applyBatchNorm(b.bn1, applyConv(b.conv1, y, false), training, true);
-          const f = applyBatchNorm(b.bn2, applyConv(b.conv2, r, false), training);
-          y = tf.relu(tf.add(f, shortcut(y, b.project))) as tf.Tensor4D;
+          y = applyBatchNorm(b.bn2, applyConv(b.conv2, r, false), training, true, { x: y, project: b.project });
         }
         const pooled = tf.mean(y, [1, 2]) as tf.Tensor2D;
         return applyDense(head, pooled, false);
