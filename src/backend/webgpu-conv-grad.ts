@@ -51,6 +51,32 @@ function im2col(args: { inputs: { x: TensorInfo }; backend: unknown; attrs?: unk
 }
 
 /**
+ * Σ over the leading axis, [N, …] → […], as one webgpu kernel: a thread per output element adds
+ * its N values in order (neighbouring threads read neighbouring addresses). tfjs's Sum over
+ * axis 0 transposes the whole input first, then reduces: two dispatches.
+ */
+export const SUM_LEADING = 'LabelLeakSumLeading';
+
+function sumLeading(args: { inputs: { x: TensorInfo }; backend: unknown }): TensorInfo {
+  const { x } = args.inputs;
+  const [n, ...rest] = x.shape;
+  const program = flatProgram(
+    'll_sum_leading',
+    ['X'],
+    tf.util.sizeFromShape(rest),
+    `var s = 0.0;
+          for (var b = 0; b < uniforms.n; b = b + 1) {
+            s = s + X[b * uniforms.size + index];
+          }
+          setOutputAtIndex(index, s);`,
+    'n : i32,',
+  );
+  const flat = { ...x, shape: [tf.util.sizeFromShape(x.shape)] };
+  const out = (args.backend as WebgpuBackendLike).runWebGPUProgram(program, [flat], 'float32', [{ type: 'int32', data: [n] }]);
+  return { ...out, shape: rest };
+}
+
+/**
  * Conv2DBackpropFilter for tfjs-backend-webgpu 4.22. The stock kernel gives each filter
  * weight one GPU thread, which loops over every (n, oh, ow): for a 3×3×16×16 filter that is
  * 2,304 threads each summing 131,072 products at batch 128 — far too few threads to hide
@@ -85,7 +111,10 @@ export function conv2dBackpropFilterIm2col(
     const a = k.run('Reshape', { x: patches }, { shape: [n, oh * ow, kh * kw * ci] });
     const b = k.run('Reshape', { x: dy }, { shape: [n, oh * ow, co] });
     const perImage = k.run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false }); // [N, KH·KW·Ci, Co]
-    const summed = k.run('Sum', { x: perImage }, { axis: [0], keepDims: false });
+    const summed =
+      tf.getKernel(SUM_LEADING, backendName) !== undefined
+        ? k.run(SUM_LEADING, { x: perImage })
+        : k.run('Sum', { x: perImage }, { axis: [0], keepDims: false });
     return k.keep(k.run('Reshape', { x: summed }, { shape: [kh, kw, ci, co] }));
   } finally {
     k.release();
@@ -124,6 +153,7 @@ export function registerWebgpuConvGrad(): void {
   if (stock === undefined) throw new Error('webgpu kernel Conv2DBackpropFilter is not registered');
   installed = true;
   tf.registerKernel({ kernelName: IM2COL, backendName: 'webgpu', kernelFunc: im2col as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: SUM_LEADING, backendName: 'webgpu', kernelFunc: sumLeading as unknown as tf.KernelFunc });
   tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
   tf.registerKernel({
     ...stock,
