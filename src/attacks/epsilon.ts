@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 export type Epsilon = number | tf.Tensor1D;
 
 /** Images live in [0, 1]; one pixel level is 1/255 of that range. */
-const PIXEL_LEVELS = 255;
+export const PIXEL_LEVELS = 255;
 
 function checkScalar(eps: number): void {
   if (!Number.isFinite(eps) || eps < 0) {
@@ -25,16 +25,19 @@ export function pixelsToUnit(eps: number): number {
  * sign: that would read the tensor back and stall a GPU in the training loop.
  */
 export function unitEpsilon(eps: Epsilon, batch: number): tf.Tensor {
+  checkEpsilon(eps, batch);
   return tf.tidy(() => {
-    if (typeof eps === 'number') {
-      checkScalar(eps);
-      return tf.div(tf.scalar(eps), PIXEL_LEVELS);
-    }
-    if (eps.rank !== 1 || eps.shape[0] !== batch) {
-      throw new Error(
-        `a per-example ε must have shape [${batch}] (one per image), got [${eps.shape.join(', ')}]`,
-      );
-    }
+    if (typeof eps === 'number') return tf.div(tf.scalar(eps), PIXEL_LEVELS);
     return tf.reshape(tf.div(tf.cast(eps, 'float32'), PIXEL_LEVELS), [batch, 1, 1, 1]);
   });
+}
+
+/** Throws unless `eps` is a valid ε for a batch of `batch` images (see unitEpsilon). */
+export function checkEpsilon(eps: Epsilon, batch: number): void {
+  if (typeof eps === 'number') return checkScalar(eps);
+  if (eps.rank !== 1 || eps.shape[0] !== batch) {
+    throw new Error(
+      `a per-example ε must have shape [${batch}] (one per image), got [${eps.shape.join(', ')}]`,
+    );
+  }
 }

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/types.ts';
 import type { Rng } from '../util/rng.ts';
-import { unitEpsilon, type Epsilon } from './epsilon.ts';
-import { gradientSignToward, leastLikelyOf, predictedOf, type AttackOptions } from './gradient.ts';
+import { fusedSignStep, fusedSignStepAvailable } from '../backend/webgpu-sign-step.ts';
+import { checkEpsilon, PIXEL_LEVELS, unitEpsilon, type Epsilon } from './epsilon.ts';
+import { gradientSignToward, gradientToward, leastLikelyOf, predictedOf, type AttackOptions } from './gradient.ts';
 
 /** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
 type Direction = 1 | -1;
@@ -25,6 +26,10 @@ function step(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     // ε is checked before the model runs: a bad one costs no forward or backward pass.
+    if (fusedSignStepAvailable()) {
+      checkEpsilon(eps, x.shape[0]);
+      return fusedSignStep(x, gradientToward(model, x, labelsOf, opts), eps, { direction, levels: PIXEL_LEVELS });
+    }
     const e = unitEpsilon(eps, x.shape[0]);
     return signStep(x, gradientSignToward(model, x, labelsOf, opts), e, direction);
   });

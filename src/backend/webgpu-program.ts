@@ -29,6 +29,8 @@ export interface Uniform {
 
 export interface WebgpuBackendLike extends KernelBackend {
   runWebGPUProgram(program: FlatProgram, inputs: TensorInfo[], outputDtype: 'float32' | 'int32', uniforms?: Uniform[]): TensorInfo;
+  /** True when every input still lives on the CPU (never uploaded) and is smaller than `sizeThreshold`. */
+  shouldExecuteOnCPU(inputs: TensorInfo[], sizeThreshold?: number): boolean;
 }
 
 const WORKGROUP = 64;

@@ -1,5 +1,7 @@
 import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm.ts';
 import { registerWebgpuConvGrad } from './webgpu-conv-grad.ts';
+import { registerWebgpuCrossEntropy } from './webgpu-cross-entropy.ts';
+import { registerWebgpuSignStep } from './webgpu-sign-step.ts';
 import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 
 /**
@@ -10,5 +12,7 @@ import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 export function registerWebgpuTrainingKernels(): void {
   registerWebgpuConvGrad();
   registerWebgpuSgdKernels();
+  registerWebgpuCrossEntropy();
+  registerWebgpuSignStep();
   registerWebgpuBatchNormKernels();
 }
