@@ -143,6 +143,17 @@ describe('BatchNorm (+ shortcut, + ReLU) as webgpu kernels', () => {
     );
   });
 
+  it('gives the cpu path’s numbers on reductions long enough for 256-thread workgroups (N·H·W ≥ 4096)', async (ctx) => {
+    if (why !== undefined) ctx.skip(`webgpu does not start here (${why})`);
+    // Training mode, ReLU and an identity shortcut: every kernel, with 2·48·48 = 4,608 rows.
+    const c: Case = { n: 2, hs: 48, ws: 48, cs: 3, extra: 0, stride: 1, shortcut: 'identity', training: true, relu: true, seed: 5 };
+    const ref = await forwardBackward('cpu', c);
+    const gpu = await forwardBackward('webgpu', c);
+    expect(relativeError(gpu.y, ref.y)).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(gpu.movingVar, ref.movingVar)).toBeLessThanOrEqual(TOLERANCE);
+    for (const name of Object.keys(ref.grads)) expect(relativeError(gpu.grads[name], ref.grads[name]), name).toBeLessThanOrEqual(TOLERANCE);
+  });
+
   for (const training of [true, false]) it(`costs a few dispatches per layer and leaves no tensor behind (${training ? 'training' : 'inference'} mode)`, async (ctx) => {
     if (why !== undefined) ctx.skip(`webgpu does not start here (${why})`);
     await tf.setBackend('webgpu');
