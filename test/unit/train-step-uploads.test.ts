@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countsPer, gpuCounts } from '../../src/backend/webgpu-counts.ts';
+import { SUBMIT_BATCH_SIZE } from '../../src/backend/webgpu.ts';
+import { countsPer, gpuCounts, type GpuCounts } from '../../src/backend/webgpu-counts.ts';
 import { buildClassifier, type ModelSpec } from '../../src/models/spec.ts';
 import { Sgd } from '../../src/train/sgd.ts';
 import { trainStep, type AdversarialTraining } from '../../src/train/step.ts';
@@ -30,8 +31,8 @@ const models: ModelSpec[] = [
 const fgsm: AdversarialTraining = { attack: 'fgsm', fraction: 0.5, epsSigma: 8, lossWeight: 0.3 };
 const stepLL: AdversarialTraining = { attack: 'step-ll', fraction: 0.5, epsDist: 'fixed', eps: 4, lossWeight: 1 };
 
-/** Uploads per step over three steps, after one that compiles the shaders and uploads the batch. */
-async function uploadsPerStep(spec: ModelSpec, adv: AdversarialTraining | null): Promise<number> {
+/** Host calls per step over three steps, after one that compiles the shaders and uploads the batch. */
+async function countsPerStep(spec: ModelSpec, adv: AdversarialTraining | null): Promise<GpuCounts> {
   await tf.setBackend('webgpu');
   const rng = makeRng(3, 'uploads');
   const model = buildClassifier(spec, { height: 12, width: 12, channels: 3 }, 10, rng.fork(spec.kind));
@@ -52,16 +53,23 @@ async function uploadsPerStep(spec: ModelSpec, adv: AdversarialTraining | null):
   tf.dispose([x, y]);
   sgd.dispose();
   model.dispose?.();
-  return per.uploads;
+  return per;
 }
 
 describe('a training step on webgpu', () => {
   for (const spec of models) {
     it(`(${spec.kind}) uploads nothing but the ε of its adversarial examples: no constant`, async (ctx) => {
       if (why !== undefined) ctx.skip(`webgpu does not start here (${why})`);
-      expect(await uploadsPerStep(spec, fgsm), 'FGSM, λ = 0.3').toBeLessThanOrEqual(1);
-      expect(await uploadsPerStep(spec, stepLL), 'step-LL, one fixed ε').toBeLessThanOrEqual(1);
-      expect(await uploadsPerStep(spec, null), 'clean training').toBe(0);
+      expect((await countsPerStep(spec, fgsm)).uploads, 'FGSM, λ = 0.3').toBeLessThanOrEqual(1);
+      expect((await countsPerStep(spec, stepLL)).uploads, 'step-LL, one fixed ε').toBeLessThanOrEqual(1);
+      expect((await countsPerStep(spec, null)).uploads, 'clean training').toBe(0);
     }, 300_000);
   }
+
+  // Each step here reads its loss back, which submits whatever is recorded: one submit more.
+  it(`submits its dispatches in groups of ${SUBMIT_BATCH_SIZE} (src/backend/webgpu.ts), not tfjs's 15`, async (ctx) => {
+    if (why !== undefined) ctx.skip(`webgpu does not start here (${why})`);
+    const per = await countsPerStep(models[1], fgsm);
+    expect(per.submits, JSON.stringify(per)).toBeLessThanOrEqual(Math.ceil(per.dispatches / SUBMIT_BATCH_SIZE) + 1);
+  }, 300_000);
 });
