@@ -1,6 +1,7 @@
 import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm.ts';
 import { registerWebgpuConvGrad } from './webgpu-conv-grad.ts';
 import { registerWebgpuCrossEntropy } from './webgpu-cross-entropy.ts';
+import { registerWebgpuGlobalPool } from './webgpu-global-pool.ts';
 import { registerWebgpuSignStep } from './webgpu-sign-step.ts';
 import { registerWebgpuSgdKernels } from './webgpu-sgd.ts';
 
@@ -14,5 +15,6 @@ export function registerWebgpuTrainingKernels(): void {
   registerWebgpuSgdKernels();
   registerWebgpuCrossEntropy();
   registerWebgpuSignStep();
+  registerWebgpuGlobalPool();
   registerWebgpuBatchNormKernels();
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { globalAveragePool } from '../backend/webgpu-global-pool.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Classifier } from './types.ts';
 import { applyConv, applyDense, conv, dense, disposeAll, variablePrefix, type Conv } from './layers.ts';
@@ -78,7 +79,7 @@ export function buildResnet(depth: number, width: number, input: InputShape, num
           const r = applyBatchNorm(b.bn1, applyConv(b.conv1, y, false), training, true);
           y = applyBatchNorm(b.bn2, applyConv(b.conv2, r, false), training, true, { x: y, project: b.project });
         }
-        const pooled = tf.mean(y, [1, 2]) as tf.Tensor2D;
+        const pooled = globalAveragePool(y);
         return applyDense(head, pooled, false);
       }),
     dispose: () => disposeAll([...trainable, ...state]),

@@ -12,10 +12,9 @@ import { webgpuUnavailable } from '../helpers/webgpu.ts';
  * a kernel reads it; a real GPU pays host time for each. A training step's only CPU data is its
  * batch (reused here, so uploaded once) and the ε drawn for its adversarial examples (one small
  * tensor per step). Any other upload is a constant rebuilt every step (a scalar of tf.mul(x, 0.5),
- * tf.ones for a gradient, loss weights): this test fails on it. ResNet's BatchNorm and global
- * pooling are left out (their own kernels are another piece of work, and SwiftShader takes
- * minutes over the ResNet's shaders); the MLP and the CNN cover the loss, the FGSM crafting
- * and the SGD update, which every model shares.
+ * tf.ones for a gradient, loss weights): this test fails on it. The MLP and the CNN cover the
+ * loss, the FGSM crafting and the SGD update, which every model shares; ResNet-8 adds
+ * BatchNorm, shortcuts and the global average pool.
  */
 let why: string | undefined;
 beforeAll(async () => {
@@ -25,6 +24,7 @@ beforeAll(async () => {
 const models: ModelSpec[] = [
   { kind: 'mlp', hidden: [16] },
   { kind: 'cnn', channels: [4, 8] },
+  { kind: 'resnet', depth: 8 },
 ];
 
 const fgsm: AdversarialTraining = { attack: 'fgsm', fraction: 0.5, epsSigma: 8, lossWeight: 0.3 };
