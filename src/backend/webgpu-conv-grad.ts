@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { nhwcConvInfo } from './conv-info.ts';
 import { kernelScope } from './kernel-scope.ts';
-import { flatProgram, type WebgpuBackendLike } from './webgpu-program.ts';
+import { flatProgram, registerWebgpuKernels, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * im2col as one webgpu kernel: [N, H, W, Ci] → [N, OH, OW, KH·KW·Ci], the KH·KW strided windows
@@ -152,8 +152,7 @@ export function registerWebgpuConvGrad(): void {
   const stock = tf.getKernel('Conv2DBackpropFilter', 'webgpu');
   if (stock === undefined) throw new Error('webgpu kernel Conv2DBackpropFilter is not registered');
   installed = true;
-  tf.registerKernel({ kernelName: IM2COL, backendName: 'webgpu', kernelFunc: im2col as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: SUM_LEADING, backendName: 'webgpu', kernelFunc: sumLeading as unknown as tf.KernelFunc });
+  registerWebgpuKernels({ [IM2COL]: im2col, [SUM_LEADING]: sumLeading });
   tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
   tf.registerKernel({
     ...stock,

@@ -10,7 +10,7 @@ import { measureStepCost, type StepCost } from './step-cost.ts';
  * `label-leak run --dry-run`: the jobs a run would start (claims of one seed that share a
  * trained model form one job, one process under `--jobs`), the kernels each costs, and the
  * estimated wall time on an H100/H200 through webgpu. Kernels are counted on the active
- * backend (the CLI starts cpu for this); nothing is trained.
+ * backend (the CLI starts webgpu, on any adapter, else cpu); nothing is trained.
  */
 export interface DryRun {
   tier: Tier;
@@ -70,6 +70,8 @@ function describeModel(t: PlannedTraining): string {
   }
 }
 
+/** Sustained fp32 rates (FLOP/s) at which the dry run shows how long the arithmetic alone takes. */
+const ARITHMETIC_RATES = [10e12, 20e12, 40e12];
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const min = (s: number) => `${(s / 60).toFixed(1)} min`;
 
@@ -97,7 +99,12 @@ export function formatDryRun(d: DryRun, parallel: number[]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) lines.push(r.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
   lines.push('');
-  lines.push('kernels (tfjs ops, counted on the cpu backend at batch 2 with every width 2 — the count depends on neither):');
+  const countedAs = d.costs[0]?.cost.countedAs ?? 'cpu kernels';
+  lines.push(
+    countedAs === 'webgpu dispatches'
+      ? 'kernels (compute dispatches on webgpu, this project\'s fused kernels included, counted at batch 4 with every width 2 — a GPU runs the same ones):'
+      : `kernels (tfjs ops, counted as ${countedAs} at batch 4 with every width 2 — the count depends on neither; webgpu fuses some, so this overstates its host time: \`scripts/swiftshader.sh\` lets the dry run count webgpu's own dispatches on any machine):`,
+  );
   for (const { label, cost } of d.costs) {
     const attacks = Object.entries(cost.attack).map(([a, k]) => `${a} ${n(k ?? 0)}`).join(', ');
     lines.push(`  ${label}: training step ${n(cost.trainStep)}, forward ${n(cost.forward)}${attacks ? `, crafting ${attacks}` : ''}; ${(cost.forwardMacs / 1e6).toFixed(1)} M MACs per image`);
@@ -113,7 +120,9 @@ export function formatDryRun(d: DryRun, parallel: number[]): string {
   }
   lines.push(
     `${n(one.hostSeconds)} s of host time and ${(one.flops / 1e15).toFixed(2)} PFLOP in all. The arithmetic rate tfjs-webgpu reaches on these kernels has not been measured ` +
-      `(an H100/H200 peaks at ≈ 67 TFLOP/s fp32); where it falls short, the run takes flops / rate instead.`,
+      `(an H100/H200 peaks at ≈ 67 TFLOP/s fp32); where it falls short, the run takes flops / rate instead: ` +
+      ARITHMETIC_RATES.map((r) => `${min(one.flops / r)} at ${r / 1e12} TFLOP/s`).join(', ') +
+      '.',
   );
   if (d.unplanned.length > 0) lines.push(`not estimated (their experiment kind does not say what it trains): ${d.unplanned.join(', ')}`);
   return lines.join('\n');

@@ -6,17 +6,24 @@ import type { InputShape } from '../models/shape.ts';
 import { Sgd, type SgdConfig } from '../train/sgd.ts';
 import { trainStep, type AdversarialTraining } from '../train/step.ts';
 import { makeRng } from '../util/rng.ts';
+import { gpuCounts } from '../backend/webgpu-counts.ts';
 
 /**
- * What one training step and the evaluation passes of a model cost: tfjs kernels (each one
- * dispatch or more on webgpu, where the host time per dispatch bounds the step; docs/gpu.md
- * §6) and multiply-accumulates (what the GPU itself computes).
+ * What one training step and the evaluation passes of a model cost: kernels (the host time
+ * per dispatch bounds a webgpu step; docs/gpu.md §6) and multiply-accumulates (what the GPU
+ * itself computes).
  *
- * Kernels are counted with tf.profile on the active backend (the planner uses cpu, whose
- * kernels are tfjs's reference decomposition, as docs/gpu.md counted ResNet-20's) on a
- * twin of the model with every width 2 and a batch of 2: the count depends on the layers
- * and the ops, not on widths or batch, so the twin costs milliseconds where the real model
- * would cost seconds on cpu. MACs are read off the real model's forward pass at batch 1.
+ * Both are counted on a twin of the model with every width 2, at a batch of 4: the count
+ * depends on the layers and the ops, not on widths or batch, so the twin costs milliseconds
+ * where the real model would cost seconds (minutes on SwiftShader). 4, not 2: half of a
+ * batch of 2 is one image, for which tfjs-webgpu convolves by im2col + product, two
+ * dispatches where larger batches take one. On webgpu (a GPU, or SwiftShader on any
+ * machine) the kernels are the compute dispatches, counted at dawn.node's API
+ * (src/backend/webgpu-counts.ts): what a GPU runs, this project's fused kernels included.
+ * Elsewhere they are tfjs kernels counted with tf.profile (cpu's are tfjs's reference
+ * decomposition, one per op, as docs/gpu.md counted ResNet-20's), which counts every op a
+ * webgpu kernel of this project fuses away. MACs are read off the real model's forward pass
+ * at batch 1.
  */
 export interface StepCost {
   /** Kernels of one training step (with its adversarial batch, if any). */
@@ -29,6 +36,8 @@ export interface StepCost {
   inputGradient: number;
   /** Multiply-accumulates of one image's forward pass (convolutions and matrix products). */
   forwardMacs: number;
+  /** What the counts are: webgpu dispatches, or tfjs kernels of the backend named. */
+  countedAs: 'webgpu dispatches' | `${string} kernels`;
 }
 
 /** The same layers with every width 2: the kernels it runs are the model's. */
@@ -46,6 +55,19 @@ export function structuralTwin(spec: ModelSpec): ModelSpec {
 }
 
 type Kernels = Awaited<ReturnType<typeof tf.profile>>['kernels'];
+
+/**
+ * How many kernels `f` runs: dispatches on webgpu (recorded as tfjs encodes them, so no wait
+ * is needed), tfjs kernels elsewhere.
+ */
+async function countOf(f: () => Promise<unknown> | tf.TensorContainer): Promise<number> {
+  if (tf.getBackend() !== 'webgpu') return (await kernelsOf(f)).length;
+  const before = gpuCounts().dispatches;
+  const out = await f();
+  const dispatches = gpuCounts().dispatches - before;
+  tf.dispose(out as tf.TensorContainer);
+  return dispatches;
+}
 
 async function kernelsOf(f: () => Promise<unknown> | tf.TensorContainer): Promise<Kernels> {
   const info = await tf.profile(async () => {
@@ -89,31 +111,33 @@ export async function measureStepCost(
   /** The optimiser's settings change its kernels (Nesterov adds some per variable). */
   optimiser: SgdConfig = { momentum: 0.9, nesterov: false, weightDecay: 1e-4 },
 ): Promise<StepCost> {
-  const batch = 2;
+  const batch = 4;
   const rng = makeRng(0, 'step-cost');
+  const onWebgpu = tf.getBackend() === 'webgpu';
   const twin = buildClassifier(structuralTwin(spec), input, numClasses, rng.fork('twin'));
   let sgd!: Sgd;
   tf.tidy(() => {
     sgd = new Sgd(twin.trainable, { momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay });
   });
   const x = tf.randomUniform([batch, input.height, input.width, input.channels], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.tensor1d([0, 1 % numClasses], 'int32');
+  const y = tf.tensor1d([0, 1, 2, 3].map((c) => c % numClasses), 'int32');
   try {
     // First use compiles or caches on some backends; count the second.
-    await trainStep(twin, sgd, { x, y }, adversarial, 0.01, rng.fork('warm'));
-    const trainKernels = await kernelsOf(() => trainStep(twin, sgd, { x, y }, adversarial, 0.01, rng.fork('step')));
-    const forward = await kernelsOf(() => twin.logits(x, false));
+    tf.dispose(trainStep(twin, sgd, { x, y }, adversarial, 0.01, rng.fork('warm')));
+    const trainKernels = await countOf(() => trainStep(twin, sgd, { x, y }, adversarial, 0.01, rng.fork('step')));
+    const forward = await countOf(() => twin.logits(x, false));
     const attackCounts: StepCost['attack'] = {};
     for (const a of attacks) {
-      attackCounts[a.attack] = (await kernelsOf(() => attack(a.attack, twin, x, y, a.eps, { training: false, rng: rng.fork(a.attack), steps: a.steps, stepSize: a.stepSize }))).length;
+      attackCounts[a.attack] = await countOf(() => attack(a.attack, twin, x, y, a.eps, { training: false, rng: rng.fork(a.attack), steps: a.steps, stepSize: a.stepSize }));
     }
-    const inputGradient = (await kernelsOf(() => lossGradientSign(twin, x, y, { training: false }))).length;
+    const inputGradient = await countOf(() => lossGradientSign(twin, x, y, { training: false }));
     const real = buildClassifier(spec, input, numClasses, rng.fork('real'));
     const one = tf.zeros([1, input.height, input.width, input.channels]) as tf.Tensor4D;
     const forwardMacs = macsOf(await kernelsOf(() => real.logits(one, false)));
     one.dispose();
     real.dispose();
-    return { trainStep: trainKernels.length, forward: forward.length, attack: attackCounts, inputGradient, forwardMacs };
+    const countedAs = onWebgpu ? 'webgpu dispatches' : (`${tf.getBackend()} kernels` as const);
+    return { trainStep: trainKernels, forward, attack: attackCounts, inputGradient, forwardMacs, countedAs };
   } finally {
     tf.dispose([x, y]);
     sgd.dispose();

@@ -325,6 +325,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         const done = finishedElsewhere(seed);
         if (done) {
           ours.set(seed, done);
+          // Its models were trained by an earlier run and not kept: nothing to hand to onTrained.
+          if (opts.onTrained) notice(`${label}: finished earlier, re-used from ${file} without training, so no model of it is saved; run it without --resume to save its models`);
           return;
         }
         try {

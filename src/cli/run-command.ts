@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startBackend } from '../backend/select.ts';
+import { BackendUnavailableError, startBackend } from '../backend/select.ts';
 import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
 import { MissingTierError } from '../claims/errors.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
@@ -75,8 +75,12 @@ export function runCommand(): Command {
       }
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
       if (o.dryRun) {
-        // Kernels are counted on the cpu backend: no GPU, no data, no training.
-        await startBackend('cpu');
+        // Kernels are counted on webgpu where it starts (SwiftShader counts what a GPU would
+        // dispatch), else on cpu: no data, no training.
+        await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
+          if (!(e instanceof BackendUnavailableError)) throw e;
+          await startBackend('cpu');
+        });
         const seeds = o.seed ?? o.seeds;
         const plan = await dryRun(specs, o.tier, { seeds });
         console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [o.jobs]));

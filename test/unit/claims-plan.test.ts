@@ -12,7 +12,7 @@ const training = (shareKey: string | undefined, epochs = 2): PlannedTraining => 
   training: { epochs, batchSize: 100, lr: { base: 0.1, milestones: [], gamma: 1 }, momentum: 0.9, nesterov: false, weightDecay: 0 },
   shareKey,
 });
-const cost: StepCost = { trainStep: 10, forward: 2, attack: { fgsm: 5 }, inputGradient: 5, forwardMacs: 1e6 };
+const cost: StepCost = { trainStep: 10, forward: 2, attack: { fgsm: 5 }, inputGradient: 5, forwardMacs: 1e6, countedAs: 'cpu kernels' };
 
 describe('the job plan', () => {
   it('puts the claims of one seed that share a trained model into one job, and trains that model once', () => {

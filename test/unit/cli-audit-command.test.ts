@@ -33,6 +33,18 @@ describe('label-leak run --save-models, then label-leak audit', () => {
     expect(json.userDefinedMetadata.labelLeak).toMatchObject({ claim: 'tiny-mnist-fgsm', tier: 'fast', seed: 1, role: 'adversarial', dataset: 'mnist', model: { kind: 'mlp', hidden: [32] } });
   });
 
+  it('says so when --resume re-uses a finished seed, whose models it then cannot save', async () => {
+    const again = join(tmp, 'models-again');
+    const r = await cli([
+      'run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm', '--seed', '1',
+      '--results', join(tmp, 'results'), '--save-models', again, '--resume',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('tiny-mnist-fgsm [fast] seed 1 (1/1): finished earlier, re-used from');
+    expect(r.stderr).toContain('no model of it is saved; run it without --resume to save its models');
+    expect(existsSync(again)).toBe(false);
+  });
+
   it('audits a saved model: the report with every measure and both flags, exit 0', async () => {
     const dir = join(models, 'fast', 'tiny-mnist-fgsm', 'seed-1', saved[0]);
     const out = join(tmp, 'audit.json');
