@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, NamedTensorMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, type FlatProgram, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
+import { flatProgram, registerWebgpuKernels, runsHere, type FlatProgram, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * Batch normalisation (+ residual add, + ReLU) as a handful of webgpu kernels. Built from tfjs
@@ -336,7 +336,7 @@ export function registerWebgpuBatchNormKernels(): void {
 
 /** Whether the active backend runs batch norm as the kernels above (only webgpu registers them). */
 export function fusedBatchNormAvailable(): boolean {
-  return tf.getKernel(BN_NORMALISE, tf.getBackend()) !== undefined;
+  return runsHere(BN_NORMALISE);
 }
 
 const kernel = <T extends tf.Tensor>(name: string, inputs: Record<string, tf.Tensor | undefined>, attrs: object): T => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
+import { flatProgram, registerWebgpuKernels, runsHere, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * Softmax cross-entropy from logits and integer labels as one kernel forward and one backward on
@@ -141,7 +141,7 @@ export function registerWebgpuCrossEntropy(): void {
 
 /** Whether the active backend runs the fused cross-entropy (only webgpu registers it). */
 export function fusedCrossEntropyAvailable(): boolean {
-  return tf.getKernel(CROSS_ENTROPY, tf.getBackend()) !== undefined;
+  return runsHere(CROSS_ENTROPY);
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, type WebgpuBackendLike } from './webgpu-program.ts';
+import { flatProgram, registerWebgpuKernels, runsHere, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * Global average pooling of NHWC images, tf.mean(x, [1, 2]), as one kernel forward and one
@@ -83,6 +83,6 @@ export function registerWebgpuGlobalPool(): void {
  * fused kernels on webgpu, tf.mean(x, [1, 2]) everywhere else.
  */
 export function globalAveragePool(x: tf.Tensor4D): tf.Tensor2D {
-  if (tf.getKernel(GLOBAL_AVERAGE_POOL, tf.getBackend()) === undefined) return tf.mean(x, [1, 2]) as tf.Tensor2D;
+  if (!runsHere(GLOBAL_AVERAGE_POOL)) return tf.mean(x, [1, 2]) as tf.Tensor2D;
   return tf.engine().runKernel(GLOBAL_AVERAGE_POOL, { x }, {}) as tf.Tensor2D;
 }

@@ -63,6 +63,14 @@ export function flatProgram(key: string, variableNames: string[], n: number, bod
 }
 
 /**
+ * Whether the active backend has `kernelName`: only webgpu registers this project's kernels, so
+ * callers take the fused path there and tfjs's ops everywhere else.
+ */
+export function runsHere(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+/**
  * Registers each kernel (name → function) for webgpu unless it already is: idempotent, and
  * other backends keep running tfjs's ops for those names' callers.
  */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, type WebgpuBackendLike } from './webgpu-program.ts';
+import { flatProgram, registerWebgpuKernels, runsHere, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * SGD with momentum and weight decay as two kernels per variable on webgpu, where tfjs's ops
@@ -71,7 +71,7 @@ export function registerWebgpuSgdKernels(): void {
 
 /** Whether the active backend runs the fused update (only webgpu registers it). */
 export function fusedSgdAvailable(): boolean {
-  return tf.getKernel(SGD_STEP, tf.getBackend()) !== undefined;
+  return runsHere(SGD_STEP);
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
+import { flatProgram, registerWebgpuKernels, runsHere, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * The one-step attacks' move, clip(x ± (εᵢ/levels)·sign(gᵢ), 0, 1), as one kernel on webgpu,
@@ -52,7 +52,7 @@ export function registerWebgpuSignStep(): void {
 
 /** Whether the active backend runs the fused step (only webgpu registers it). */
 export function fusedSignStepAvailable(): boolean {
-  return tf.getKernel(SIGN_STEP, tf.getBackend()) !== undefined;
+  return runsHere(SIGN_STEP);
 }
 
 /**
