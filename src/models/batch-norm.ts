@@ -28,6 +28,11 @@ export interface BatchNorm {
   movingVar: tf.Variable;
 }
 
+/** A layer's variables, in the order models list them (checkpoints rely on it): γ, β for the optimiser; the moving averages as state. */
+export function bnVariables(b: BatchNorm): { trainable: tf.Variable[]; state: tf.Variable[] } {
+  return { trainable: [b.gamma, b.beta], state: [b.movingMean, b.movingVar] };
+}
+
 export function batchNorm(channels: number, name: string): BatchNorm {
   return {
     gamma: variable(new Float32Array(channels).fill(1), [channels], `${name}/gamma`),

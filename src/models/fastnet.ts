@@ -3,7 +3,7 @@ import type { Rng } from '../util/rng.ts';
 import type { Classifier } from './types.ts';
 import { glorotUniform } from './init.ts';
 import { applyConv, conv, disposeAll, variable, variablePrefix, type Conv } from './layers.ts';
-import { applyBatchNorm, batchNorm, type BatchNorm } from './batch-norm.ts';
+import { applyBatchNorm, batchNorm, bnVariables, type BatchNorm } from './batch-norm.ts';
 import type { InputShape } from './shape.ts';
 
 /**
@@ -66,13 +66,11 @@ export function buildFastnet(opts: FastnetOptions, input: InputShape, numClasses
   // No bias, as in both recipes: the logits' offset carries no information after a softmax.
   const head = variable(glorotUniform(c * numClasses, c, numClasses, rng.fork('logits')), [c, numClasses], `${prefix}/logits/w`);
 
-  const bnTrainable = (b: BatchNorm) => [b.gamma, b.beta];
-  const bnState = (b: BatchNorm) => [b.movingMean, b.movingVar];
-  const trainable: tf.Variable[] = [stem.w, ...bnTrainable(stemBn)];
-  const state: tf.Variable[] = [...bnState(stemBn)];
+  const trainable: tf.Variable[] = [stem.w, ...bnVariables(stemBn).trainable];
+  const state: tf.Variable[] = [...bnVariables(stemBn).state];
   for (const g of groups) {
-    trainable.push(g.conv1.w, ...bnTrainable(g.bn1), g.conv2.w, ...bnTrainable(g.bn2));
-    state.push(...bnState(g.bn1), ...bnState(g.bn2));
+    trainable.push(g.conv1.w, ...bnVariables(g.bn1).trainable, g.conv2.w, ...bnVariables(g.bn2).trainable);
+    state.push(...bnVariables(g.bn1).state, ...bnVariables(g.bn2).state);
   }
   trainable.push(head);
 

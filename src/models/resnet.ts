@@ -3,7 +3,7 @@ import { globalAveragePool } from '../backend/webgpu-global-pool.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Classifier } from './types.ts';
 import { applyConv, applyDense, conv, dense, disposeAll, variablePrefix, type Conv } from './layers.ts';
-import { applyBatchNorm, batchNorm, type BatchNorm, type Residual } from './batch-norm.ts';
+import { applyBatchNorm, batchNorm, bnVariables, type BatchNorm, type Residual } from './batch-norm.ts';
 import type { InputShape } from './shape.ts';
 
 /** He et al. (2016), §4.2: depth n = 6k + 2, three stages of k two-conv blocks. */
@@ -26,10 +26,6 @@ interface Block {
   bn2: BatchNorm;
   /** Shortcut needs subsampling and zero channels (the paper's option A, no parameters). */
   project: Residual['project'];
-}
-
-function bnVars(b: BatchNorm): { trainable: tf.Variable[]; state: tf.Variable[] } {
-  return { trainable: [b.gamma, b.beta], state: [b.movingMean, b.movingVar] };
 }
 
 export function buildResnet(depth: number, width: number, input: InputShape, numClasses: number, rng: Rng): Classifier {
@@ -59,11 +55,11 @@ export function buildResnet(depth: number, width: number, input: InputShape, num
   });
   const head = dense(c, numClasses, rng.fork('logits'), `${prefix}/logits`);
 
-  const trainable: tf.Variable[] = [stem.w, ...bnVars(stemBn).trainable];
-  const state: tf.Variable[] = [...bnVars(stemBn).state];
+  const trainable: tf.Variable[] = [stem.w, ...bnVariables(stemBn).trainable];
+  const state: tf.Variable[] = [...bnVariables(stemBn).state];
   for (const b of blocks) {
-    trainable.push(b.conv1.w, ...bnVars(b.bn1).trainable, b.conv2.w, ...bnVars(b.bn2).trainable);
-    state.push(...bnVars(b.bn1).state, ...bnVars(b.bn2).state);
+    trainable.push(b.conv1.w, ...bnVariables(b.bn1).trainable, b.conv2.w, ...bnVariables(b.bn2).trainable);
+    state.push(...bnVariables(b.bn1).state, ...bnVariables(b.bn2).state);
   }
   trainable.push(head.w, head.b);
 
