@@ -6,6 +6,7 @@ import { dataCommand } from './cli/data-command.ts';
 import { listCommand } from './cli/list-command.ts';
 import { reportCommand } from './cli/report-command.ts';
 import { runCommand } from './cli/run-command.ts';
+import { serveCommand } from './serve/command.ts';
 import { usageErrorTypes } from './cli/usage-errors.ts';
 
 const program = new Command('label-leak')
@@ -17,7 +18,8 @@ const program = new Command('label-leak')
   .addCommand(dataCommand())
   .addCommand(benchCommand())
   .addCommand(auditCommand())
-  .addCommand(diffCommand());
+  .addCommand(diffCommand())
+  .addCommand(serveCommand());
 
 // Usage errors exit 2 (the CLI's contract), so commander must throw instead of exiting 1.
 const overrideExits = (c: Command): void => {

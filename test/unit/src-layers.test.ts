@@ -24,6 +24,7 @@ const LAYERS = [
   'report',
   'bench',
   'cli',
+  'serve', // label-leak serve and its page: the CLI's modules run in the browser
   '.', // src/cli.ts, the entry point
 ];
 

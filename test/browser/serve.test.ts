@@ -1,0 +1,170 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectEnvironment } from '../../src/results/environment.ts';
+import { readRecord, recordPath, type ResultRecord } from '../../src/results/record.ts';
+import { buildPage } from '../../src/serve/assets.ts';
+import { createServeServer } from '../../src/serve/server.ts';
+import { cli } from '../helpers/cli.ts';
+
+/**
+ * `label-leak serve` in a real browser: Debian's chromium, headless, with WebGPU on
+ * SwiftShader (.ci/run installs it). The page runs mnist-no-leaking at the fast tier, cut
+ * down with --set-style overrides to keep CI short, once on webgpu (verdict, a record the
+ * report reads, no console error) and once on wasm, whose per-seed metrics must equal the
+ * CLI's record of the same settings to the last digit (one wasm thread each).
+ *
+ * LABEL_LEAK_SCREENSHOTS=DIR saves the page after each run as DIR/serve-<backend>.png (the
+ * README's are made so: LABEL_LEAK_SCREENSHOTS=docs/images).
+ */
+
+const CHROMIUM = process.env.LABEL_LEAK_CHROMIUM ?? '/usr/bin/chromium';
+const noBrowser = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set LABEL_LEAK_CHROMIUM`;
+if (noBrowser && process.env.LABEL_LEAK_REQUIRE_BROWSER === '1') throw new Error(noBrowser);
+
+const CLAIM = 'mnist-no-leaking';
+const SETS = ['training.epochs=2', 'trainSubset=512', 'testSubset=256'];
+const DATA_ENV = { LABEL_LEAK_DATA_DIR: process.env.LABEL_LEAK_DATA_DIR ?? '' };
+
+let server: Server;
+let browser: Browser;
+let base: string;
+let work: string;
+
+beforeAll(async () => {
+  if (noBrowser) return;
+  work = mkdtempSync(join(tmpdir(), 'serve-browser-'));
+  const built = await buildPage();
+  server = createServeServer({ claimsDir: 'claims', dataDir: DATA_ENV.LABEL_LEAK_DATA_DIR || undefined, page: built.files, environment: await collectEnvironment(), loopbackOnly: true });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--no-sandbox'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) await new Promise<void>((r) => server.close(() => r()));
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+interface Run {
+  page: Page;
+  state: string;
+  error?: string;
+  record?: ResultRecord;
+  consoleErrors: string[];
+}
+
+/** Opens the page, runs the claim with `backend` and `seeds`, and waits for the end. */
+async function runInPage(backend: 'webgpu' | 'wasm', seeds: string, extra: string[] = []): Promise<Run> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(`${base}/?claim=${CLAIM}`);
+  await page.waitForFunction(() => (globalThis as any).labelLeak?.state !== 'loading');
+  await page.selectOption('#tier', 'fast');
+  await page.selectOption('#backend', backend);
+  await page.fill('#seeds', seeds);
+  await page.fill('#sets', [...SETS, ...extra].join('\n'));
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as any).labelLeak?.state), null, { timeout: 280_000, polling: 500 });
+  const st = await page.evaluate(() => (globalThis as any).labelLeak);
+  const dir = process.env.LABEL_LEAK_SCREENSHOTS;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `serve-${backend}.png`), fullPage: true });
+  }
+  return { page, state: st.state, error: st.error, record: st.record, consoleErrors };
+}
+
+describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowser ? ` (skipped: ${noBrowser})` : ''}`, () => {
+  it('lists the claims with their tiers', async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'ready');
+    const text = await page.textContent('#claims');
+    expect(text).toContain(CLAIM);
+    expect(text).toContain('fast: 3 seeds, expects reproduced');
+    await page.close();
+  });
+
+  it('runs the claim on the browser\'s WebGPU: verdict, curves, plots, a record the report reads, no console error', { timeout: 300_000 }, async () => {
+    const run = await runInPage('webgpu', '1');
+    expect(run.error).toBeUndefined();
+    expect(run.state).toBe('done');
+    expect(run.consoleErrors).toEqual([]);
+    const record = run.record!;
+    expect(record.backend.name).toBe('webgpu');
+    expect(record.backend.device).toMatch(/swiftshader|GPU/i);
+    expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual([[1, 'ok']]);
+    expect(['reproduced', 'refuted', 'inconclusive']).toContain(record.verdict);
+    expect(await run.page.textContent('#verdict')).toContain(record.verdict);
+    expect(await run.page.textContent('#assertions')).toContain('qualitative: no leaking on MNIST');
+    // Two epochs, so two points of the live loss curve; the report's accuracy plot beneath.
+    expect(await run.page.locator('#curves circle').count()).toBe(2);
+    expect(await run.page.locator('#plots svg').count()).toBeGreaterThan(0);
+    // The downloaded file is a record `label-leak report` reads (schema-checked) and renders.
+    const results = join(work, 'webgpu');
+    const file = recordPath(results, 'fast', CLAIM);
+    mkdirSync(join(results, 'fast'), { recursive: true });
+    const [download] = await Promise.all([run.page.waitForEvent('download'), run.page.click('#download')]);
+    await download.saveAs(file);
+    expect(readRecord(file).outcomes[0].metrics).toEqual(record.outcomes[0].metrics);
+    const report = await cli(['report', '--results', results, '--out', join(work, 'report')]);
+    expect(report.stderr).toBe('');
+    expect(report.code).toBe(0);
+    await run.page.close();
+  });
+
+  it('on wasm (one thread) the per-seed metrics equal the CLI\'s record to the last digit; `diff` finds no difference', { timeout: 300_000 }, async () => {
+    const run = await runInPage('wasm', '1,2');
+    expect(run.error).toBeUndefined();
+    expect(run.consoleErrors).toEqual([]);
+    const page = run.record!;
+    expect(page.backend).toMatchObject({ name: 'wasm', threads: 1 });
+    const cliResults = join(work, 'cli');
+    const r = await cli(['run', CLAIM, '--tier', 'fast', '--backend', 'wasm', '--threads', '1', '--seeds', '1,2', '--results', cliResults, ...SETS.flatMap((s) => ['--set', s])], { env: DATA_ENV });
+    expect(r.code, r.stderr).not.toBe(2);
+    const ours = readRecord(recordPath(cliResults, 'fast', CLAIM));
+    expect(ours.outcomes.map((o) => o.status)).toEqual(['ok', 'ok']);
+    expect(page.outcomes.map((o) => [o.seed, o.metrics])).toEqual(ours.outcomes.map((o) => [o.seed, o.metrics]));
+    expect(page.outcomes.map((o) => o.curves)).toEqual(ours.outcomes.map((o) => o.curves));
+    expect([page.claim.hash, page.paramsHash, page.overrides, page.verdict]).toEqual([ours.claim.hash, ours.paramsHash, ours.overrides, ours.verdict]);
+    const pageResults = join(work, 'page-wasm');
+    mkdirSync(join(pageResults, 'fast'), { recursive: true });
+    const [download] = await Promise.all([run.page.waitForEvent('download'), run.page.click('#download')]);
+    await download.saveAs(recordPath(pageResults, 'fast', CLAIM));
+    const diff = await cli(['diff', cliResults, pageResults, '--json']);
+    expect(diff.code, diff.stderr).toBe(0);
+    await run.page.close();
+  });
+
+  it('an unknown claim and bad overrides get a clear message on the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/?claim=${CLAIM}`);
+    await page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'ready');
+    await page.fill('#sets', 'training.epochs=0');
+    await page.click('#run');
+    await page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'failed');
+    expect(await page.textContent('#error')).toMatch(/epochs/);
+    await page.evaluate(() => {
+      const s = document.getElementById('claim') as HTMLSelectElement;
+      s.add(new Option('no-such-claim', 'no-such-claim'));
+      s.value = 'no-such-claim';
+    });
+    await page.fill('#sets', '');
+    await page.click('#run');
+    await page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'failed' && /unknown claim/.test((globalThis as any).labelLeak?.error ?? ''));
+    expect(await page.textContent('#error')).toContain('unknown claim "no-such-claim"');
+    await page.close();
+  });
+});
