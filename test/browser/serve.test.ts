@@ -14,7 +14,7 @@ import { cli } from '../helpers/cli.ts';
 /**
  * `label-leak serve` in a real browser: Debian's chromium, headless, with WebGPU on
  * SwiftShader (.ci/run installs it). The page runs mnist-no-leaking at the fast tier, cut
- * down with --set-style overrides to keep CI short, once on webgpu (verdict, a record the
+ * down with --set-style overrides to keep CI short (2 epochs on 512 images, 256 on webgpu), once on webgpu (verdict, a record the
  * report reads, no console error) and once on wasm, whose per-seed metrics must equal the
  * CLI's record of the same settings to the last digit (one wasm thread each).
  *
@@ -28,6 +28,8 @@ if (noBrowser && process.env.LABEL_LEAK_REQUIRE_BROWSER === '1') throw new Error
 
 const CLAIM = 'mnist-no-leaking';
 const SETS = ['training.epochs=2', 'trainSubset=512', 'testSubset=256'];
+/** SwiftShader runs the kernels on the CPU, far slower than wasm: half the data there. */
+const WEBGPU_SETS = ['training.epochs=2', 'trainSubset=256', 'testSubset=128'];
 const DATA_ENV = { LABEL_LEAK_DATA_DIR: process.env.LABEL_LEAK_DATA_DIR ?? '' };
 
 let server: Server;
@@ -63,28 +65,46 @@ interface Run {
   consoleErrors: string[];
 }
 
-/** Opens the page, runs the claim with `backend` and `seeds`, and waits for the end. */
-async function runInPage(backend: 'webgpu' | 'wasm', seeds: string, extra: string[] = []): Promise<Run> {
+async function openPage(): Promise<{ page: Page; consoleErrors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   await page.goto(`${base}/?claim=${CLAIM}`);
   await page.waitForFunction(() => (globalThis as any).labelLeak?.state !== 'loading');
+  return { page, consoleErrors };
+}
+
+async function waitForEnd(page: Page): Promise<Pick<Run, 'state' | 'error' | 'record'>> {
+  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as any).labelLeak?.state), null, { timeout: 280_000, polling: 500 });
+  const st = await page.evaluate(() => (globalThis as any).labelLeak);
+  return { state: st.state, error: st.error, record: st.record };
+}
+
+/** Fills the form and presses Run. */
+async function start(page: Page, backend: 'webgpu' | 'wasm', seeds: string, sets = SETS): Promise<void> {
   await page.selectOption('#tier', 'fast');
   await page.selectOption('#backend', backend);
   await page.fill('#seeds', seeds);
-  await page.fill('#sets', [...SETS, ...extra].join('\n'));
+  await page.fill('#sets', sets.join('\n'));
   await page.click('#run');
-  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as any).labelLeak?.state), null, { timeout: 280_000, polling: 500 });
-  const st = await page.evaluate(() => (globalThis as any).labelLeak);
+}
+
+/** Opens the page, runs the claim with `backend` and `seeds`, and waits for the end. */
+async function runInPage(backend: 'webgpu' | 'wasm', seeds: string, sets = SETS): Promise<Run> {
+  const { page, consoleErrors } = await openPage();
+  await start(page, backend, seeds, sets);
+  const end = await waitForEnd(page);
   const dir = process.env.LABEL_LEAK_SCREENSHOTS;
   if (dir) {
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: join(dir, `serve-${backend}.png`), fullPage: true });
   }
-  return { page, state: st.state, error: st.error, record: st.record, consoleErrors };
+  return { page, ...end, consoleErrors };
 }
+
+/** The CLI's record of the wasm run, for the resume test too. */
+let cliRecord: ResultRecord | undefined;
 
 describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowser ? ` (skipped: ${noBrowser})` : ''}`, () => {
   it('lists the claims with their tiers', async () => {
@@ -98,7 +118,7 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
   });
 
   it('runs the claim on the browser\'s WebGPU: verdict, curves, plots, a record the report reads, no console error', { timeout: 300_000 }, async () => {
-    const run = await runInPage('webgpu', '1');
+    const run = await runInPage('webgpu', '1', WEBGPU_SETS);
     expect(run.error).toBeUndefined();
     expect(run.state).toBe('done');
     expect(run.consoleErrors).toEqual([]);
@@ -135,6 +155,7 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     const r = await cli(['run', CLAIM, '--tier', 'fast', '--backend', 'wasm', '--threads', '1', '--seeds', '1,2', '--results', cliResults, ...SETS.flatMap((s) => ['--set', s])], { env: DATA_ENV });
     expect(r.code, r.stderr).not.toBe(2);
     const ours = readRecord(recordPath(cliResults, 'fast', CLAIM));
+    cliRecord = ours;
     expect(ours.outcomes.map((o) => o.status)).toEqual(['ok', 'ok']);
     expect(page.outcomes.map((o) => [o.seed, o.metrics])).toEqual(ours.outcomes.map((o) => [o.seed, o.metrics]));
     expect(page.outcomes.map((o) => o.curves)).toEqual(ours.outcomes.map((o) => o.curves));
@@ -146,6 +167,36 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     const diff = await cli(['diff', cliResults, pageResults, '--json']);
     expect(diff.code, diff.stderr).toBe(0);
     await run.page.close();
+  });
+
+  it('a run stopped mid-seed resumes from its checkpoint in the tab and ends with the uninterrupted metrics', { timeout: 300_000 }, async () => {
+    expect(cliRecord, 'the wasm test above ran the CLI').toBeDefined();
+    const { page, consoleErrors } = await openPage();
+    // Stop at the third step of seed 2: seed 1 is then finished, seed 2 has a checkpoint.
+    await page.evaluate(() =>
+      window.addEventListener('label-leak:progress', (e) => {
+        const { label, done } = (e as CustomEvent).detail;
+        if (/seed 2 /.test(label) && done === 3) (document.getElementById('stop') as HTMLButtonElement).click();
+      }),
+    );
+    await start(page, 'wasm', '1,2');
+    const stopped = await waitForEnd(page);
+    expect(stopped.state).toBe('stopped');
+    expect(await page.textContent('#error')).toContain('Resume continues from it');
+    await page.evaluate(() => {
+      (globalThis as any).labelLeak.state = 'resuming';
+      window.addEventListener('label-leak:progress', (e) => ((globalThis as any).firstStepAfterResume ??= (e as CustomEvent).detail.done));
+    });
+    await page.click('#resume');
+    const end = await waitForEnd(page);
+    expect(end.error).toBeUndefined();
+    expect(consoleErrors).toEqual([]);
+    // Seed 1 was kept, not trained again; seed 2 went on from the step it was stopped at.
+    const trained = await page.evaluate(() => (globalThis as any).labelLeak.curves.map((c: { label: string }) => c.label));
+    expect(trained.every((l: string) => / seed 2 /.test(l)), trained.join('; ')).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).firstStepAfterResume)).toBeGreaterThan(3);
+    expect(end.record!.outcomes.map((o) => [o.seed, o.metrics])).toEqual(cliRecord!.outcomes.map((o) => [o.seed, o.metrics]));
+    await page.close();
   });
 
   it('an unknown claim and bad overrides get a clear message on the page', async () => {

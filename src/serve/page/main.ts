@@ -174,6 +174,8 @@ function progressSink(): ProgressSink {
       const bar = $<HTMLProgressElement>('bar');
       bar.max = Math.max(total, 1);
       bar.value = done;
+      // For whoever watches the page (a test stopping at a given step, an embedding page).
+      window.dispatchEvent(new CustomEvent('label-leak:progress', { detail: { label, done, total, info } }));
     },
     stop() {
       if (series && lastEpoch > 0 && Number.isFinite(lastLoss) && series.points.at(-1)?.epoch !== lastEpoch) {
@@ -242,7 +244,12 @@ function download(record: ResultRecord): void {
 
 let controller: AbortController | undefined;
 
-async function run(): Promise<void> {
+/**
+ * Runs the claim as the form says. `resume`: after a stop, as `run --resume` does — the
+ * finished seeds are kept and the stopped one continues from its checkpoint, all in this
+ * tab's memory (a closed tab loses them).
+ */
+async function run(resume = false): Promise<void> {
   const claim = $<HTMLSelectElement>('claim').value;
   const tier = $<HTMLSelectElement>('tier').value as Tier;
   $('error').hidden = true;
@@ -254,6 +261,7 @@ async function run(): Promise<void> {
   $('progress-section').hidden = false;
   const say = (s: string) => ($('progress').textContent = s);
   $<HTMLButtonElement>('run').disabled = true;
+  $<HTMLButtonElement>('resume').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   page.state = 'running';
   controller = new AbortController();
@@ -276,15 +284,16 @@ async function run(): Promise<void> {
     const info = await pageBackend($<HTMLSelectElement>('backend').value as PageBackendChoice);
     page.backend = info;
     $('backend-line').textContent = `backend: ${info.name} ${info.version} — ${info.device} (${info.reason})`;
-    // The page shows this run only: a record an earlier run in this tab left is not merged in.
-    rmSync(recordPath(RESULTS_DIR, tier, spec.id), { force: true });
+    // A fresh run shows itself only: a record an earlier run in this tab left is not merged in,
+    // nor (as in the runner without resume) its checkpoints used.
+    if (!resume) rmSync(recordPath(RESULTS_DIR, tier, spec.id), { force: true });
     const record = await runClaim(spec, {
       tier,
       seeds,
       backend: info,
       dataDir: DATA_DIR,
       resultsDir: RESULTS_DIR,
-      resume: false,
+      resume,
       checkpointEvery: 200,
       overrides: sets.map((s) => s.text),
       progress: progressSink(),
@@ -299,7 +308,8 @@ async function run(): Promise<void> {
   } catch (e) {
     if (e instanceof Interrupted) {
       page.state = 'stopped';
-      showError('stopped: the seeds finished before the stop are lost with the tab; run again to start over');
+      showError('stopped: a checkpoint was written in this tab — Resume continues from it (the seeds finished are kept), Run starts over; closing the tab loses both');
+      $<HTMLButtonElement>('resume').disabled = false;
     } else {
       page.state = 'failed';
       showError(e instanceof Error ? e.message : String(e));
@@ -346,6 +356,7 @@ async function init(): Promise<void> {
     e.preventDefault();
     void run();
   });
+  $('resume').addEventListener('click', () => void run(true));
   $('stop').addEventListener('click', () => {
     controller?.abort();
     $('progress').textContent += '\nstopping at the next step…';
