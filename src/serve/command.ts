@@ -28,10 +28,18 @@ export function serveCommand(): Command {
       console.error('bundling the page (esbuild)…');
       const built = await buildPage();
       const server = createServeServer({ claimsDir: o.claims, dataDir: o.dataDir, page: built.files, environment: await collectEnvironment(), loopbackOnly: host === LOOPBACK });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(o.port, host, () => resolve());
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(o.port, host, () => resolve());
+        });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'EADDRINUSE' ? `port ${o.port} is in use; pick another with --port N (0: any free one)` : code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine; check --host` : (e as Error).message;
+        console.error(`label-leak serve: cannot listen on ${host}:${o.port}: ${why}`);
+        process.exitCode = 2;
+        return;
+      }
       const bound = (server.address() as AddressInfo).port;
       console.log(`label-leak serve: http://${host === '0.0.0.0' ? LOOPBACK : host}:${bound}/  (page ${(built.bundleBytes / 2 ** 20).toFixed(1)} MiB; Ctrl-C stops)`);
       if (host !== LOOPBACK) console.error(`warning: listening on ${host}: every machine that reaches it can use the page and read the served datasets`);
