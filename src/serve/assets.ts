@@ -45,9 +45,12 @@ export interface PageBuild {
 export async function buildPage(): Promise<PageBuild> {
   let esbuild: typeof import('esbuild');
   try {
-    esbuild = await import('esbuild');
+    // A variable specifier: the one-file CLI bundle (scripts/bundle.mjs) must not carry esbuild
+    // itself; `serve` needs a checkout (the page is built from its src/).
+    const name = 'esbuild';
+    esbuild = (await import(name)) as typeof import('esbuild');
   } catch (e) {
-    throw new Error(`esbuild (a dev dependency) did not load: ${(e as Error).message.split('\n')[0]}; run \`npm ci\` in the checkout, without --omit=dev`);
+    throw new Error(`esbuild (a dev dependency) did not load: ${(e as Error).message.split('\n')[0]}; run \`label-leak serve\` from a checkout after \`npm ci\` (without --omit=dev)`);
   }
   const result = await esbuild.build({
     entryPoints: [join(PAGE_DIR, 'main.ts')],

@@ -14,9 +14,10 @@ import { cli } from '../helpers/cli.ts';
 /**
  * `label-leak serve` in a real browser: Debian's chromium, headless, with WebGPU on
  * SwiftShader (.ci/run installs it). The page runs mnist-no-leaking at the fast tier, cut
- * down with --set-style overrides to keep CI short (2 epochs on 512 images, 256 on webgpu), once on webgpu (verdict, a record the
- * report reads, no console error) and once on wasm, whose per-seed metrics must equal the
- * CLI's record of the same settings to the last digit (one wasm thread each).
+ * down with --set-style overrides to keep CI short (2 epochs on 512 images, 256 on webgpu):
+ * once on webgpu (verdict, a record the report reads, no console error, metrics within the
+ * webgpu-vs-wasm tolerance of the CLI's on wasm) and once on wasm, whose per-seed metrics
+ * must equal the CLI's record of the same settings to the last digit (one wasm thread each).
  *
  * LABEL_LEAK_SCREENSHOTS=DIR saves the page after each run as DIR/serve-<backend>.png (the
  * README's are made so: LABEL_LEAK_SCREENSHOTS=docs/images).
@@ -132,6 +133,20 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     // Two epochs, so two points of the live loss curve; the report's accuracy plot beneath.
     expect(await run.page.locator('#curves circle').count()).toBe(2);
     expect(await run.page.locator('#plots svg').count()).toBeGreaterThan(0);
+    // Within the webgpu-vs-wasm tolerance of test/unit/train-step-backends.test.ts: losses to
+    // 1e-5 relative (float32 rounding carried by SGD), accuracies within one test example.
+    const cliResults = join(work, 'cli-webgpu-settings');
+    const r = await cli(['run', CLAIM, '--tier', 'fast', '--backend', 'wasm', '--threads', '1', '--seeds', '1', '--results', cliResults, ...WEBGPU_SETS.flatMap((s) => ['--set', s])], { env: DATA_ENV });
+    expect(r.code, r.stderr).not.toBe(2);
+    const wasm = readRecord(recordPath(cliResults, 'fast', CLAIM)).outcomes[0].metrics;
+    const testImages = Number(WEBGPU_SETS.find((s) => s.startsWith('testSubset='))!.split('=')[1]);
+    for (const [k, v] of Object.entries(wasm)) {
+      const got = record.outcomes[0].metrics[k];
+      // A gap is a difference of two accuracies: two examples.
+      if (/_acc/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(1 / testImages + 1e-12);
+      else if (/_gap/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(2 / testImages + 1e-12);
+      else expect(Math.abs(got - v) / Math.abs(v), k).toBeLessThanOrEqual(1e-5);
+    }
     // The downloaded file is a record `label-leak report` reads (schema-checked) and renders.
     const results = join(work, 'webgpu');
     const file = recordPath(results, 'fast', CLAIM);
