@@ -214,6 +214,45 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     await page.close();
   });
 
+  it('closing the tab mid-run asks first; an idle tab closes without asking', { timeout: 120_000 }, async () => {
+    const { page } = await openPage();
+    // The page's beforeunload handler, asked as the browser asks it (Chromium then shows its
+    // own dialog only after a real user gesture, which a driven page may not count as one).
+    const wouldAsk = () =>
+      page.evaluate(() => {
+        const e = new Event('beforeunload', { cancelable: true });
+        window.dispatchEvent(e);
+        return e.defaultPrevented;
+      });
+    expect(await wouldAsk()).toBe(false);
+    await start(page, 'wasm', '1');
+    await page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'running' && (globalThis as any).labelLeak.curves.length > 0);
+    expect(await wouldAsk()).toBe(true);
+    await waitForEnd(page);
+    expect(await wouldAsk()).toBe(false);
+    await page.close();
+  });
+
+  it('in a browser without WebGPU the page says so and auto runs on wasm', { timeout: 120_000 }, async () => {
+    const plain = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-webgpu'] });
+    try {
+      const page = await plain.newPage();
+      await page.goto(`${base}/?claim=${CLAIM}`);
+      await page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'ready');
+      expect(await page.textContent('#gpu')).toContain('No WebGPU here');
+      await page.fill('#seeds', '1');
+      await page.fill('#sets', ['training.epochs=1', 'trainSubset=128', 'testSubset=128'].join('\n'));
+      await page.click('#run');
+      await page.waitForFunction(() => ['done', 'failed'].includes((globalThis as any).labelLeak?.state), null, { timeout: 100_000 });
+      const backend = await page.evaluate(() => (globalThis as any).labelLeak.record?.backend);
+      expect(backend?.name).toBe('wasm');
+      expect(backend?.reason).toMatch(/^auto: wasm, since this browser has no WebGPU|^auto: wasm, since this browser has WebGPU but found no adapter/);
+      expect(await page.textContent('#backend-line')).toContain('auto: wasm, since');
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('an unknown claim and bad overrides get a clear message on the page', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/?claim=${CLAIM}`);
