@@ -114,7 +114,8 @@ async function checkRun(opts: ServeOptions, query: URLSearchParams) {
   if (!loaded.tiers[tier]) throw new HttpError(400, `claim ${loaded.id} has no ${tier} tier; it has ${tiersOf(loaded, TIERS).join(', ')}`);
   const spec = applyOverrides(loaded, tier, sets);
   const plan = await ensureDatasets([spec], tier, { dataDir: opts.dataDir, offline: true });
-  if (plan.skipped.length > 0) throw new HttpError(409, skippedSummary(plan.skipped).join('\n'));
+  // serve never downloads (as run --offline): the summary names the fix, `label-leak data fetch`.
+  if (plan.skipped.length > 0) throw new HttpError(409, ['label-leak serve does not download datasets.', ...skippedSummary(plan.skipped)].join('\n'));
   await checkClaimData([spec], tier, opts.dataDir);
   return {
     claim: spec.id,
