@@ -35,9 +35,13 @@ export async function checkResumeCheckpoints(
     if (folders.length === 0) continue;
     // The key trained-models.ts gives each model, for every backend it could have been made on.
     const byKey = new Map<string, { training: PlannedTraining; backend: string }>();
+    let unknown = false;
     for (const t of trainings) {
       const parts = keyParts(t);
-      if (!parts) continue;
+      if (!parts) {
+        unknown = t.shareKey !== undefined;
+        continue;
+      }
       for (const b of CONCRETE_BACKEND_NAMES) byKey.set(trainingKey({ ...parts, seed, backend: b }), { training: t, backend: b });
     }
     for (const dir of folders) {
@@ -45,6 +49,8 @@ export async function checkResumeCheckpoints(
       const file = join(dir, 'checkpoint.json');
       const mine = byKey.get(meta.key);
       if (!mine) {
+        // A model whose key could not be rebuilt may own it: leave it to the loader.
+        if (unknown) continue;
         throw new CheckpointError(file, `a checkpoint of another training configuration (key ${meta.key}) than seed ${seed} of ${spec.id} [${tier}] trains now, which this run would ignore and train from the start`);
       }
       if (backend !== 'auto' && mine.backend !== backend) {
@@ -71,7 +77,7 @@ function checkpointFolders(root: string): string[] {
  * What trainedModel keys a planned training on, less seed and backend; undefined when it
  * cannot be rebuilt (checked against the plan's share key, which hashes the same parts).
  */
-function keyParts(t: PlannedTraining): ReturnType<typeof modelKeyParts> | undefined {
+export function keyParts(t: PlannedTraining): ReturnType<typeof modelKeyParts> | undefined {
   if (t.shareKey === undefined) return undefined;
   const data = { dataset: t.dataset, trainSubset: t.trainSubset, testSubset: t.testSubset };
   for (const curve of [undefined, t.evaluation && curveOf(t.evaluation)]) {

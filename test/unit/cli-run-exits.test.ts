@@ -29,9 +29,9 @@ interface Child {
 
 /**
  * Runs the CLI; `when(stderr, stdout)` returning a signal sends it once. The child gets
- * `boundMs` after its start (after the signal once sent) to exit, else it is killed.
+ * `boundMs` after its start (`afterSignalMs` after the signal once sent) to exit, else it is killed.
  */
-function runChild(args: string[], opts: { boundMs: number; when?: (stderr: string, stdout: string) => NodeJS.Signals | undefined }): Promise<Child> {
+function runChild(args: string[], opts: { boundMs: number; afterSignalMs?: number; when?: (stderr: string, stdout: string) => NodeJS.Signals | undefined }): Promise<Child> {
   return new Promise((resolve) => {
     const child = spawn('node', ['bin/label-leak.mjs', ...args], { env: { ...process.env, LABEL_LEAK_DATA_DIR: '', LABEL_LEAK_OFFLINE: '1' } });
     let stdout = '';
@@ -49,7 +49,7 @@ function runChild(args: string[], opts: { boundMs: number; when?: (stderr: strin
       sent = true;
       child.kill(sig);
       clearTimeout(timer);
-      timer = setTimeout(() => kill(), opts.boundMs);
+      timer = setTimeout(() => kill(), opts.afterSignalMs ?? opts.boundMs);
     };
     child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), check()));
     child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), check()));
@@ -65,6 +65,13 @@ function lockFolder(path: string, ageMs: number): void {
   mkdirSync(`${path}.lock`, { recursive: true });
   const t = new Date(Date.now() - ageMs);
   utimesSync(`${path}.lock`, t, t);
+}
+
+/** A live holder: the lock folder refreshed every second, as proper-lockfile's holder does, until `stop()`. */
+function liveLock(path: string): { stop(): void } {
+  lockFolder(path, 0);
+  const timer = setInterval(() => lockFolder(path, 0), 1000);
+  return { stop: () => clearInterval(timer) };
 }
 
 describe('run --threads N exits with its verdict\'s code (issue 26, item 5)', () => {
@@ -94,9 +101,9 @@ describe('locks that cannot be had (issue 26, items 7, 9 and 15)', () => {
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s while waiting for a seed held by a live process: stops at once, exit 130', { timeout: 120_000 }, async (sig) => {
     const results = fresh('r');
-    // Refreshed just now: to the run, a live holder that will not let go within the test.
-    lockFolder(checkpointDir(results, 'fast', 'tiny-mnist-fgsm', 1), 0);
-    const r = await runChild([...RUN, '--results', results], { boundMs: 60_000, when: (stderr) => (/waiting/.test(stderr) ? sig : undefined) });
+    // A live holder that never lets go: only the signal can end the wait.
+    const holder = liveLock(checkpointDir(results, 'fast', 'tiny-mnist-fgsm', 1));
+    const r = await runChild([...RUN, '--results', results], { boundMs: 60_000, afterSignalMs: 30_000, when: (stderr) => (/waiting/.test(stderr) ? sig : undefined) }).finally(() => holder.stop());
     expect(r.hung, `did not stop on ${sig}:\n${r.stderr}`).toBe(false);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(new RegExp(`${sig}`));
@@ -105,14 +112,14 @@ describe('locks that cannot be had (issue 26, items 7, 9 and 15)', () => {
 
   it('a live holder is named as one; a lock nobody refreshes is reported as left behind, with when it will be taken over', { timeout: 120_000 }, async () => {
     const live = fresh('r');
-    lockFolder(checkpointDir(live, 'fast', 'tiny-mnist-fgsm', 1), 0);
-    const a = await runChild([...RUN, '--results', live], { boundMs: 60_000, when: (stderr) => (/waiting/.test(stderr) ? 'SIGINT' : undefined) });
+    const holder = liveLock(checkpointDir(live, 'fast', 'tiny-mnist-fgsm', 1));
+    const a = await runChild([...RUN, '--results', live], { boundMs: 60_000, afterSignalMs: 30_000, when: (stderr) => (/waiting/.test(stderr) ? 'SIGINT' : undefined) }).finally(() => holder.stop());
     expect(a.stderr).toMatch(/seed 1: another process is running it/);
 
     // Unrefreshed for 45 s of the seed lock's 60: its holder stopped (killed?) — not "running it".
     const dead = fresh('r');
     lockFolder(checkpointDir(dead, 'fast', 'tiny-mnist-fgsm', 1), 45_000);
-    const b = await runChild([...RUN, '--results', dead], { boundMs: 60_000, when: (stderr) => (/waiting/.test(stderr) ? 'SIGINT' : undefined) });
+    const b = await runChild([...RUN, '--results', dead], { boundMs: 60_000, afterSignalMs: 30_000, when: (stderr) => (/waiting/.test(stderr) ? 'SIGINT' : undefined) });
     expect(b.stderr).not.toMatch(/another process is running it/);
     expect(b.stderr).toMatch(/left by a process that stopped refreshing it \d+ s ago/);
     expect(b.stderr).toMatch(/taken over in about \d+ s/);
