@@ -6,6 +6,7 @@ import { locateDataset, type LocateResult } from '../data/locate.ts';
 import { isOffline, MIRROR_ENV, OFFLINE_ENV, sourceFor } from '../data/mirror.ts';
 import { loadDataset } from '../data/registry.ts';
 import type { Dataset } from '../data/types.ts';
+import type { TrainConfig } from '../train/loop.ts';
 import { isDatasetName, type DatasetName, type Tier } from '../spec/names.ts';
 import { requireTier } from '../spec/claim.ts';
 import { SpecError, type SpecProblem } from './errors.ts';
@@ -202,7 +203,26 @@ export async function checkClaimData(
 ): Promise<void> {
   const problems: SpecProblem[] = [];
   for (const spec of specs) {
-    for (const sel of selectionsOf(requireTier(spec, tier).params)) {
+    const params = requireTier(spec, tier).params;
+    // A batch larger than the images it draws from trains zero steps: the untrained model
+    // would be evaluated and given a verdict.
+    for (const t of spec.kind.trainings?.(params) ?? []) {
+      const have = t.trainSubset ?? (await load(t.dataset)).train.count;
+      const { batchSize, epochs } = t.training;
+      if (Math.floor(have / batchSize) * epochs > 0) continue;
+      // The training object itself, or the spec's object it was copied from (a control's
+      // `{...training, adversarial: null}` keeps its lr object).
+      const at = pointerTo(params, (v) => v === t.training) ?? pointerTo(params, (v) => (v as TrainConfig).lr === t.training.lr && (v as TrainConfig).batchSize === batchSize);
+      problems.push({
+        file: spec.file,
+        pointer: `/tiers/${tier}/params${at === undefined ? '' : `${at}/batchSize`}`,
+        reason:
+          `${at === undefined ? `model ${t.role}: batchSize ` : ''}${batchSize} is more than the ${have} training images ` +
+          `(${t.trainSubset === undefined ? `all of ${t.dataset}` : `trainSubset ${t.trainSubset} of ${t.dataset}`}), so it would train 0 training steps; ` +
+          `use a batch size of at most ${have}, or a larger trainSubset`,
+      });
+    }
+    for (const sel of selectionsOf(params)) {
       const ds = await load(sel.dataset);
       for (const [field, split] of [['trainSubset', 'train'], ['testSubset', 'test']] as const) {
         const n = sel[field];
@@ -217,7 +237,19 @@ export async function checkClaimData(
       }
     }
   }
-  if (problems.length > 0) throw new SpecError(problems);
+  // Several models may share one training object (a claim and its control, a probe per feature).
+  if (problems.length > 0) throw new SpecError([...new Map(problems.map((p) => [`${p.file}${p.pointer}${p.reason}`, p])).values()]);
+}
+
+/** The JSON pointer of the first object inside `root` that `is` picks, if any. */
+function pointerTo(root: unknown, is: (v: object) => boolean, at = ''): string | undefined {
+  if (root === null || typeof root !== 'object') return undefined;
+  if (is(root)) return at;
+  for (const [k, v] of Object.entries(root)) {
+    const found = pointerTo(v, is, `${at}/${k}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** A damaged file's message says what is wrong; this adds what to do about it. */

@@ -30,7 +30,7 @@ export class UnknownClaimError extends Error {
 
 /** Turns ajv's errors into readable problems, each pointing at the offending place. */
 export function ajvProblems(file: string, errors: ErrorObject[] | null | undefined, prefix = ''): SpecProblem[] {
-  return (errors ?? []).map((e) => {
+  return withoutRejectedBranches(errors ?? []).map((e) => {
     const at = prefix + e.instancePath;
     const p = e.params as Record<string, unknown>;
     switch (e.keyword) {
@@ -46,6 +46,27 @@ export function ajvProblems(file: string, errors: ErrorObject[] | null | undefin
         return { file, pointer: at, reason: e.message ?? e.keyword };
     }
   });
+}
+
+/**
+ * A `oneOf` whose branches are told apart by a constant field (a model's `kind`) reports
+ * every branch's errors: one bad `hidden` item of an MLP came out as six lines about cnn,
+ * resnet and fastnet. When exactly one branch accepts the constant, only its errors count.
+ */
+function withoutRejectedBranches(errors: ErrorObject[]): ErrorObject[] {
+  let out = errors;
+  for (const one of errors.filter((e) => e.keyword === 'oneOf')) {
+    const inside = (e: ErrorObject) => e.schemaPath.startsWith(`${one.schemaPath}/`) && (e.instancePath === one.instancePath || e.instancePath.startsWith(`${one.instancePath}/`));
+    const branchOf = (e: ErrorObject) => e.schemaPath.slice(one.schemaPath.length + 1).split('/')[0];
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of out.filter(inside)) branches.set(branchOf(e), [...(branches.get(branchOf(e)) ?? []), e]);
+    // A const on a direct field of the object (kind: "cnn") that the value does not have.
+    const rejected = (es: ErrorObject[]) => es.some((e) => e.keyword === 'const' && e.instancePath.slice(one.instancePath.length).split('/').length === 2);
+    const kept = [...branches.values()].filter((es) => !rejected(es));
+    if (kept.length !== 1 || kept[0].length === 0) continue;
+    out = out.filter((e) => e === one ? false : !inside(e) || kept[0].includes(e));
+  }
+  return out;
 }
 
 /** Claims named on the command line that lack the tier asked for (gpu exists only for the CIFAR-10 claims). */

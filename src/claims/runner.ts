@@ -10,7 +10,7 @@ import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { canonicalJson, contentHash } from './hash.ts';
-import { withLock } from '../util/lock.ts';
+import { checkLockPath, withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
 import { assertionsFor, requireTier, type Assertion } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
@@ -110,6 +110,19 @@ function onDisk(file: string, spec: LoadedSpec, tier: Tier, paramsHash: string, 
     return { kind: 'other', record: old, why };
   }
   return { kind: 'same', record: old };
+}
+
+/**
+ * What `runClaim` would refuse on reading the record, checked before any backend or job
+ * starts: a record of another claim or tier under this one's name, and with `resume` one made
+ * by other settings. Throws the ResumeError runClaim would.
+ */
+export function checkRecordOnDisk(spec: LoadedSpec, opts: Pick<RunClaimOptions, 'tier' | 'resultsDir' | 'resume' | 'overrides'>): void {
+  const { tier } = opts;
+  const file = recordPath(opts.resultsDir, tier, spec.id);
+  checkLockPath(file);
+  const disk = onDisk(file, spec, tier, contentHash(requireTier(spec, tier).params), opts.overrides ?? []);
+  if (disk.kind === 'other' && opts.resume) throw new ResumeError(`${file} ${disk.why}`);
 }
 
 /** Where a record made by other settings is moved when a fresh run replaces it: kept, but out of the report's way. */
@@ -299,11 +312,15 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
     return undefined;
   };
   const save = () =>
-    withLock(file, () => {
-      const r = recordOf(plan, ours, mergeable(), opts, environment, started, now());
-      writeRecord(file, r);
-      return r;
-    });
+    withLock(
+      file,
+      () => {
+        const r = recordOf(plan, ours, mergeable(), opts, environment, started, now());
+        writeRecord(file, r);
+        return r;
+      },
+      { what: `${spec.id} [${tier}] record`, busy: 'another process is writing it', onWait: notice, signal: opts.signal },
+    );
   /** A finished copy of `seed` in the record: with --resume any; without, one finished since this run began. */
   const finishedElsewhere = (seed: number): SeedResult | undefined => {
     const disk = onDisk(file, spec, tier, paramsHash, overrides);
@@ -340,7 +357,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         const result = ours.get(seed)!;
         if (result.status === 'error' && result.error?.name === 'WriteError') throw new WriteError(file, result.error.message);
       },
-      { staleMs: SEED_LOCK_STALE_MS, onWait: () => notice(`${spec.id} [${tier}] seed ${seed}: another process is running it; waiting for it to finish`) },
+      { staleMs: SEED_LOCK_STALE_MS, what: `${spec.id} [${tier}] seed ${seed}`, busy: 'another process is running it', onWait: notice, signal: opts.signal },
     );
   }
   return save();

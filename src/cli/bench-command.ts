@@ -8,6 +8,7 @@ import { isAnchorRecord, type AnchorRecord } from '../bench/record.ts';
 import { benchTable } from '../bench/report.ts';
 import { kernelTable } from '../bench/profile.ts';
 import { runBench } from '../bench/run.ts';
+import { pathOption } from './path-option.ts';
 
 function backendList(value: string): ConcreteBackend[] {
   const names = value.split(',').map((s) => s.trim());
@@ -68,7 +69,7 @@ export function benchCommand(): Command {
     .option('--budget <seconds>', 'stop warming up / repeating a case after this long (slow backends)', positiveInt, 60)
     .option('--threads <n>', 'wasm threads (experimental above 1: see docs)', positiveInt)
     .option('--anchor <file>', 'a PyTorch record from bench/pytorch_anchor.py, shown beside with ratios', readAnchor)
-    .option('--out <dir>', 'folder for the JSON record', join('results', 'bench'))
+    .option('--out <dir>', 'folder for the JSON record', pathOption, join('results', 'bench'))
     .option('--json', 'print the JSON record instead of the table', false)
     .option('--profile', 'also time one more run of each case by kernel (printed and kept in the record)', false)
     .option(

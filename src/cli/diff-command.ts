@@ -1,12 +1,13 @@
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
+import { pathOption } from './path-option.ts';
 import { diffResults, renderDiff } from '../report/diff.ts';
 import { mergeRecords, readResultDirs } from '../report/merge.ts';
 
 export function diffCommand(): Command {
   return new Command('diff')
     .description('two results folders (runs, commits, backends) side by side per claim and metric: the change, and whether the verdict moved')
-    .argument('<a>', 'results folder A (holding <tier>/<claim>.json records), e.g. docs/results/records')
-    .argument('<b>', 'results folder B')
+    .addArgument(new Argument('<a>', 'results folder A (holding <tier>/<claim>.json records), e.g. docs/results/records').argParser(pathOption))
+    .addArgument(new Argument('<b>', 'results folder B').argParser(pathOption))
     .option('--force', 'compare records even when they come from different spec versions', false)
     .option('--asserted', 'show only the quantities the claims assert', false)
     .option('--json', 'print the comparison as JSON', false)

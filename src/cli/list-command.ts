@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { pathOption } from './path-option.ts';
 import { SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { listing, seedMatrix, table } from '../claims/listing.ts';
 import { loadSpecDir } from '../claims/spec-files.ts';
@@ -9,7 +10,7 @@ import type { Registry } from '../claims/spec.ts';
 export function listCommand(registry?: Registry): Command {
   return new Command('list')
     .description('list the claim specs: id, experiment kind, expected verdict per tier, title')
-    .option('--claims <dir>', 'folder of claim specs', 'claims')
+    .option('--claims <dir>', 'folder of claim specs', pathOption, 'claims')
     .option('--json', 'machine-readable output', false)
     .addOption(new Option('--matrix <tier>', 'also give one (claim, seed) job per seed of that tier, for a CI job matrix').choices(TIERS))
     .action(async (o: { claims: string; json: boolean; matrix?: Tier }) => {

@@ -4,13 +4,13 @@ import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { WriteError } from '../util/write-error.ts';
 
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+import { collectPaths, pathOption } from './path-option.ts';
 
 export function reportCommand(): Command {
   return new Command('report')
     .description('write report.md and SVG plots from result records (several --results folders merge by seed)')
-    .option('--results <dir>', 'a results folder (repeatable; default: results)', collect)
-    .option('--out <dir>', 'where report.md and plots/ go (default: <first results folder>/report)')
+    .option('--results <dir>', 'a results folder (repeatable; default: results)', collectPaths)
+    .option('--out <dir>', 'where report.md and plots/ go (default: <first results folder>/report)', pathOption)
     .option('--json', 'print the merged results as JSON too', false)
     .action(async (o: { results?: string[]; out?: string; json: boolean }) => {
       const dirs = o.results ?? ['results'];

@@ -4,8 +4,11 @@ import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datase
 import { MissingTierError } from '../claims/errors.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
-import { checkpointDir, runClaim } from '../claims/runner.ts';
-import { BACKEND_NAMES, TIERS, type Tier } from '../spec/names.ts';
+import { checkpointDir, checkRecordOnDisk, runClaim } from '../claims/runner.ts';
+import { checkResumeCheckpoints } from '../claims/checkpoints.ts';
+import { loadDataset } from '../data/registry.ts';
+import { sourceFor } from '../data/mirror.ts';
+import { BACKEND_NAMES, TIERS, type DatasetName, type Tier } from '../spec/names.ts';
 import { requireTier, tiersOf } from '../spec/claim.ts';
 import { dryRun, formatDryRun } from '../bench/dry-run.ts';
 import { planJobs } from '../claims/plan.ts';
@@ -19,8 +22,10 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadProgress } from './download-progress.ts';
 import { Interrupted } from '../train/errors.ts';
+import { LockWaitAborted } from '../util/lock.ts';
 import { oneSeed, seedList } from './seed-options.ts';
 import { saveModelsTo } from './save-models.ts';
+import { pathOption } from './path-option.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -46,10 +51,10 @@ export function runCommand(): Command {
     )
     .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
     .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))
-    .option('--claims <dir>', 'folder of claim specs', 'claims')
-    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--claims <dir>', 'folder of claim specs', pathOption, 'claims')
+    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)', pathOption)
     .option('--offline', 'never download: claims whose data is missing are skipped (also LABEL_LEAK_OFFLINE=1)', false)
-    .option('--results <dir>', 'where result records and checkpoints go', 'results')
+    .option('--results <dir>', 'where result records and checkpoints go', pathOption, 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
     .option('--threads <n>', 'wasm threads', positiveInt)
@@ -60,7 +65,7 @@ export function runCommand(): Command {
       [] as Override[],
     )
     .option('--jobs <n>', 'run the jobs (claims of one seed that share a trained model together, as --dry-run prints them) as N processes at once, each with its own backend', positiveInt)
-    .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/')
+    .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/', pathOption)
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
     .action(async (ids: string[], o) => {
@@ -108,8 +113,15 @@ export function runCommand(): Command {
         return;
       }
       await checkClaimData(plan.runnable, o.tier, o.dataDir);
+      // What runClaim (or, with --jobs, every child) would refuse on reading a record or a
+      // checkpoint is refused here, once, before any backend or child starts.
+      for (const spec of plan.runnable) checkRecordOnDisk(spec, { tier: o.tier, resultsDir: o.results, resume: o.resume, overrides: o.set.map((s: Override) => s.text) });
       if (o.resume) {
-        for (const spec of plan.runnable) for (const seed of seedsOf(spec)) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+        const load = (name: DatasetName) => loadDataset(name, { dataDir: o.dataDir, source: sourceFor(name) });
+        for (const spec of plan.runnable) {
+          for (const seed of seedsOf(spec)) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+          await checkResumeCheckpoints(spec, o.tier, o.results, seedsOf(spec), o.backend, load);
+        }
       }
 
       // First signal: finish cleanly with a checkpoint; a second one: leave at once.
@@ -166,7 +178,7 @@ export function runCommand(): Command {
           records.push(record);
           if (!report(spec, record)) mismatches++;
         } catch (err) {
-          if (err instanceof Interrupted) {
+          if (err instanceof Interrupted || err instanceof LockWaitAborted) {
             console.error(err.message);
             process.exit(130);
           }
@@ -176,7 +188,11 @@ export function runCommand(): Command {
       if (o.json) console.log(JSON.stringify(records, null, 2));
       if (summary.length > 0) console.error(summary.join('\n'));
       // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
-      process.exitCode = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
+      const code = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
+      // The threaded wasm build's worker threads keep the event loop alive after the last
+      // claim, so the process would never end: leave with the verdict's code once the output is out.
+      await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
+      process.exit(code);
     });
 }
 

@@ -9,6 +9,7 @@ import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
 import { WriteError } from '../util/write-error.ts';
+import { LockFileError } from '../util/lock.ts';
 
 /**
  * Errors that mean "the input is wrong", not "the program is": the CLI prints their message
@@ -28,4 +29,5 @@ export const usageErrorTypes: (new (...args: any[]) => Error)[] = [
   DiffError,
   CheckpointError,
   WriteError,
+  LockFileError,
 ];

@@ -86,7 +86,7 @@ function epochCurve(data: SelectedData, ev: EvaluationParams, seed: number) {
 
 /** Trains (or re-uses) one model and evaluates it: the protocol every training kind shares. */
 /** Curve settings are part of what a cached model is (its per-epoch points are kept with it). */
-const curveOf = (ev: EvaluationParams) => ({ eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize });
+export const curveOf = (ev: EvaluationParams) => ({ eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize });
 
 /** What trainAndEvaluate(sel, model, training, ev, role) trains and evaluates, for `run --dry-run`. */
 export function plannedTraining(sel: DataSelection, model: ModelSpec, training: TrainConfig, ev: EvaluationParams, role: string): PlannedTraining {

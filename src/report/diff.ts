@@ -1,5 +1,7 @@
 import { assertedValue, assertionLabel, fmt } from '../claims/assess.ts';
 import { summarize } from '../claims/stats.ts';
+import { canonicalJson } from '../claims/hash.ts';
+import { describeRegion } from '../claims/verdict.ts';
 import type { ClaimResult } from './merge.ts';
 import type { ResultRecord } from '../results/record-types.ts';
 
@@ -80,6 +82,15 @@ function compareClaim(a: ResultRecord, b: ResultRecord): ClaimDiff {
   const notes: string[] = [];
   if (a.claim.version !== b.claim.version) notes.push(`spec version ${a.claim.version} in A, ${b.claim.version} in B (compared because --force was given)`);
   else if (a.paramsHash !== b.paramsHash) notes.push(`params differ under one spec version (A ${a.paramsHash}, B ${b.paramsHash})`);
+  if (a.claim.version === b.claim.version) {
+    // One version should mean one claim; a record edited by hand, or a spec changed without
+    // its version bump, breaks that, and the comparison must say so.
+    const asserts = (r: ResultRecord) => r.claim.assertions.map((x) => `${x.name}: ${assertionLabel(x)} ${describeRegion(x.op, x.threshold, x.tolerance)}`).join('; ');
+    if (canonicalJson(a.claim.assertions) !== canonicalJson(b.claim.assertions)) {
+      notes.push(`assertions differ under one spec version ${a.claim.version}: A asserts ${asserts(a)}; B asserts ${asserts(b)} — the two records do not check the same claim`);
+    }
+    if (a.expected !== b.expected) notes.push(`expected verdict differs under one spec version ${a.claim.version}: A expects ${a.expected}, B expects ${b.expected}`);
+  }
   if (a.overrides || b.overrides) notes.push(`rescaled with --set: A ${a.overrides?.join(' ') ?? '—'}; B ${b.overrides?.join(' ') ?? '—'}`);
   if (a.backend.name !== b.backend.name) notes.push(`backend ${a.backend.name} in A, ${b.backend.name} in B`);
   const rows: DiffRow[] = [];

@@ -19,8 +19,17 @@ export interface ReportInput {
 
 export const resultKey = (r: ResultRecord) => `${r.tier}/${r.claim.id}`;
 
-/** Table cells cannot hold newlines or bare pipes. */
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+/**
+ * Text from a record is shown as text: HTML tags and entities are escaped, and `](` is
+ * broken so that no `[text](url)` link or image forms; a record cannot add markup or links.
+ */
+export const text = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\]\(/g, ']\\(');
+
+/** Inside a code span only a backtick can end it (Markdown does not render HTML there). */
+const code = (s: string) => s.replace(/`/g, "'");
+
+/** Table cells cannot hold newlines or bare pipes; their text is escaped. */
+const cell = (s: string) => text(s).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 
 export function duration(seconds: number): string {
   if (seconds < 10) return `${Number(seconds.toFixed(1))} s`;
@@ -58,7 +67,7 @@ export function verdictCell(r: ResultRecord): string {
 }
 
 function backendCell(c: ClaimResult): string {
-  return c.backends.map((b) => `${b.name} ${b.version} (${b.threads} thread${b.threads === 1 ? '' : 's'})`).join('<br>');
+  return c.backends.map((b) => cell(`${b.name} ${b.version} (${b.threads} thread${b.threads === 1 ? '' : 's'})`)).join('<br>');
 }
 
 function summaryTable(results: ClaimResult[]): string[] {
@@ -92,15 +101,15 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
   const r = c.record;
   const out = [
     `<a id="${anchor(r)}"></a>`,
-    `### ${r.claim.id} [${r.tier}] — ${r.claim.title}`,
+    `### ${r.claim.id} [${r.tier}] — ${text(r.claim.title)}`,
     '',
-    `> ${r.claim.statement.replace(/\n/g, '\n> ')}`,
+    `> ${text(r.claim.statement).replace(/\n/g, '\n> ')}`,
     '',
-    `Spec version ${r.claim.version} (hash \`${r.claim.hash}\`), experiment \`${r.claim.experiment}\`, params hash \`${r.paramsHash}\`. ` +
+    `Spec version ${r.claim.version} (hash \`${r.claim.hash}\`), experiment \`${code(r.claim.experiment)}\`, params hash \`${r.paramsHash}\`. ` +
       `Verdict: **${verdictCell(r)}**.`,
     '',
     ...(r.overrides
-      ? [`† Run with parameters changed from the spec's ${r.tier} tier: \`${r.overrides.join('`, `')}\`. It is not the spec's ${r.tier} setting.`, '']
+      ? [`† Run with parameters changed from the spec's ${r.tier} tier: \`${r.overrides.map(code).join('`, `')}\`. It is not the spec's ${r.tier} setting.`, '']
       : []),
     '| Assertion | Value | Claim | Mean | 95% CI | Per seed | Verdict |',
     '|---|---|---|---|---|---|---|',
@@ -109,7 +118,7 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
         `| ${[
           cell(a.name),
           cell(assertionLabel(a)),
-          a.region,
+          cell(a.region),
           fmt(a.mean),
           a.ci.low === null ? '(−∞, ∞)' : `[${fmt(a.ci.low)}, ${fmt(a.ci.high)}]`,
           a.seeds.map((s, i) => `${s}: ${fmt(a.values[i])}`).join(', '),
@@ -120,16 +129,16 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
   ];
   const failed = r.outcomes.filter((o) => o.status === 'error');
   if (failed.length > 0) {
-    out.push('Seeds that failed:', '', ...failed.map((o) => `- seed ${o.seed}: ${o.error?.name}: ${cell(o.error?.message ?? '')}`), '');
+    out.push('Seeds that failed:', '', ...failed.map((o) => `- seed ${o.seed}: ${cell(o.error?.name ?? '')}: ${cell(o.error?.message ?? '')}`), '');
   }
   const rates = r.outcomes.map((o) => o.imagesPerSecond).filter((v): v is number => v !== undefined);
   const seedTimes = r.outcomes.map((o) => `${o.seed}: ${duration(o.wallSeconds)}`).join(', ');
   out.push(
     `Per-seed wall time: ${seedTimes || '—'}${rates.length > 0 ? `; training throughput ${fmt(rates.reduce((a, b) => a + b, 0) / rates.length)} images/s (mean)` : ''}.`,
-    `Backend: ${c.backends.map((b) => `${b.name} ${b.version}, ${b.device} — ${b.reason}`).join('; ')}.`,
-    `Environment: commit \`${r.environment.gitCommit.slice(0, 12)}\`${r.environment.gitDirty ? ' (uncommitted changes)' : ''}, Node ${r.environment.node}, ` +
-      `${r.environment.machine.cpuModel} × ${r.environment.machine.cpus}, ${r.environment.machine.os}.`,
-    `Records: ${c.files.map((f) => `\`${f}\``).join(', ')}.`,
+    `Backend: ${c.backends.map((b) => text(`${b.name} ${b.version}, ${b.device} — ${b.reason}`)).join('; ')}.`,
+    `Environment: commit \`${code(r.environment.gitCommit.slice(0, 12))}\`${r.environment.gitDirty ? ' (uncommitted changes)' : ''}, Node ${text(r.environment.node)}, ` +
+      `${text(r.environment.machine.cpuModel)} × ${r.environment.machine.cpus}, ${text(r.environment.machine.os)}.`,
+    `Records: ${c.files.map((f) => `\`${code(f)}\``).join(', ')}.`,
     '',
   );
   for (const w of c.warnings) out.push(`- ⚠ ${cell(w)}`);
@@ -144,7 +153,7 @@ export function renderReport(input: ReportInput): string {
   return [
     '# label-leak report',
     '',
-    `Generated ${input.generatedAt.toISOString()} from ${input.sources.map((s) => `\`${s}\``).join(', ')}. ` +
+    `Generated ${input.generatedAt.toISOString()} from ${input.sources.map((s) => `\`${code(s)}\``).join(', ')}. ` +
       `${matched} of ${results.length} verdicts match their spec's expected verdict.`,
     '',
     'Verdicts: *reproduced* when the whole 95% interval (Student\'s t across seeds) lies in the claim region, ' +

@@ -24,7 +24,8 @@ export const resultSchema = {
       additionalProperties: false,
       required: ['id', 'version', 'hash', 'title', 'statement', 'experiment', 'writeUpFigure', 'assertions'],
       properties: {
-        id: { type: 'string', minLength: 1 },
+        // A claim id names the report's files: never a path.
+        id: { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' },
         version: { type: 'integer', minimum: 1 },
         hash: { type: 'string', pattern: '^[0-9a-f]{16}$' },
         title: { type: 'string' },

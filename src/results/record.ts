@@ -30,6 +30,10 @@ export function recordPath(resultsDir: string, tier: string, claimId: string): s
 
 export function checkRecord(json: unknown, file: string): ResultRecord {
   if (!validate(json)) {
+    const id = (json as { claim?: { id?: unknown } } | null)?.claim?.id;
+    if (validate.errors?.some((e) => e.instancePath === '/claim/id' && e.keyword === 'pattern')) {
+      throw new RecordError(file, `claim.id ${JSON.stringify(id)} is not a claim id (lower-case letters and digits in words joined by single hyphens, e.g. mnist-no-leaking); it would name the report's files, so the record is refused — fix the id or remove the record`);
+    }
     const lines = (validate.errors ?? []).map((e) => `${e.instancePath || '(document)'}: ${e.message ?? e.keyword}`);
     throw new RecordError(file, `not a valid result record:\n  ${[...new Set(lines)].join('\n  ')}`);
   }

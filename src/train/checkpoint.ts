@@ -94,6 +94,49 @@ function readWeights(dir: string, meta: CheckpointMeta): Buffer {
   return buf;
 }
 
+/** A checkpoint's metadata with its weights file checked against it (the digest, each tensor's place), as loading would. */
+export function readCheckpointMeta<S = unknown>(dir: string): CheckpointMeta<S> {
+  const meta = readMeta<S>(dir);
+  const floats = readWeights(dir, meta).byteLength / 4;
+  const metaPath = join(dir, META);
+  meta.tensors.forEach((t, i) => {
+    const ok = Array.isArray(t?.shape) && t.shape.every((d) => Number.isInteger(d) && d >= 0) && Number.isInteger(t.offset) && t.offset >= 0 && t.length === t.shape.reduce((a, b) => a * b, 1);
+    if (!ok || t.offset + t.length > floats) throw new CheckpointError(metaPath, `damaged (tensor ${i}'s shape, offset or length does not fit ${DATA})`);
+  });
+  return meta;
+}
+
+/** What a checkpoint must fit to be resumed: the run's schedule and its variables' shapes, in save order. */
+export interface CheckpointExpectation {
+  epochs: number;
+  stepsPerEpoch: number;
+  shapes: number[][];
+}
+
+/**
+ * A checkpoint the run would load but could not continue from: its position outside the
+ * schedule (an epoch past the last would skip training and record the model as finished),
+ * or tensors that do not match the model's variables.
+ */
+export function checkCheckpointFits(dir: string, meta: CheckpointMeta, expect: CheckpointExpectation): void {
+  const metaPath = join(dir, META);
+  const { epochs, stepsPerEpoch } = expect;
+  if (!Number.isInteger(meta.epoch) || meta.epoch < 0 || meta.epoch > epochs) {
+    throw new CheckpointError(metaPath, `says epoch ${meta.epoch}, but this run trains ${epochs} epochs (a checkpoint is at epoch 0 to ${epochs})`);
+  }
+  const lastStep = meta.epoch === epochs ? 0 : stepsPerEpoch - 1;
+  if (!Number.isInteger(meta.step) || meta.step < 0 || meta.step > lastStep) {
+    throw new CheckpointError(metaPath, `says step ${meta.step} of epoch ${meta.epoch}, but an epoch of this run has ${stepsPerEpoch} steps (the next step is 0 to ${lastStep})`);
+  }
+  if (meta.tensors.length !== expect.shapes.length) {
+    throw new CheckpointError(metaPath, `holds ${meta.tensors.length} tensors, the model has ${expect.shapes.length}`);
+  }
+  expect.shapes.forEach((shape, i) => {
+    const t = meta.tensors[i];
+    if (t.shape.join('x') !== shape.join('x')) throw new CheckpointError(metaPath, `tensor ${i} has shape ${t.shape}, the model expects ${shape}`);
+  });
+}
+
 /**
  * Checks every checkpoint under `root` (a seed's folder: one subfolder per trained model)
  * the way loading would, so `--resume` can refuse a damaged one before the backend starts.

@@ -14,3 +14,11 @@ export class NonFiniteError extends Error {
     this.name = 'NonFiniteError';
   }
 }
+
+/** A schedule of zero steps (a batch larger than the data): an untrained model must never get a verdict. */
+export class NoTrainingError extends Error {
+  constructor(images: number, batchSize: number, epochs: number) {
+    super(`0 training steps: batch size ${batchSize} is more than the ${images} training images (${epochs} epoch${epochs === 1 ? '' : 's'}); use a batch size of at most ${images}`);
+    this.name = 'NoTrainingError';
+  }
+}

@@ -2,7 +2,7 @@ import { makeBatch } from '../data/batches.ts';
 import type { ImageSet } from '../data/types.ts';
 import type { Classifier } from '../models/types.ts';
 import { makeRng, permutation, type Rng } from '../util/rng.ts';
-import { Interrupted, NonFiniteError } from './errors.ts';
+import { Interrupted, NonFiniteError, NoTrainingError } from './errors.ts';
 import type { ProgressSink } from './progress.ts';
 import { augmentedBatch, type Augmentation } from './augment.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -69,10 +69,12 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * drawn per step (ε, augmentation, random labels) from a stream whose state checkpoints keep.
  */
 export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig, seed: number, hooks: TrainHooks): Promise<TrainResult> {
-  const sgd = new Sgd(model.trainable, { momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
-  const saved = [...model.trainable, ...model.state, ...sgd.velocities];
   const stepsPerEpoch = Math.floor(data.count / cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;
+  // Before the optimiser's variables exist, so nothing is left undisposed.
+  if (totalSteps === 0) throw new NoTrainingError(data.count, cfg.batchSize, cfg.epochs);
+  const sgd = new Sgd(model.trainable, { momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+  const saved = [...model.trainable, ...model.state, ...sgd.velocities];
 
   let epoch = 0;
   let step = 0;

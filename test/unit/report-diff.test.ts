@@ -44,6 +44,21 @@ describe('diff of two results folders', () => {
     expect(text).toContain('Only in A: fast/loss-peak-then-drop.');
   });
 
+  it('one spec version asserting something else, or expecting another verdict, is said (issue 26, item 14)', () => {
+    const other = committed('mnist-no-leaking');
+    other.claim.assertions = other.claim.assertions.map((x) => ({ ...x, threshold: (x.threshold ?? 0) + 0.05 }));
+    other.expected = 'refuted';
+    const b = folder('same-version-other-claim', [other]);
+    const [c] = diffResults(read(a), read(b)).claims;
+    expect(c.versions).toEqual([1, 1]);
+    expect(c.notes).toContainEqual(expect.stringMatching(/^assertions differ under one spec version 1: A asserts .+; B asserts .+ — the two records do not check the same claim$/));
+    expect(c.notes).toContainEqual('expected verdict differs under one spec version 1: A expects reproduced, B expects refuted');
+    const text = renderDiff(diffResults(read(a), read(b)), { dir: a, records: [] }, { dir: b, records: [] });
+    expect(text).toContain('⚠ expected verdict differs');
+    // The same records on both sides: no such note.
+    expect(diffResults(read(a), read(a)).claims.flatMap((x) => x.notes)).toEqual([]);
+  });
+
   it('records of another spec version are refused, naming both files, unless forced', () => {
     const v2 = committed('mnist-no-leaking');
     v2.claim.version = 2;
