@@ -230,6 +230,18 @@ describe('the data a record names', () => {
     expect((await runClaim(spec('stand-in-no-gap'), opts())).data).toEqual([]);
   });
 
+  it('seeds kept from a record that named no data leave the merged record without data: their files are unknown', async () => {
+    const data = dataDir('data-a', 1);
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+    await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [1, 2] }));
+    const old = readRecord(file);
+    delete old.data;
+    writeFileSync(file, JSON.stringify(old));
+    expect((await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [3] }))).data).toBeUndefined();
+    // Once this run has re-run every seed the record holds, the data are known again.
+    expect((await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [1, 2, 3] }))).data?.map((d) => d.dataset)).toEqual(['mnist']);
+  });
+
   it('seeds run on other data files are never merged into one record: the old record is set aside, and --resume refuses', async () => {
     await runClaim(mnistSpec(), opts({ dataDir: dataDir('data-a', 1), seeds: [1, 2] }));
     const other = dataDir('data-b', 2);
