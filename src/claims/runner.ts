@@ -4,12 +4,15 @@ import type { BackendInfo } from '../backend/info.ts';
 import type { Curves, SeedOutcome, TrainedModelInfo } from '../experiments/types.ts';
 import type { Classifier } from '../models/types.ts';
 import { collectEnvironment } from '../results/environment.ts';
-import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
+import { describeDataUsed } from '../data/provenance.ts';
+import { dataDiffers } from '../results/oracle.ts';
+import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type DataUsed, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
 import { Interrupted } from '../train/errors.ts';
 import type { ProgressSink } from '../train/progress.ts';
 import { assess } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { canonicalJson, contentHash } from './hash.ts';
+import { datasetsOf } from './datasets.ts';
 import { checkLockPath, withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
 import { assertionsFor, requireTier, type Assertion } from '../spec/claim.ts';
@@ -86,7 +89,7 @@ function labelled(progress: ProgressSink, prefix: string): ProgressSink {
 /** What a record on disk is to this run: absent, one it can merge with, or one made by other settings. */
 type OnDisk = { kind: 'none' } | { kind: 'same'; record: ResultRecord } | { kind: 'other'; record: ResultRecord; why: string };
 
-function onDisk(file: string, spec: LoadedSpec, tier: Tier, paramsHash: string, overrides: string[]): OnDisk {
+function onDisk(file: string, spec: LoadedSpec, tier: Tier, paramsHash: string, overrides: string[], data: DataUsed[] | undefined): OnDisk {
   if (!existsSync(file)) return { kind: 'none' };
   const old = readRecord(file);
   if (old.claim.id !== spec.id || old.tier !== tier) throw new ResumeError(`${file} holds ${old.claim.id} [${old.tier}], not ${spec.id} [${tier}]; move it away`);
@@ -109,6 +112,11 @@ function onDisk(file: string, spec: LoadedSpec, tier: Tier, paramsHash: string, 
           `bump the spec's version when its params change, and run without --resume`;
     return { kind: 'other', record: old, why };
   }
+  // Seeds run on other data files give other numbers: never mixed into one record.
+  const differs = old.data && data ? dataDiffers(old.data, data, 'the record') : undefined;
+  if (differs) {
+    return { kind: 'other', record: old, why: `was made with other data files (${differs}); its seeds cannot be resumed — point --data-dir at the data it used, or give this run its own --results folder` };
+  }
   return { kind: 'same', record: old };
 }
 
@@ -121,7 +129,8 @@ export function checkRecordOnDisk(spec: LoadedSpec, opts: Pick<RunClaimOptions, 
   const { tier } = opts;
   const file = recordPath(opts.resultsDir, tier, spec.id);
   checkLockPath(file);
-  const disk = onDisk(file, spec, tier, contentHash(requireTier(spec, tier).params), opts.overrides ?? []);
+  // The data files' digests are checked when the claim runs (digesting them here would read every file twice).
+  const disk = onDisk(file, spec, tier, contentHash(requireTier(spec, tier).params), opts.overrides ?? [], undefined);
   if (disk.kind === 'other' && opts.resume) throw new ResumeError(`${file} ${disk.why}`);
 }
 
@@ -146,6 +155,8 @@ interface RunPlan {
   /** Metrics the assertions read: a seed that lacks one cannot count. */
   needed: string[];
   file: string;
+  /** The data files the seeds read (digested once per process); undefined when they could not be read (the seeds then fail on it). */
+  data?: DataUsed[];
 }
 
 function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
@@ -178,6 +189,8 @@ function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultReco
   const union = [...new Set([...seeds, ...(disk?.seeds ?? [])])];
   const seedList = union.length === seeds.length ? seeds : union.sort((a, b) => a - b);
   const list = seedList.filter((s) => all.has(s)).map((s) => all.get(s)!);
+  // Seeds kept from a record that named no data came from unknown files: the merge cannot name them either.
+  const unknownData = disk !== undefined && disk.data === undefined && disk.outcomes.some((o) => !ours.has(o.seed));
   const first = disk && disk.startedAt < started.toISOString() ? disk.startedAt : started.toISOString();
   return {
     format: RECORD_FORMAT,
@@ -202,6 +215,7 @@ function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultReco
     ...assess(plan.assertions, list),
     backend: opts.backend,
     environment,
+    ...(plan.data && !unknownData ? { data: plan.data } : {}),
     startedAt: first,
     finishedAt: finished.toISOString(),
     wallSeconds: Math.max(0, (finished.getTime() - started.getTime()) / 1000),
@@ -236,6 +250,19 @@ function failedSeed(seed: number, e: unknown, t0: Date, t1: Date): SeedResult {
     startedAt: t0.toISOString(),
     finishedAt: t1.toISOString(),
   };
+}
+
+/**
+ * The data the params name, as the experiment will find it, digested (once per process per
+ * file). Data that cannot be read gives undefined: the seeds then fail with the loader's own
+ * error, which says more.
+ */
+async function dataUsed(params: Record<string, unknown>, dataDir: string | undefined): Promise<DataUsed[] | undefined> {
+  try {
+    return await Promise.all(datasetsOf(params).map((d) => describeDataUsed(d, { dataDir })));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs one seed; an exception becomes an errored seed, except `Interrupted`, which propagates. */
@@ -290,6 +317,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
   const now = opts.now ?? (() => new Date());
   const started = now();
   const plan = planRun(spec, opts);
+  plan.data = await dataUsed(plan.params, opts.dataDir);
   const { tier, file, paramsHash } = plan;
   const overrides = opts.overrides ?? [];
   const environment = opts.environment ?? (await collectEnvironment());
@@ -299,7 +327,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
 
   /** The record on disk this run may merge with; a record of other settings is refused (resume) or set aside (fresh run). */
   const mergeable = (): ResultRecord | undefined => {
-    const disk = onDisk(file, spec, tier, paramsHash, overrides);
+    const disk = onDisk(file, spec, tier, paramsHash, overrides, plan.data);
     if (disk.kind === 'none') return undefined;
     if (disk.kind === 'same') return disk.record;
     const finished = disk.record.outcomes.filter((o) => o.status === 'ok').map((o) => o.seed);
@@ -323,7 +351,7 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
     );
   /** A finished copy of `seed` in the record: with --resume any; without, one finished since this run began. */
   const finishedElsewhere = (seed: number): SeedResult | undefined => {
-    const disk = onDisk(file, spec, tier, paramsHash, overrides);
+    const disk = onDisk(file, spec, tier, paramsHash, overrides, plan.data);
     if (disk.kind !== 'same') return undefined;
     const o = disk.record.outcomes.find((x) => x.seed === seed && x.status === 'ok');
     return o && (opts.resume || o.finishedAt >= started.toISOString()) ? o : undefined;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 
@@ -10,6 +11,17 @@ import cliProgress from 'cli-progress';
  * under the seed lock (so what it finishes is kept, whatever the others do), and reports
  * progress to the parent over the IPC channel, which draws one display for all of them.
  */
+
+/**
+ * How many jobs run at once. `auto` (run's default): one per core, each child on one wasm
+ * thread — on a 2-core machine two single-threaded trainings nearly double the throughput,
+ * where wasm's second thread adds 1.0–1.5× (issue 24). With `--threads T` each child takes
+ * T cores, so auto is cores ÷ T (at least 1).
+ */
+export function resolveJobs(jobs: number | 'auto', threads: number | undefined, cores: number = availableParallelism()): number {
+  if (jobs !== 'auto') return jobs;
+  return Math.max(1, Math.floor(cores / (threads ?? 1)));
+}
 
 /** One child process: the claims of one seed that share a trained model (see claims/plan.ts). */
 export interface Job {

@@ -17,7 +17,7 @@ import { createProgress } from './progress.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.ts';
 import { readRecord, recordPath, type ResultRecord } from '../results/record.ts';
 import type { LoadedSpec } from '../claims/spec.ts';
-import { ipcProgress, JOB_IPC_ENV, jobDisplay, runJobs, type Job } from './jobs.ts';
+import { ipcProgress, JOB_IPC_ENV, jobDisplay, resolveJobs, runJobs, type Job } from './jobs.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadProgress } from './download-progress.ts';
@@ -41,6 +41,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function jobsValue(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer, or auto (one per core)');
+  return n;
+}
+
 export function runCommand(): Command {
   return new Command('run')
     .description('run claims (all when none is named) and compare each verdict with the spec\'s expected one')
@@ -57,14 +64,14 @@ export function runCommand(): Command {
     .option('--results <dir>', 'where result records and checkpoints go', pathOption, 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
-    .option('--threads <n>', 'wasm threads', positiveInt)
+    .option('--threads <n>', 'wasm threads (per process, with --jobs)', positiveInt)
     .option(
       '--set <path=value>',
       'change one tier parameter for this run, e.g. --set training.epochs=5 (repeatable; recorded in the result)',
       collectOverride,
       [] as Override[],
     )
-    .option('--jobs <n>', 'run the jobs (claims of one seed that share a trained model together, as --dry-run prints them) as N processes at once, each with its own backend', positiveInt)
+    .option('--jobs <n|auto>', 'run the jobs (claims of one seed that share a trained model together, as --dry-run prints them) as N processes at once, each with its own backend; auto (the default): one per core (cores ÷ --threads); 1: every claim in this one process', jobsValue)
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/', pathOption)
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
@@ -88,7 +95,7 @@ export function runCommand(): Command {
         });
         const seeds = o.seed ?? o.seeds;
         const plan = await dryRun(specs, o.tier, { seeds });
-        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [o.jobs]));
+        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)]));
         return;
       }
       // Before the backend starts: fetch what is missing (what cannot be had skips its claims
@@ -144,8 +151,12 @@ export function runCommand(): Command {
         return ok;
       };
 
-      if (o.jobs) {
-        const code = await runAsJobs(plan.runnable, o, seedsOf, controller.signal, report);
+      // Both cores by default: one process per job, as many at once as the cores take. One job
+      // (a single claim and seed, a GPU matrix entry) or --jobs 1 runs here, in this process.
+      const parallel = resolveJobs(o.jobs ?? 'auto', o.threads);
+      const jobs = parallel > 1 ? jobsOf(plan.runnable, o.tier, seedsOf) : [];
+      if (jobs.length > 1) {
+        const code = await runAsJobs(jobs, parallel, plan.runnable, o, controller.signal, report);
         if (summary.length > 0) console.error(summary.join('\n'));
         process.exitCode = code === 0 && plan.skipped.length > 0 ? 2 : code;
         return;
@@ -211,25 +222,32 @@ function checkWritable(results: string, tier: string): void {
   rmSync(probe, { force: true });
 }
 
+/** The jobs of `planJobs` (what `--dry-run` prints): the claims of one seed that share a trained model go together. */
+function jobsOf(specs: LoadedSpec[], tier: Tier, seedsOf: (spec: LoadedSpec) => number[]): Job[] {
+  // A kind that cannot say what it trains shares nothing: its claim runs alone per seed.
+  const planned = specs.map((spec) => ({ id: spec.id, trainings: spec.kind.trainings?.(requireTier(spec, tier).params) ?? [] }));
+  const byId = new Map(specs.map((s) => [s.id, s]));
+  return planJobs(planned, (id) => seedsOf(byId.get(id)!)).map((j) => ({ claims: j.claims, seeds: [j.seed] }));
+}
+
 /**
- * `--jobs N`: the jobs of `planJobs` (what `--dry-run` prints), each a `label-leak run
- * <claim>… --seed <s>` process with this run's options: the claims of one seed that share a
- * trained model run in one process, whose trained-model cache trains that model once. The
- * children merge their seeds into the shared records (under the record lock), so when they
- * are done the records on disk are this run's result.
+ * `--jobs N` (default: one per core): the jobs, each a `label-leak run <claim>… --seed <s>
+ * --jobs 1` process with this run's options: the claims of one seed that share a trained
+ * model run in one process, whose trained-model cache trains that model once. The children
+ * merge their seeds into the shared records (under the record lock), so when they are done
+ * the records on disk are this run's result.
  */
 async function runAsJobs(
+  jobs: Job[],
+  parallel: number,
   specs: LoadedSpec[],
   o: Record<string, any>,
-  seedsOf: (spec: LoadedSpec) => number[],
   signal: AbortSignal,
   report: (spec: LoadedSpec, record: ResultRecord) => boolean,
 ): Promise<number> {
-  // A kind that cannot say what it trains shares nothing: its claim runs alone per seed.
-  const planned = specs.map((spec) => ({ id: spec.id, trainings: spec.kind.trainings?.(requireTier(spec, o.tier as Tier).params) ?? [] }));
-  const byId = new Map(specs.map((s) => [s.id, s]));
-  const jobs: Job[] = planJobs(planned, (id) => seedsOf(byId.get(id)!)).map((j) => ({ claims: j.claims, seeds: [j.seed] }));
   const shared = [
+    // A child is one job: it must not split itself again.
+    '--jobs', '1',
     '--tier', o.tier, '--backend', o.backend, '--claims', o.claims, '--results', o.results,
     '--checkpoint-every', String(o.checkpointEvery),
     ...(o.dataDir ? ['--data-dir', o.dataDir] : []),
@@ -239,10 +257,10 @@ async function runAsJobs(
     ...(o.threads ? ['--threads', String(o.threads)] : []),
     ...o.set.flatMap((s: Override) => ['--set', s.text]),
   ];
-  if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed; claims sharing a trained model together), ${Math.min(o.jobs, jobs.length)} at a time, each its own process and backend`);
+  if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed; claims sharing a trained model together), ${Math.min(parallel, jobs.length)} at a time, each its own process and backend`);
   const results = await runJobs({
     jobs,
-    parallel: o.jobs,
+    parallel,
     argsFor: (j) => [...j.claims, '--seed', String(j.seeds[0]), ...shared],
     display: jobDisplay(process.stderr, jobs.length),
     signal,

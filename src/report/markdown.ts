@@ -2,6 +2,7 @@ import { assertedValue, assertionLabel, fmt } from '../claims/assess.ts';
 import { summarize } from '../claims/stats.ts';
 import type { ClaimResult } from './merge.ts';
 import type { Plot } from './plots.ts';
+import { dataLine } from '../data/provenance.ts';
 import type { AssertionResult, ResultRecord } from '../results/record-types.ts';
 
 /** The Markdown report: a summary table (the write-up's figure beside ours), then one section per claim. Pure. */
@@ -138,6 +139,7 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
     `Backend: ${c.backends.map((b) => text(`${b.name} ${b.version}, ${b.device} — ${b.reason}`)).join('; ')}.`,
     `Environment: commit \`${code(r.environment.gitCommit.slice(0, 12))}\`${r.environment.gitDirty ? ' (uncommitted changes)' : ''}, Node ${text(r.environment.node)}, ` +
       `${text(r.environment.machine.cpuModel)} × ${r.environment.machine.cpus}, ${text(r.environment.machine.os)}.`,
+    `Data: ${r.data ? text(r.data.map(dataLine).join('; ')) || 'none read' : 'not recorded (a record made before records named their data)'}.`,
     `Records: ${c.files.map((f) => `\`${code(f)}\``).join(', ')}.`,
     '',
   );

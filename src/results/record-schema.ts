@@ -1,5 +1,5 @@
 import { OPS, VERDICTS } from '../spec/claim.ts';
-import { enumOf, TIERS } from '../spec/names.ts';
+import { DATASET_NAMES, enumOf, TIERS } from '../spec/names.ts';
 
 /**
  * JSON Schema (2020-12) of a result record (the authority; ./record-types.ts mirrors it).
@@ -87,6 +87,11 @@ export const resultSchema = {
         }
       }
     },
+    data: {
+      description: 'The data the seeds read, per dataset: files with their SHA-256 (of the content, after gunzip), where they came from, official or not. Absent in records made before records named their data.',
+      type: 'array',
+      items: { $ref: '#/$defs/dataUsed' }
+    },
     startedAt: { $ref: '#/$defs/timestamp' },
     finishedAt: { $ref: '#/$defs/timestamp' },
     wallSeconds: { type: 'number', minimum: 0 }
@@ -97,6 +102,41 @@ export const resultSchema = {
     timestamp: { description: 'ISO 8601, UTC (Date.toISOString).', type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' },
     seedList: { type: 'array', uniqueItems: true, items: { type: 'integer', minimum: 0 } },
     nullableNumber: { type: ['number', 'null'] },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    dataUsed: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dataset', 'provenance', 'source', 'files', 'digest'],
+      properties: {
+        dataset: enumOf(DATASET_NAMES),
+        provenance: { enum: ['official', 'unofficial-copy'] },
+        source: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'where'],
+          properties: {
+            kind: { enum: ['data-dir', 'npm-package', 'debian-package', 'folder'] },
+            where: { type: 'string' },
+            version: { type: 'string' }
+          }
+        },
+        files: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'file', 'bytes', 'sha256'],
+            properties: {
+              name: { type: 'string', minLength: 1 },
+              file: { type: 'string', minLength: 1 },
+              bytes: { type: 'integer', minimum: 0 },
+              sha256: { $ref: '#/$defs/sha256' }
+            }
+          }
+        },
+        digest: { $ref: '#/$defs/sha256' }
+      }
+    },
     assertionSpec: {
       type: 'object',
       additionalProperties: false,

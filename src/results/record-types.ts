@@ -1,4 +1,5 @@
 import type { BackendInfo } from '../backend/info.ts';
+import type { DataUsed } from '../data/provenance.ts';
 import type { Assertion, SpecVerdict, Verdict, WriteUpFigure } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 
@@ -8,6 +9,8 @@ import type { Tier } from '../spec/names.ts';
  */
 
 export const RECORD_FORMAT = 1;
+
+export type { DataUsed };
 
 /** A curve point as stored: non-finite values (a diverged loss) become null. */
 export type StoredPoint = Record<string, number | null>;
@@ -86,6 +89,11 @@ export interface ResultRecord {
   verdict: SpecVerdict;
   backend: BackendInfo;
   environment: Environment;
+  /**
+   * The data each seed read: per dataset its files' SHA-256, where they came from, official
+   * or not (data/provenance.ts). Absent in records made before records named their data.
+   */
+  data?: DataUsed[];
   startedAt: string;
   finishedAt: string;
   /** Wall time of the run that wrote the record (finishedAt − startedAt). */

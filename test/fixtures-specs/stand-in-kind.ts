@@ -15,6 +15,7 @@ export interface StandInParams {
   nanSeeds?: number[];
   interruptSeeds?: number[];
   epsSweep?: number[];
+  dataset?: 'mnist' | 'fashion-mnist' | 'cifar10';
 }
 
 export const runs: { seed: number; ctx: RunContext }[] = [];
@@ -33,6 +34,8 @@ export const standIn: ExperimentKind<StandInParams> = {
       nanSeeds: { type: 'array', items: { type: 'integer' } },
       interruptSeeds: { type: 'array', items: { type: 'integer' } },
       epsSweep: { type: 'array', items: { type: 'number' } },
+      // Named only so a record says which data it used (the stand-in reads none).
+      dataset: { enum: ['mnist', 'fashion-mnist', 'cifar10'] },
     },
   },
   metricNames: (p) => ['clean_acc', 'adv_acc_fgsm', ...(p.epsSweep ?? []).map((e) => `loss_eps_${e}`)],

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -204,5 +205,50 @@ describe('interruption and --resume', () => {
     await expect(runClaim(spec(), opts({ signal: controller.signal, progress }))).rejects.toBeInstanceOf(Interrupted);
     expect(runs.map((r) => r.seed)).toEqual([1]);
     expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')).pendingSeeds).toEqual([2, 3]);
+  });
+});
+
+describe('the data a record names', () => {
+  /** A data directory holding four stand-in MNIST files; `variant` changes their bytes. */
+  function dataDir(name: string, variant: number): string {
+    const root = join(dir, name);
+    mkdirSync(join(root, 'mnist'), { recursive: true });
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      writeFileSync(join(root, 'mnist', f), `${f} ${variant}`);
+    }
+    return root;
+  }
+  const mnistSpec = () => spec('stand-in-leak', (s) => (s.tiers.fast.params.dataset = 'mnist'));
+
+  it('names the files of each dataset the params name, with their digests; none for a kind that reads none', async () => {
+    const data = dataDir('data-a', 1);
+    const record = await runClaim(mnistSpec(), opts({ dataDir: data }));
+    const sha = createHash('sha256').update('train-labels-idx1-ubyte 1').digest('hex');
+    expect(record.data?.map((d) => [d.dataset, d.source.kind, d.provenance])).toEqual([['mnist', 'data-dir', 'unofficial-copy']]);
+    expect(record.data?.[0].files.find((f) => f.name === 'train-labels-idx1-ubyte')?.sha256).toBe(sha);
+    expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')).data).toEqual(record.data);
+    expect((await runClaim(spec('stand-in-no-gap'), opts())).data).toEqual([]);
+  });
+
+  it('seeds kept from a record that named no data leave the merged record without data: their files are unknown', async () => {
+    const data = dataDir('data-a', 1);
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+    await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [1, 2] }));
+    const old = readRecord(file);
+    delete old.data;
+    writeFileSync(file, JSON.stringify(old));
+    expect((await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [3] }))).data).toBeUndefined();
+    // Once this run has re-run every seed the record holds, the data are known again.
+    expect((await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [1, 2, 3] }))).data?.map((d) => d.dataset)).toEqual(['mnist']);
+  });
+
+  it('seeds run on other data files are never merged into one record: the old record is set aside, and --resume refuses', async () => {
+    await runClaim(mnistSpec(), opts({ dataDir: dataDir('data-a', 1), seeds: [1, 2] }));
+    const other = dataDir('data-b', 2);
+    await expect(runClaim(mnistSpec(), opts({ dataDir: other, seeds: [3], resume: true }))).rejects.toThrowError(/was made with other data files \(mnist: digest [0-9a-f]{12} \(unofficial copy\) in the record, [0-9a-f]{12} \(unofficial copy\) now\)/);
+    const notices: string[] = [];
+    const record = await runClaim(mnistSpec(), opts({ dataDir: other, seeds: [3], notice: (l) => notices.push(l) }));
+    expect(record.outcomes.map((o) => o.seed)).toEqual([3]);
+    expect(notices.join('\n')).toMatch(/other data files.*finished seeds \(1, 2\) were moved to .*superseded/);
   });
 });

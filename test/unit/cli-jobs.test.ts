@@ -1,18 +1,21 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ipcProgress, jobDisplay, type JobProgress } from '../../src/cli/jobs.ts';
+import { ipcProgress, jobDisplay, resolveJobs, type JobProgress } from '../../src/cli/jobs.ts';
 import { cli } from '../helpers/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'llk-jobs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('label-leak run --jobs N', () => {
-  it('runs each seed in its own process; the merged record equals a one-process run seed for seed', { timeout: 600_000 }, async () => {
+  it('runs each seed in its own process; the merged record equals a one-process run (--jobs 1) seed for seed', { timeout: 600_000 }, async () => {
     const args = ['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm'];
     const jobs = await cli([...args, '--jobs', '3', '--results', join(tmp, 'jobs')]);
-    const one = await cli([...args, '--results', join(tmp, 'one')]);
+    const one = await cli([...args, '--jobs', '1', '--results', join(tmp, 'one')]);
+    // --jobs 1 is the one-process path: the backend starts here, no job is spawned.
+    expect(one.stderr).toMatch(/^backend: wasm /m);
+    expect(one.stderr).not.toMatch(/\d+ jobs? \(claim × seed/);
     const read = (dir: string) => JSON.parse(readFileSync(join(tmp, dir, 'fast', 'tiny-mnist-fgsm.json'), 'utf8'));
     const [j, o] = [read('jobs'), read('one')];
     expect(j.outcomes.map((x: { seed: number }) => x.seed)).toEqual([1, 2, 3]);
@@ -50,6 +53,36 @@ describe('label-leak run --jobs N', () => {
     // One child per (group, seed), started as `run twin-a twin-b --seed s`: its exit line names both claims.
     const exits = r.stderr.split('\n').filter((l) => /: exit 2$/.test(l)).sort();
     expect(exits).toEqual(['lone seed 1: exit 2', 'lone seed 2: exit 2', 'twin-a + twin-b seed 1: exit 2', 'twin-a + twin-b seed 2: exit 2']);
+  });
+});
+
+describe('how many jobs at once', () => {
+  it('auto (the default) is one per core, each child on one wasm thread; with --threads T, cores ÷ T', () => {
+    expect(resolveJobs('auto', undefined, 2)).toBe(2);
+    expect(resolveJobs('auto', undefined, 16)).toBe(16);
+    expect(resolveJobs('auto', 2, 16)).toBe(8);
+    expect(resolveJobs('auto', 4, 2)).toBe(1);
+    expect(resolveJobs(3, undefined, 2)).toBe(3);
+    expect(resolveJobs('auto', undefined)).toBe(availableParallelism());
+  });
+
+  it('without --jobs a run of several jobs spreads them over the cores; one job (one claim, one seed) runs in the one process', async () => {
+    // tfjs-node is not installed here: each child exits 2 at once, which is enough to see the plan.
+    const args = ['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'tensorflow', '--results', join(tmp, 'auto')];
+    const many = await cli([...args, '--seeds', '1,2,3']);
+    expect(many.code, many.stderr).toBe(2);
+    expect(many.stderr).toContain(`3 jobs (claim × seed; claims sharing a trained model together), ${Math.min(3, availableParallelism())} at a time`);
+    expect(many.stderr).toMatch(/tiny-mnist-fgsm seed 3: exit 2/);
+    const single = await cli([...args, '--seed', '2']);
+    expect(single.code, single.stderr).toBe(2);
+    expect(single.stderr).not.toMatch(/jobs? \(claim × seed/);
+    expect(single.stderr).toMatch(/^label-leak: .*tensorflow/m);
+  });
+
+  it('--jobs takes a positive integer or auto; anything else is a usage error (exit 2)', async () => {
+    const r = await cli(['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--jobs', 'two']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--jobs <n\|auto>.*a positive integer, or auto \(one per core\)/);
   });
 });
 

@@ -77,6 +77,15 @@ describe('the Markdown report', () => {
     expect(render([{ ...c, record: { ...c.record, outcomes, verdict: 'error' } }])).toContain('- seed 2: NonFiniteError: non-finite value NaN in training loss');
   });
 
+  it('says in one line per claim which data the seeds read, or that the record does not say', () => {
+    const [c] = results;
+    const digest = 'ab'.repeat(32);
+    const data = [{ dataset: 'cifar10' as const, provenance: 'unofficial-copy' as const, source: { kind: 'data-dir' as const, where: 'cifar-10-batches-bin' }, files: [{ name: 'test_batch.bin', file: 'test_batch.bin', bytes: 3, sha256: digest }], digest }];
+    expect(render([{ ...c, record: { ...c.record, data } }])).toContain('Data: cifar10: unofficial copy from the data directory (cifar-10-batches-bin/), 1 file, digest abababababab.\n');
+    expect(render([{ ...c, record: { ...c.record, data: undefined } }])).toContain('Data: not recorded (a record made before records named their data).\n');
+    expect(render([c])).toContain('Data: none read.\n');
+  });
+
   it('writes report.md with the plots it links to', async () => {
     const out = join(root, 'report');
     const { reportFile, plotFiles } = await writeReport([join(root, 'results')], out);
