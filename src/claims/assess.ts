@@ -1,7 +1,8 @@
-import type { AssertionResult, SeedResult } from '../results/record-types.ts';
-import type { Assertion, SpecVerdict } from '../spec/claim.ts';
+import type { AssertionResult, PreconditionResult, SeedResult } from '../results/record-types.ts';
+import type { Assertion, PlainPrecondition, Precondition, SpecVerdict } from '../spec/claim.ts';
+import { expandCellAssertion } from './cells.ts';
 import { summarize } from './stats.ts';
-import { assertionVerdict, describeRegion, specVerdict } from './verdict.ts';
+import { assertionVerdict, claimRegion, describeRegion, inRegion, specVerdict } from './verdict.ts';
 
 /** From per-seed outcomes to per-assertion statistics and the spec's verdict. Pure. */
 
@@ -65,11 +66,76 @@ export function assessAssertion(a: Assertion, outcomes: readonly SeedResult[]): 
 }
 
 /**
- * A seed that failed, or a finished seed missing an asserted metric, makes the verdict
- * `error`: a claim must never pass on the seeds that happened to survive.
+ * The preconditions as one per metric: a cell precondition (`inEveryCellWith`, `{}` for every
+ * cell) becomes one per matching cell of `metricNames`, named after it; tolerance defaults to 0.
  */
-export function assess(assertions: readonly Assertion[], outcomes: readonly SeedResult[]): { assertions: AssertionResult[]; verdict: SpecVerdict } {
+export function expandPreconditions(preconditions: readonly Precondition[], metricNames: readonly string[]): PlainPrecondition[] {
+  return preconditions.flatMap((p) => {
+    const { inEveryCellWith, tolerance = 0, ...plain } = p;
+    if (inEveryCellWith === undefined) return [{ ...plain, tolerance }];
+    const { assertions, problems } = expandCellAssertion({ ...plain, tolerance, inEveryCellWith }, metricNames);
+    if (problems.length > 0) throw new Error(`precondition "${p.name}": ${problems.map((x) => `${x.pointer}: ${x.reason}`).join('; ')}`);
+    return assertions.map((a) => ({ ...a, op: a.op, threshold: a.threshold, tolerance }));
+  });
+}
+
+/**
+ * A precondition seed by seed: every finished seed must have the value and it must lie in the
+ * region. Seeds that failed are not read here (they make the verdict `error` anyway).
+ */
+export function checkPrecondition(p: PlainPrecondition, outcomes: readonly SeedResult[]): PreconditionResult {
+  const region = claimRegion(p.op, p.threshold, p.tolerance);
+  const regionText = describeRegion(p.op, p.threshold, p.tolerance);
+  const seeds: number[] = [];
+  const values: (number | null)[] = [];
+  const failedSeeds: number[] = [];
+  for (const o of outcomes) {
+    if (o.status !== 'ok') continue;
+    const v = assertedValue(p, o.metrics);
+    seeds.push(o.seed);
+    values.push(v ?? null);
+    if (v === undefined || !inRegion(v, region)) failedSeeds.push(o.seed);
+  }
+  const perSeed = seeds.map((seed, i) => `${seed}: ${values[i] === null ? 'missing' : fmt(values[i])}${failedSeeds.includes(seed) ? ' ✗' : ''}`).join(', ');
+  const verdict = failedSeeds.length > 0 ? `fails in seed${failedSeeds.length === 1 ? '' : 's'} ${failedSeeds.join(', ')}` : 'holds';
+  return {
+    name: p.name,
+    metric: p.metric,
+    ...(p.minus !== undefined ? { minus: p.minus } : {}),
+    op: p.op,
+    threshold: p.threshold,
+    tolerance: p.tolerance,
+    region: regionText,
+    seeds,
+    values,
+    failedSeeds,
+    holds: failedSeeds.length === 0,
+    summary: `${assertionLabel(p)} must be ${regionText} in every seed (${perSeed || 'no finished seed'}) → ${verdict}`,
+  };
+}
+
+/**
+ * A seed that failed, a finished seed missing an asserted metric, or one failing a
+ * precondition makes the verdict `error`: a claim must never pass on the seeds that happened
+ * to survive, and a run that did not meet its preconditions is no evidence either way.
+ */
+export function assess(
+  assertions: readonly Assertion[],
+  outcomes: readonly SeedResult[],
+  preconditions: readonly PlainPrecondition[] = [],
+): { assertions: AssertionResult[]; preconditions?: PreconditionResult[]; verdict: SpecVerdict } {
   const results = assertions.map((a) => assessAssertion(a, outcomes));
+  const checked = preconditions.map((p) => checkPrecondition(p, outcomes));
   const failed = outcomes.some((o) => o.status !== 'ok' || assertions.some((a) => assertedValue(a, o.metrics) === undefined));
-  return { assertions: results, verdict: specVerdict(results.map((r) => r.verdict), failed) };
+  const unmet = checked.some((c) => !c.holds);
+  return {
+    assertions: results,
+    ...(checked.length > 0 ? { preconditions: checked } : {}),
+    verdict: specVerdict(results.map((r) => r.verdict), failed || unmet),
+  };
+}
+
+/** The preconditions a record failed, as "name (seeds 1, 2)", for one-line summaries. */
+export function unmetPreconditions(r: { preconditions?: PreconditionResult[] }): string[] {
+  return (r.preconditions ?? []).filter((p) => !p.holds).map((p) => `${p.name} (seed${p.failedSeeds.length === 1 ? '' : 's'} ${p.failedSeeds.join(', ')})`);
 }

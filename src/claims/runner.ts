@@ -9,13 +9,13 @@ import { dataDiffers } from '../results/oracle.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type DataUsed, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
 import { Interrupted } from '../train/errors.ts';
 import type { ProgressSink } from '../train/progress.ts';
-import { assess } from './assess.ts';
+import { assess, expandPreconditions } from './assess.ts';
 import { expandAssertions } from './cells.ts';
 import { canonicalJson, contentHash } from './hash.ts';
 import { datasetsOf } from './datasets.ts';
 import { checkLockPath, withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
-import { assertionsFor, requireTier, type Assertion } from '../spec/claim.ts';
+import { assertionsFor, requireTier, type Assertion, type PlainPrecondition } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -152,6 +152,8 @@ interface RunPlan {
   paramsHash: string;
   /** The tier's assertions, cell assertions expanded into one plain assertion per cell. */
   assertions: Assertion[];
+  /** The tier's preconditions, one per metric (cells expanded): checked in every seed. */
+  preconditions: PlainPrecondition[];
   /** Metrics the assertions read: a seed that lacks one cannot count. */
   needed: string[];
   file: string;
@@ -162,7 +164,8 @@ interface RunPlan {
 function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
   const { tier } = opts;
   const params = requireTier(spec, tier).params;
-  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), spec.kind.metricNames(params));
+  const metricNames = spec.kind.metricNames(params);
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), metricNames);
   return {
     spec,
     tier,
@@ -170,6 +173,7 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
     params,
     paramsHash: contentHash(params),
     assertions,
+    preconditions: expandPreconditions(assertionsFor(spec.preconditions ?? [], tier), metricNames),
     needed: [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))],
     file: recordPath(opts.resultsDir, tier, spec.id),
   };
@@ -203,6 +207,7 @@ function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultReco
       experiment: spec.experiment,
       writeUpFigure: spec.writeUpFigure,
       assertions: plan.assertions,
+      ...(plan.preconditions.length > 0 ? { preconditions: plan.preconditions } : {}),
     },
     tier,
     params: plan.params,
@@ -212,7 +217,7 @@ function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultReco
     seeds: seedList,
     pendingSeeds: seedList.filter((s) => !all.has(s)),
     outcomes: list,
-    ...assess(plan.assertions, list),
+    ...assess(plan.assertions, list, plan.preconditions),
     backend: opts.backend,
     environment,
     ...(plan.data && !unknownData ? { data: plan.data } : {}),

@@ -158,6 +158,31 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
     }
   });
 
+  const preNames = new Set<string>();
+  (spec.preconditions ?? []).forEach((p, i) => {
+    const at = `/preconditions/${i}`;
+    if (preNames.has(p.name)) problems.push({ file, pointer: `${at}/name`, reason: `duplicate precondition name "${p.name}"` });
+    preNames.add(p.name);
+    for (const t of p.tiers ?? []) {
+      if (!tiers.includes(t)) problems.push({ file, pointer: `${at}/tiers`, reason: `names tier ${t}, which the spec does not have (it has: ${tiers.join(', ')})` });
+    }
+    for (const tier of p.tiers ?? TIERS) {
+      const known = metricsByTier.get(tier);
+      if (!known) continue;
+      if (p.inEveryCellWith !== undefined) {
+        const cell = expandCellAssertion({ ...p, tolerance: p.tolerance ?? 0, inEveryCellWith: p.inEveryCellWith }, [...known]);
+        for (const x of cell.problems) problems.push({ file, pointer: `${at}${x.pointer}`, reason: `${x.reason} (tier ${tier})` });
+        continue;
+      }
+      for (const field of ['metric', 'minus'] as const) {
+        const m = p[field];
+        if (m !== undefined && !known.has(m)) {
+          problems.push({ file, pointer: `${at}/${field}`, reason: `metric "${m}" is not produced by "${kind.name}" at tier ${tier}; it produces: ${[...known].join(', ')}` });
+        }
+      }
+    }
+  });
+
   if (metricsByTier.size === tiers.length) {
     const anyTier = new Set([...metricsByTier.values()].flatMap((s) => [...s]));
     for (const key of Object.keys(spec.writeUpFigure.values ?? {})) {

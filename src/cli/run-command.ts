@@ -210,6 +210,7 @@ export function runCommand(): Command {
 function printRecord(spec: LoadedSpec, tier: string, record: ResultRecord, ok: boolean): void {
   console.log(`${ok ? '✓' : '✗'} ${spec.id} [${tier}]: ${record.verdict} (expected ${record.expected})`);
   for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
+  for (const p of (record.preconditions ?? []).filter((x) => !x.holds)) console.log(`    precondition failed: ${p.name}: ${p.summary}`);
   for (const f of record.outcomes.filter((x) => x.status === 'error')) {
     console.log(`    seed ${f.seed}: error: ${f.error ? `${f.error.name}: ${f.error.message}` : 'no reason recorded'}`);
   }

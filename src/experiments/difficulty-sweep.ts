@@ -1,7 +1,7 @@
 import { modelSpecSchema, type ModelSpec } from '../models/spec.ts';
 import { dataSelectionProperties, trainConfigSchema } from '../train/config-schema.ts';
 import type { TrainConfig } from '../train/loop.ts';
-import { type EvaluationParams, evaluationSchema, leakGap, meanThroughput, metricName, plannedTraining, trainAndEvaluate } from './protocol.ts';
+import { type EvaluationParams, evaluationSchema, leakGap, meanThroughput, metricName, plannedTraining, SMALL_EPS, trainAndEvaluate } from './protocol.ts';
 import type { DataSelection } from './trained-models.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
@@ -16,7 +16,8 @@ export interface DifficultySweepParams {
   evaluation: EvaluationParams;
 }
 
-const PER_DATASET = ['clean_acc', 'adv_acc_fgsm', 'gap'];
+/** `clean_loss`, `loss_eps_1` and `adv_linf_fgsm` are there for preconditions (a working attack), not for assertions. */
+const PER_DATASET = ['clean_acc', 'adv_acc_fgsm', 'gap', 'clean_loss', `loss_eps_${SMALL_EPS}`, 'adv_linf_fgsm'];
 
 export const difficultySweep: ExperimentKind<DifficultySweepParams> = {
   name: 'difficulty-sweep',
@@ -48,6 +49,7 @@ export const difficultySweep: ExperimentKind<DifficultySweepParams> = {
       metrics[`adv_acc_fgsm_${ds}`] = r.metrics.adv_acc_fgsm;
       // Without FGSM in the evaluation there is no gap: NaN, which the runner reports as an error.
       metrics[`gap_${ds}`] = leakGap(r.metrics) ?? Number.NaN;
+      for (const m of PER_DATASET.slice(3)) metrics[`${m}_${ds}`] = r.metrics[m] ?? Number.NaN;
       curves[`${sel.dataset}:epochs`] = r.curves.epochs;
       rates.push(r.imagesPerSecond);
     }

@@ -37,13 +37,24 @@ export const evaluationSchema = {
 /** Metric names use `_` for `-` (attack and dataset names) so they read as identifiers. */
 export const metricName = (s: string) => s.replace(/-/g, '_');
 
+/**
+ * The small ε (pixel units) at which every evaluation reports the loss along the sign of the
+ * clean true-label gradient, `loss_eps_1`: to first order it is above the clean loss for any
+ * model, leaking or not, so a precondition can tell a working attack direction from a no-op
+ * or a flipped one. Where the ε-sweep has this point already, it is the sweep's.
+ */
+export const SMALL_EPS = 1;
+
+const smallEpsExtra = (ev: EvaluationParams): number[] => (ev.epsSweep?.includes(SMALL_EPS) ? [] : [SMALL_EPS]);
+
 export function evaluationMetricNames(ev: EvaluationParams): string[] {
   const names = ['clean_acc', 'clean_loss'];
-  for (const a of ev.attacks) names.push(`adv_acc_${metricName(a)}`, `adv_loss_${metricName(a)}`);
+  for (const a of ev.attacks) names.push(`adv_acc_${metricName(a)}`, `adv_loss_${metricName(a)}`, `adv_linf_${metricName(a)}`);
   if (ev.epsSweep) {
     for (const e of ev.epsSweep) names.push(`loss_eps_${e}`, `acc_eps_${e}`);
     names.push('loss_peak', 'loss_peak_eps', 'loss_rise', 'loss_fall');
   }
+  for (const e of smallEpsExtra(ev)) names.push(`loss_eps_${e}`);
   return names;
 }
 
@@ -54,6 +65,8 @@ export function evaluationMetrics(ev: Evaluation): Record<string, number> {
     m[`adv_acc_${metricName(a)}`] = r.acc;
     m[`adv_loss_${metricName(a)}`] = r.loss;
   }
+  for (const [a, size] of Object.entries(ev.perturbation ?? {})) m[`adv_linf_${metricName(a)}`] = size;
+  for (const p of ev.alongSign ?? []) m[`loss_eps_${p.eps}`] = p.loss;
   const curve = ev.lossVsEps;
   if (curve && curve.length > 0) {
     for (const p of curve) {
@@ -117,6 +130,8 @@ export async function trainAndEvaluate(
     batchSize: ev.batchSize,
     attacks: ev.attacks.map((attack) => ({ attack, eps: ev.eps, ...ev.iterative })),
     epsSweep: ev.epsSweep,
+    alongSign: smallEpsExtra(ev),
+    perturbationSize: true,
     rng: makeRng(ctx.seed, `eval/${role}`),
   });
   const curves: Curves = { epochs: trained.epochs };

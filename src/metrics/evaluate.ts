@@ -29,6 +29,10 @@ export interface Evaluation {
   adversarial: Record<string, { acc: number; loss: number }>;
   /** Loss and accuracy along the sign of the clean gradient (the write-up's figure). */
   lossVsEps?: EpsPoint[];
+  /** The same, at the `alongSign` ε values, kept apart from the curve. */
+  alongSign?: EpsPoint[];
+  /** Mean over images of the perturbation's L∞ size, 0–255 pixel units, keyed by attack name: what the attack really moved. */
+  perturbation?: Record<string, number>;
 }
 
 interface Tally {
@@ -63,14 +67,22 @@ async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Ta
  * loss-versus-ε sweep is FGSM at each ε, as the write-up's curve: every image moves along
  * the sign of its clean true-label gradient, taken once per batch for all ε.
  */
+/**
+ * `alongSign`: ε values at which the loss along the same sign is reported without joining the
+ * curve (preconditions read the loss at a small ε: it rises for any model, leaking or not).
+ * `perturbationSize`: also measure each attack's mean L∞ step (a no-op attack shows 0).
+ * Neither draws from `rng` nor changes any other number.
+ */
 export async function evaluate(
   model: Classifier,
   set: ImageSet,
-  opts: { batchSize: number; attacks: AttackEval[]; epsSweep?: number[]; rng: Rng },
+  opts: { batchSize: number; attacks: AttackEval[]; epsSweep?: number[]; alongSign?: number[]; perturbationSize?: boolean; rng: Rng },
 ): Promise<Evaluation> {
   const clean: Tally = { correct: 0, loss: 0 };
   const adv = opts.attacks.map(() => ({ correct: 0, loss: 0 }));
+  const linf = opts.attacks.map(() => 0);
   const sweep = (opts.epsSweep ?? []).map(() => ({ correct: 0, loss: 0 }));
+  const along = (opts.alongSign ?? []).map(() => ({ correct: 0, loss: 0 }));
   for (let start = 0; start < set.count; start += opts.batchSize) {
     const idx = Array.from({ length: Math.min(opts.batchSize, set.count - start) }, (_, i) => start + i);
     const { x, y } = makeBatch(set, idx);
@@ -78,13 +90,24 @@ export async function evaluate(
       await tally(model, x, y, clean);
       for (const [i, a] of opts.attacks.entries()) {
         const xa = attack(a.attack, model, x, y, a.eps, { training: false, rng: opts.rng, steps: a.steps, stepSize: a.stepSize });
+        if (opts.perturbationSize) {
+          const size = tf.tidy(() => xa.sub(x).abs().max([1, 2, 3]).sum());
+          try {
+            linf[i] += (await size.data())[0] * 255;
+          } finally {
+            size.dispose();
+          }
+        }
         await tally(model, xa, y, adv[i], true);
       }
-      if (sweep.length > 0) {
+      if (sweep.length > 0 || along.length > 0) {
         const direction = lossGradientSign(model, x, y, { training: false });
         try {
-          for (const [i, eps] of opts.epsSweep!.entries()) {
+          for (const [i, eps] of (opts.epsSweep ?? []).entries()) {
             await tally(model, fgsmAlong(x, direction, eps), y, sweep[i], true);
+          }
+          for (const [i, eps] of (opts.alongSign ?? []).entries()) {
+            await tally(model, fgsmAlong(x, direction, eps), y, along[i], true);
           }
         } finally {
           direction.dispose();
@@ -102,5 +125,7 @@ export async function evaluate(
     cleanLoss: clean.loss / n,
     adversarial,
     lossVsEps: opts.epsSweep?.map((eps, i) => ({ eps, loss: sweep[i].loss / n, acc: sweep[i].correct / n })),
+    ...(opts.alongSign ? { alongSign: opts.alongSign.map((eps, i) => ({ eps, loss: along[i].loss / n, acc: along[i].correct / n })) } : {}),
+    ...(opts.perturbationSize ? { perturbation: Object.fromEntries(opts.attacks.map((a, i) => [a.attack, linf[i] / n])) } : {}),
   };
 }

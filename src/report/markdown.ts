@@ -1,4 +1,4 @@
-import { assertedValue, assertionLabel, fmt } from '../claims/assess.ts';
+import { assertedValue, assertionLabel, fmt, unmetPreconditions } from '../claims/assess.ts';
 import { summarize } from '../claims/stats.ts';
 import type { ClaimResult } from './merge.ts';
 import type { Plot } from './plots.ts';
@@ -64,7 +64,29 @@ function figureComparison(r: ResultRecord): string[] {
 export function verdictCell(r: ResultRecord): string {
   const ok = r.verdict === r.expected;
   const partial = r.pendingSeeds.length > 0 ? ` (partial: ${r.outcomes.length} of ${r.seeds.length} seeds)` : '';
-  return `${ok ? '✓' : '✗'} ${r.verdict}${ok ? '' : ` (expected ${r.expected})`}${partial}`;
+  const unmet = unmetPreconditions(r);
+  const why = unmet.length > 0 ? ` — precondition failed: ${unmet.join('; ')}` : '';
+  return `${ok ? '✓' : '✗'} ${r.verdict}${ok ? '' : ` (expected ${r.expected})`}${partial}${why}`;
+}
+
+/** What the run had to show before its assertions counted, seed by seed. */
+function preconditionLines(r: ResultRecord): string[] {
+  if (!r.preconditions) return ['Preconditions: none checked (the spec states none, or the record predates them).', ''];
+  return [
+    '| Precondition | Value | Must be | Per seed | Holds |',
+    '|---|---|---|---|---|',
+    ...r.preconditions.map(
+      (p) =>
+        `| ${[
+          cell(p.name),
+          cell(assertionLabel(p)),
+          p.region,
+          p.seeds.map((s, i) => `${s}: ${p.values[i] === null ? 'missing' : fmt(p.values[i])}${p.failedSeeds.includes(s) ? ' ✗' : ''}`).join(', '),
+          p.holds ? 'yes' : `**no** (seed${p.failedSeeds.length === 1 ? '' : 's'} ${p.failedSeeds.join(', ')})`,
+        ].join(' | ')} |`,
+    ),
+    '',
+  ];
 }
 
 function backendCell(c: ClaimResult): string {
@@ -127,6 +149,7 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
         ].join(' | ')} |`,
     ),
     '',
+    ...preconditionLines(r),
   ];
   const failed = r.outcomes.filter((o) => o.status === 'error');
   if (failed.length > 0) {
@@ -159,7 +182,8 @@ export function renderReport(input: ReportInput): string {
       `${matched} of ${results.length} verdicts match their spec's expected verdict.`,
     '',
     'Verdicts: *reproduced* when the whole 95% interval (Student\'s t across seeds) lies in the claim region, ' +
-      '*refuted* when it lies wholly outside, *inconclusive* otherwise; *error* when a seed failed.',
+      '*refuted* when it lies wholly outside, *inconclusive* otherwise; *error* when a seed failed or a seed missed one of the ' +
+      "spec's preconditions (what a run must show to be evidence at all: the model learned, the attack works).",
     '',
     ...summaryTable(results),
     '',

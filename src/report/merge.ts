@@ -83,6 +83,10 @@ function mergeGroup(group: LoadedRecord[]): ClaimResult {
   if (new Set(group.map((g) => canonicalJson(g.record.claim.assertions))).size > 1) {
     throw new MergeError(`cannot merge ${where}: records assert different things under one spec version (${group.map((g) => g.file).join(', ')}); bump the spec's version`);
   }
+  // Seeds checked against other preconditions (or none: records older than them) cannot be judged together.
+  if (new Set(group.map((g) => canonicalJson(g.record.claim.preconditions ?? []))).size > 1) {
+    throw new MergeError(`cannot merge ${where}: records check different preconditions under one spec version (${group.map((g) => g.file).join(', ')}); re-run the older ones`);
+  }
   if (new Set(group.map((g) => g.record.expected)).size > 1) {
     throw new MergeError(`cannot merge ${where}: records expect different verdicts: ${list((r) => r.expected)}`);
   }
@@ -112,7 +116,7 @@ function mergeGroup(group: LoadedRecord[]): ClaimResult {
     seeds,
     pendingSeeds: seeds.filter((s) => !bySeed.has(s)),
     outcomes,
-    ...assess(latest.claim.assertions, outcomes),
+    ...assess(latest.claim.assertions, outcomes, latest.claim.preconditions),
     startedAt: group.map((g) => g.record.startedAt).sort()[0],
     finishedAt: latest.finishedAt,
     wallSeconds: group.reduce((s, g) => s + g.record.wallSeconds, 0),

@@ -40,7 +40,8 @@ export const resultSchema = {
             values: { type: 'object', additionalProperties: { type: 'number' } }
           }
         },
-        assertions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } }
+        assertions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } },
+        preconditions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } }
       }
     },
     tier: { $ref: '#/$defs/tier' },
@@ -52,6 +53,7 @@ export const resultSchema = {
     pendingSeeds: { $ref: '#/$defs/seedList' },
     outcomes: { type: 'array', items: { $ref: '#/$defs/seedResult' } },
     assertions: { type: 'array', items: { $ref: '#/$defs/assertionResult' } },
+    preconditions: { type: 'array', items: { $ref: '#/$defs/preconditionResult' } },
     verdict: enumOf([...VERDICTS, 'error']),
     backend: {
       type: 'object',
@@ -180,6 +182,25 @@ export const resultSchema = {
       if: { properties: { status: { const: 'error' } } },
       then: { properties: { error: true }, required: ['error'] },
       else: { not: { properties: { error: true }, required: ['error'] } }
+    },
+    preconditionResult: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'metric', 'op', 'threshold', 'tolerance', 'region', 'seeds', 'values', 'failedSeeds', 'holds', 'summary'],
+      properties: {
+        name: { type: 'string' },
+        metric: { type: 'string' },
+        minus: { type: 'string' },
+        op: enumOf(OPS),
+        threshold: { type: 'number' },
+        tolerance: { type: 'number', minimum: 0 },
+        region: { type: 'string' },
+        seeds: { type: 'array', items: { type: 'integer' } },
+        values: { type: 'array', items: { $ref: '#/$defs/nullableNumber' } },
+        failedSeeds: { type: 'array', items: { type: 'integer' } },
+        holds: { type: 'boolean' },
+        summary: { type: 'string' }
+      }
     },
     assertionResult: {
       type: 'object',

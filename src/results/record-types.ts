@@ -1,6 +1,6 @@
 import type { BackendInfo } from '../backend/info.ts';
 import type { DataUsed } from '../data/provenance.ts';
-import type { Assertion, SpecVerdict, Verdict, WriteUpFigure } from '../spec/claim.ts';
+import type { Assertion, PlainPrecondition, SpecVerdict, Verdict, WriteUpFigure } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 
 /**
@@ -50,6 +50,24 @@ export interface AssertionResult {
   summary: string;
 }
 
+/** One precondition checked in every finished seed (src/claims/assess.ts). */
+export interface PreconditionResult {
+  name: string;
+  metric: string;
+  minus?: string;
+  op: Assertion['op'];
+  threshold: number;
+  tolerance: number;
+  region: string;
+  /** Finished seeds and their values, in the same order; null where the seed lacks the metric. */
+  seeds: number[];
+  values: (number | null)[];
+  /** Seeds whose value is missing or outside the region. */
+  failedSeeds: number[];
+  holds: boolean;
+  summary: string;
+}
+
 export interface Environment {
   /** Installed package versions (tfjs and its backends, this project). */
   packages: Record<string, string>;
@@ -73,6 +91,8 @@ export interface ResultRecord {
     writeUpFigure: WriteUpFigure;
     /** The assertions that apply to this tier, so statistics can be recomputed from the record alone. */
     assertions: Assertion[];
+    /** The preconditions that apply to this tier, cells expanded; absent in records made before specs had them. */
+    preconditions?: PlainPrecondition[];
   };
   tier: Tier;
   params: Record<string, unknown>;
@@ -86,6 +106,8 @@ export interface ResultRecord {
   pendingSeeds: number[];
   outcomes: SeedResult[];
   assertions: AssertionResult[];
+  /** Each precondition seed by seed; a failed one makes the verdict `error`. Absent: none were checked. */
+  preconditions?: PreconditionResult[];
   verdict: SpecVerdict;
   backend: BackendInfo;
   environment: Environment;

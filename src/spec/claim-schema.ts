@@ -63,6 +63,12 @@ export const claimSchema = {
       minItems: 1,
       items: { $ref: '#/$defs/assertion' }
     },
+    preconditions: {
+      description: 'What a run must show before its assertions count (the model learned, the attack works, …), checked seed by seed: a seed outside a precondition\'s region makes the verdict error.',
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/$defs/precondition' }
+    },
     notes: { description: 'Free text: scales tried, their numbers.', type: 'string' }
   },
   $defs: {
@@ -82,6 +88,32 @@ export const claimSchema = {
         expected: { $ref: '#/$defs/verdict' },
         rationale: { description: 'Why these numbers (what was measured).', type: 'string', minLength: 1 },
         timeoutMinutes: { type: 'number', exclusiveMinimum: 0 }
+      }
+    },
+    precondition: {
+      description: "Each finished seed's value of metric (− minus) must lie in the region op threshold ± tolerance (tolerance widens ≤, ≥ and within, narrows < and >, as for assertions); else the verdict is error. inEveryCellWith (a sweep): in every cell whose coordinates satisfy these conditions; {} is every cell.",
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'metric', 'op', 'threshold'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        metric: { type: 'string', minLength: 1 },
+        minus: { description: 'Makes the checked value metric − minus.', type: 'string', minLength: 1 },
+        op: enumOf(OPS),
+        threshold: { type: 'number' },
+        tolerance: { description: 'Default 0.', type: 'number', minimum: 0 },
+        tiers: {
+          description: 'Tiers this precondition applies to; absent: all.',
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: enumOf(TIERS)
+        },
+        inEveryCellWith: {
+          description: 'Axis name → a value or a condition such as ">= 16"; {} is every cell.',
+          type: 'object',
+          additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }] },
+        }
       }
     },
     assertion: {

@@ -8,7 +8,7 @@ export type Op = (typeof OPS)[number];
 /** What statistics across seeds can say about one assertion. */
 export const VERDICTS = ['reproduced', 'refuted', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
-/** A spec's verdict: `error` when any seed failed (NaN/Inf, exception). */
+/** A spec's verdict: `error` when any seed failed (NaN/Inf, exception) or failed a precondition. */
 export type SpecVerdict = Verdict | 'error';
 
 export interface Assertion {
@@ -44,6 +44,28 @@ export interface CellAssertion {
   fallsWith?: string;
 }
 
+/**
+ * A condition a run must meet to be evidence at all (the model learned, the attack moves the
+ * loss the right way, …), checked in every finished seed on its own: one seed whose value
+ * lies outside the region (op, threshold ± tolerance, as an assertion's) makes the verdict
+ * `error`, never reproduced, refuted or inconclusive. `inEveryCellWith` (a sweep) checks every
+ * cell matching its conditions; `{}` is every cell.
+ */
+export interface Precondition {
+  name: string;
+  metric: string;
+  minus?: string;
+  op: Op;
+  threshold: number;
+  /** Default 0. */
+  tolerance?: number;
+  tiers?: Tier[];
+  inEveryCellWith?: Record<string, CellCondition>;
+}
+
+/** A precondition for one metric (cells expanded), as records keep it. */
+export type PlainPrecondition = Omit<Precondition, 'inEveryCellWith' | 'tolerance'> & { tolerance: number };
+
 export interface TierSpec {
   seeds: number[];
   params: Record<string, unknown>;
@@ -70,6 +92,8 @@ export interface ClaimSpec {
   /** The required tiers always; `gpu` where the claim has one (tierOf says whether). */
   tiers: Record<RequiredTier, TierSpec> & Partial<Record<Tier, TierSpec>>;
   assertions: (Assertion | CellAssertion)[];
+  /** What a run must show, seed by seed, before its assertions count (see Precondition). */
+  preconditions?: Precondition[];
   notes?: string;
 }
 

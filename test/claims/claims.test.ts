@@ -51,6 +51,7 @@ const GRACE_MS = 120_000;
 function explain(r: ResultRecord, file: string): string {
   const lines = [`${r.claim.id} [${r.tier}]: verdict ${r.verdict}, expected ${r.expected}`];
   for (const a of r.assertions) lines.push(`  ${a.name}: ${a.summary}`);
+  for (const p of r.preconditions ?? []) if (!p.holds) lines.push(`  precondition failed: ${p.name}: ${p.summary}`);
   for (const o of r.outcomes) if (o.error) lines.push(`  seed ${o.seed} failed: ${o.error.name}: ${o.error.message}`);
   lines.push(`  record: ${file}`);
   return lines.join('\n');

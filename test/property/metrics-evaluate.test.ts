@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSet } from '../../src/data/types.ts';
-import { fgsmPred, pgd } from '../../src/attacks/index.ts';
+import { fgsm, fgsmPred, pgd } from '../../src/attacks/index.ts';
 import { makeBatch } from '../../src/data/batches.ts';
 import { evaluate } from '../../src/metrics/evaluate.ts';
 import { makeRng } from '../../src/util/rng.ts';
@@ -79,6 +79,55 @@ describe('evaluate', () => {
         }
       }),
       { numRuns: 20 },
+    );
+  });
+
+  it('the loss along the sign at extra ε and the perturbation sizes change no other number (same RNG draws), and the extra ε equals the sweep’s point', async () => {
+    await fc.assert(
+      fc.asyncProperty(evalProblem, sweepEps, fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 3 }), async (pr, epsSweep, eps, steps) => {
+        const { height, width, channels } = pr.params;
+        const set: ImageSet = { images: pr.images, labels: pr.labels, count: pr.labels.length, height, width, channels };
+        const model = makeClassifier(pr.params);
+        try {
+          // PGD draws its random start from the evaluation's stream: an extra draw anywhere would move its numbers.
+          const attacks = [{ attack: 'pgd' as const, eps, steps, stepSize: 2 }, { attack: 'fgsm' as const, eps }];
+          const plain = await evaluate(model, set, { batchSize: pr.batchSize, attacks, epsSweep, rng: makeRng(3, 'eval') });
+          const more = await evaluate(model, set, { batchSize: pr.batchSize, attacks, epsSweep, alongSign: [epsSweep[0], 1], perturbationSize: true, rng: makeRng(3, 'eval') });
+          expect({ ...more, alongSign: undefined, perturbation: undefined }).toEqual({ ...plain, alongSign: undefined, perturbation: undefined });
+          expect(more.alongSign![0]).toEqual(plain.lossVsEps![0]);
+        } finally {
+          model.dispose();
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('the perturbation size is the mean over images of max |x_adv − x|, in pixel units', async () => {
+    await fc.assert(
+      fc.asyncProperty(evalProblem, fc.integer({ min: 0, max: 16 }), async (pr, eps) => {
+        const { height, width, channels } = pr.params;
+        const count = pr.labels.length;
+        const set: ImageSet = { images: pr.images, labels: pr.labels, count, height, width, channels };
+        const model = makeClassifier(pr.params);
+        const { x, y } = makeBatch(set, Array.from({ length: count }, (_, i) => i));
+        try {
+          const r = await evaluate(model, set, { batchSize: pr.batchSize, attacks: [{ attack: 'fgsm', eps }], perturbationSize: true, rng: makeRng(1, 'eval') });
+          // By hand, image by image, from the bytes: FGSM's pixels clipped to [0, 255].
+          const xa = fgsm(model, x, y, eps);
+          const moved = Array.from(xa.dataSync()).map((v, i) => Math.abs(v * 255 - pr.images[i]));
+          xa.dispose();
+          const per = inputSize({ height, width, channels });
+          let sum = 0;
+          for (let n = 0; n < count; n++) sum += Math.max(...moved.slice(n * per, (n + 1) * per));
+          expect(r.perturbation!.fgsm).toBeCloseTo(sum / count, 3);
+          expect(r.perturbation!.fgsm).toBeLessThanOrEqual(eps + 1e-3);
+        } finally {
+          tf.dispose([x, y]);
+          model.dispose();
+        }
+      }),
+      { numRuns: 30 },
     );
   });
 });

@@ -74,6 +74,20 @@ describe('running a claim', () => {
     expect(record.verdict).toBe('inconclusive'); // one seed never decides
   });
 
+  it('a precondition the run misses makes the verdict error, named in the record, which passes the record schema', async () => {
+    const withPre = (threshold: number) => (s: Record<string, any>) => {
+      s.preconditions = [{ name: 'the model learned', metric: 'clean_acc', op: 'above', threshold }];
+    };
+    const met = await runClaim(spec('stand-in-leak', withPre(0.5)), opts());
+    expect(met.verdict).toBe('reproduced');
+    expect(met.claim.preconditions).toEqual([{ name: 'the model learned', metric: 'clean_acc', op: 'above', threshold: 0.5, tolerance: 0 }]);
+    // The stand-in's clean accuracy is 0.6 ± noise: a bar at 0.7 is missed in every seed.
+    const missed = await runClaim(spec('stand-in-leak', withPre(0.7)), opts());
+    expect(missed.verdict).toBe('error');
+    expect(missed.preconditions?.map((p) => [p.name, p.holds, p.failedSeeds])).toEqual([['the model learned', false, [1, 2, 3]]]);
+    expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak'))).toEqual(missed);
+  });
+
   it('a refuting claim is refuted', async () => {
     expect((await runClaim(spec('stand-in-no-gap'), opts())).verdict).toBe('refuted');
   });

@@ -94,6 +94,23 @@ describe('merging records', () => {
     }
   });
 
+  it('records checking different preconditions under one version are refused; merged ones are judged by their preconditions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-merge-pre-'));
+    try {
+      const r = JSON.parse(readFileSync(recordPath(join(root, 'job-1'), 'fast', 'stand-in-leak'), 'utf8'));
+      r.claim.preconditions = [{ name: 'learned', metric: 'clean_acc', op: 'above', threshold: 0.7, tolerance: 0 }];
+      mkdirSync(join(dir, 'fast'), { recursive: true });
+      writeFileSync(recordPath(dir, 'fast', 'stand-in-leak'), JSON.stringify(r));
+      expect(() => mergeRecords(readResultDirs([join(root, 'job-2'), dir]))).toThrowError(/different preconditions/);
+      // Alone, the record is re-assessed with the preconditions it carries: clean accuracy ≈ 0.6 misses 0.7.
+      const [alone] = mergeRecords(readResultDirs([dir]));
+      expect(alone.record.verdict).toBe('error');
+      expect(alone.record.preconditions?.[0].failedSeeds).toEqual([1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('skips temporary files left by a killed writer, and refuses a folder that does not exist', () => {
     writeFileSync(join(root, 'job-1', 'fast', '.stand-in-leak.json.123.abcd.tmp'), '{"trunc');
     expect(readResultDirs([join(root, 'job-1')])).toHaveLength(1);
