@@ -20,7 +20,7 @@ export interface Mismatch {
 
 export type OracleResult =
   | { applies: false; why: string }
-  | { applies: true; seeds: number[]; compared: number; mismatches: Mismatch[] };
+  | { applies: true; seeds: number[]; compared: number; mismatches: Mismatch[]; added: string[] };
 
 const shortDigest = (d: DataUsed) => `${d.digest.slice(0, 12)} (${d.provenance === 'official' ? 'official' : 'unofficial copy'})`;
 
@@ -75,20 +75,24 @@ export function compareWithCommitted(fresh: ResultRecord, committed: ResultRecor
   const claim = fresh.claim.id;
   const mismatches: Mismatch[] = [];
   let compared = 0;
+  const added = new Set<string>();
   for (const seed of seeds) {
     const [was, now] = [c.get(seed)!, f.get(seed)!];
     if (was.status !== now.status) {
       const state = (o: SeedResult) => (o.status === 'ok' ? 'ok' : `error (${o.error?.name ?? '?'}: ${o.error?.message ?? ''})`);
       mismatches.push({ claim, seed, metric: 'status', committed: state(was), fresh: state(now) });
     }
-    const names = [...new Set([...Object.keys(was.metrics), ...Object.keys(now.metrics)])].sort();
-    for (const metric of names) {
+    // A metric the committed record never had (one added since, e.g. for a precondition) has
+    // nothing to be compared with: named as added, never a mismatch. Every committed metric
+    // must be there and equal.
+    for (const metric of Object.keys(now.metrics)) if (!(metric in was.metrics)) added.add(metric);
+    for (const metric of Object.keys(was.metrics).sort()) {
       compared++;
       const [a, b] = [was.metrics[metric], now.metrics[metric]];
       if (a !== b) mismatches.push({ claim, seed, metric, committed: a, fresh: b });
     }
   }
-  return { applies: true, seeds, compared, mismatches };
+  return { applies: true, seeds, compared, mismatches, added: [...added].sort() };
 }
 
 const show = (v: number | string | undefined) => (v === undefined ? 'absent' : String(v));

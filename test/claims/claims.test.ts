@@ -185,6 +185,7 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
         console.error(`claims: ${spec.id} [${tier}]: the committed record does not apply: ${oracle.why}`);
         return ctx.skip(`the committed record does not apply: ${oracle.why}`);
       }
+      if (oracle.added.length > 0) console.error(`claims: ${spec.id} [${tier}]: metrics the committed record does not have yet (not compared): ${oracle.added.join(', ')}`);
       const lines = oracle.mismatches.map(formatMismatch);
       expect(lines, `${lines.length} of ${oracle.compared} per-seed values differ from ${committedFile} (new record: ${file}); a deliberate change is a spec version bump with new records`).toEqual([]);
     });

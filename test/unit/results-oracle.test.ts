@@ -56,6 +56,15 @@ describe('committed records as an oracle', () => {
     expect(lines.filter((l) => l.startsWith('mnist-no-leaking seed 3 '))).toHaveLength(1 + Object.keys(mnist.outcomes[2].metrics).length);
   });
 
+  it('a metric only the new record has is named as added, never a mismatch', () => {
+    const fresh = rerun(mnist);
+    for (const o of fresh.outcomes) o.metrics.loss_eps_1 = 1.5;
+    const o = compareWithCommitted(fresh, withData(mnist));
+    if (!o.applies) throw new Error(o.why);
+    expect(o.mismatches).toEqual([]);
+    expect(o.added).toEqual(['loss_eps_1']);
+  });
+
   it('does not apply across spec versions, params, backends, thread counts or data files, and says why', () => {
     // Data of its own here, so the messages below do not depend on what the committed record names.
     const base: ResultRecord = { ...structuredClone(mnist), data: someData('a'.repeat(64)) };
