@@ -6,6 +6,7 @@ import { sourceFor } from '../data/mirror.ts';
 import { downloadProgress } from './download-progress.ts';
 import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
 import { measureLoad, type MemoryProbe } from '../data/measure-load.ts';
+import { printable, printableLines } from '../util/printable.ts';
 
 /** The command's edges, replaceable in tests. */
 export interface DataCommandIo {
@@ -62,8 +63,8 @@ function fileLine(f: FileCheck): string {
 }
 
 function verifyText(r: VerifyReport): string {
-  const lines = [`${r.dataset}: ${STATUS_WORD[r.status]} — ${r.summary}`];
-  if (r.dir) lines.push(`  folder: ${r.dir} (${r.why})`);
+  const lines = [`${r.dataset}: ${STATUS_WORD[r.status]} — ${printableLines(r.summary)}`];
+  if (r.dir) lines.push(`  folder: ${printable(r.dir)} (${r.why})`);
   for (const f of r.files) lines.push(fileLine(f));
   return lines.join('\n');
 }

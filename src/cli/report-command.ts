@@ -3,6 +3,7 @@ import { writeReport } from '../report/write-report.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { WriteError } from '../util/write-error.ts';
+import { printableLines } from '../util/printable.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -25,7 +26,7 @@ export function reportCommand(): Command {
       } catch (e) {
         // Records that cannot be read or mixed are bad input, not a crash: exit 2 with the reason.
         if (e instanceof MergeError || e instanceof RecordError || e instanceof WriteError) {
-          console.error(`label-leak report: ${e.message}`);
+          console.error(`label-leak report: ${printableLines(e.message)}`);
           process.exitCode = 2;
           return;
         }

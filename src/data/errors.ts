@@ -1,4 +1,5 @@
 import { errnoMeaning } from '../util/errno.ts';
+import { printable } from '../util/printable.ts';
 
 /** What is wrong with a data file; tests and the CLI tell cases apart by it. */
 export type DataFileProblem =
@@ -23,7 +24,7 @@ export class DataFileError extends Error {
     readonly problem: DataFileProblem,
     detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super(`${printable(file)}: ${detail}`);
   }
 }
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { printable } from '../util/printable.ts';
 
 /**
  * tfjs model files on disk: model.json (topology, weights manifest, metadata) and the
@@ -16,7 +17,7 @@ export class ModelFileError extends Error {
     readonly file: string,
     reason: string,
   ) {
-    super(`${file}: ${reason}`);
+    super(`${printable(file)}: ${reason}`);
     this.name = 'ModelFileError';
   }
 }

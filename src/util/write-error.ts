@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoMeaning } from './errno.ts';
+import { printable } from './printable.ts';
 
 /**
  * A file that could not be written: one line naming the path and what the errno means.
@@ -35,14 +36,14 @@ export function writeFailure(path: string, e: unknown): WriteError {
   if (e instanceof WriteError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const near = nearestExisting(dirname(path));
-  if (near && !near.isDir) return new WriteError(path, `cannot write ${path}: ${near.path} is a file, not a folder`);
+  if (near && !near.isDir) return new WriteError(path, `cannot write ${printable(path)}: ${printable(near.path)} is a file, not a folder`);
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') {
     try {
       if (near) accessSync(near.path, constants.W_OK);
     } catch (a) {
-      return new WriteError(path, `cannot write ${path}: ${errnoMeaning(a)} at ${near!.path}`);
+      return new WriteError(path, `cannot write ${printable(path)}: ${errnoMeaning(a)} at ${printable(near!.path)}`);
     }
   }
   const hint = code === 'ENOSPC' || code === 'EDQUOT' ? '; free some space or use another --results folder' : '';
-  return new WriteError(path, `cannot write ${path}: ${errnoMeaning(e)}${hint}`);
+  return new WriteError(path, `cannot write ${printable(path)}: ${errnoMeaning(e)}${hint}`);
 }

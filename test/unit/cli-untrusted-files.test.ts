@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.ts';
+import { recordFolder, fgsmRaised } from '../helpers/record-folders.ts';
+
+// Files that are not what they claim to be, and names that are not plain text: each is named
+// in one line (exit 2), never read blindly (a FIFO would block the command forever) and never
+// printed raw (an escape in a file name would reach the terminal).
+
+const tmp = mkdtempSync(join(tmpdir(), 'llk-untrusted-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+const fresh = (name: string) => join(tmp, `${name}-${n++}`);
+
+/** A hang is the defect these cases guard against: past this, the command is killed and the test fails. */
+const BOUND = { timeoutMs: 60_000 };
+const SPEC = 'test/fixtures-specs/real-kinds/tiny-mnist-fgsm.json';
+
+const mkfifo = (path: string) => execFileSync('mkfifo', [path]);
+
+function refused(r: { code: number; stdout: string; stderr: string }, ...needles: (string | RegExp)[]) {
+  expect(r.code, `${r.stdout}${r.stderr}`).toBe(2);
+  for (const s of needles) expect(r.stderr).toMatch(s);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('a FIFO where a spec or a record is expected', () => {
+  it('list and run name the spec as a FIFO instead of blocking on it', async () => {
+    const claims = fresh('claims');
+    mkdirSync(claims);
+    copyFileSync(SPEC, join(claims, 'tiny-mnist-fgsm.json'));
+    mkfifo(join(claims, 'piped.json'));
+    const list = await cli(['list', '--claims', claims], BOUND);
+    refused(list, `${join(claims, 'piped.json')}: (document): cannot read: is a FIFO (named pipe), not a regular file`);
+    const run = await cli(['run', 'piped', '--claims', claims, '--backend', 'wasm', '--results', fresh('r')], BOUND);
+    refused(run, /piped\.json: \(document\): cannot read: is a FIFO/);
+    expect(run.stderr).not.toMatch(/^backend:/m);
+  });
+
+  it('report and diff name the record as a FIFO instead of blocking on it', async () => {
+    const results = recordFolder(tmp, `fifo-${n++}`, [fgsmRaised(0)]);
+    const fifo = join(results, 'fast', 'piped.json');
+    mkfifo(fifo);
+    const report = await cli(['report', '--results', results, '--out', fresh('report')], BOUND);
+    refused(report, `${fifo}: cannot read: is a FIFO (named pipe), not a regular file`);
+    const diff = await cli(['diff', 'docs/results/records', results], BOUND);
+    refused(diff, `${fifo}: cannot read: is a FIFO`);
+  });
+});
+
+describe('a spec that starts with a UTF-8 byte-order mark', () => {
+  it('loads as the same spec without it', async () => {
+    const claims = fresh('bom');
+    mkdirSync(claims);
+    writeFileSync(join(claims, 'tiny-mnist-fgsm.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(SPEC)]));
+    const r = await cli(['list', '--claims', claims], BOUND);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^tiny-mnist-fgsm\s/m);
+  });
+});
+
+describe('file names with control characters', () => {
+  it('are printed escaped: an ANSI escape or a newline in a spec name never reaches the terminal raw', async () => {
+    const claims = fresh('names');
+    mkdirSync(claims);
+    const evil = '\u001b[31mred\nforged line';
+    writeFileSync(join(claims, `${evil}.json`), '{');
+    const r = await cli(['list', '--claims', claims], BOUND);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stderr).toContain('\\x1b[31mred\\nforged line.json: (document): not valid JSON');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('are printed escaped in the top-level error of run', async () => {
+    const claims = fresh('names-run');
+    mkdirSync(claims);
+    const evil = 'x\u001b]0;title\u0007y';
+    writeFileSync(join(claims, `${evil}.json`), '{');
+    const r = await cli(['run', '--claims', claims, '--backend', 'wasm', '--results', fresh('r')], BOUND);
+    refused(r, 'x\\x1b]0;title\\x07y.json');
+    expect(r.stderr).not.toMatch(/[\u0007\u001b]/);
+  });
+});
+
+describe('LABEL_LEAK_OFFLINE', () => {
+  it('a value that is not yes/no is refused naming the variable, before anything runs', async () => {
+    const r = await cli(['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm', '--results', fresh('r')], {
+      ...BOUND,
+      env: { LABEL_LEAK_OFFLINE: 'maybe' },
+    });
+    refused(r, /LABEL_LEAK_OFFLINE: "maybe" is not a yes\/no value; set it to 1 .* or 0 /);
+    expect(r.stderr).not.toMatch(/^backend:/m);
+  });
+});
