@@ -3,6 +3,7 @@ import { writeReport } from '../report/write-report.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { WriteError } from '../util/write-error.ts';
+import { checkWritableDir } from '../util/write-check.ts';
 import { printableLines } from '../util/printable.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -17,6 +18,7 @@ export function reportCommand(): Command {
       const dirs = o.results ?? ['results'];
       const out = o.out ?? `${dirs[0]}/report`;
       try {
+        checkWritableDir(out, '--out');
         const { reportFile, plotFiles, results } = await writeReport(dirs, out);
         if (o.json) console.log(JSON.stringify(results.map((c) => ({ ...c.record, files: c.files, warnings: c.warnings })), null, 2));
         else {

@@ -21,6 +21,7 @@ import { downloadProgress } from './download-progress.ts';
 import { Interrupted } from '../train/errors.ts';
 import { oneSeed, seedList } from './seed-options.ts';
 import { saveModelsTo } from './save-models.ts';
+import { checkWritableDir } from '../util/write-check.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -93,6 +94,7 @@ export function runCommand(): Command {
       const seedsOf = (spec: LoadedSpec): number[] => o.seed ?? o.seeds ?? requireTier(spec, o.tier as Tier).seeds;
       // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
       checkWritable(o.results, o.tier);
+      if (o.saveModels) checkWritableDir(join(o.saveModels, o.tier), '--save-models');
       const downloads = downloadProgress(process.stderr);
       const plan = await ensureDatasets(specs, o.tier, {
         dataDir: o.dataDir,

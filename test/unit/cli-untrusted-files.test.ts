@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../../src/backend/select.ts';
+import { saveClassifier } from '../../src/models/export.ts';
+import { buildClassifier } from '../../src/models/spec.ts';
+import { makeRng } from '../../src/util/rng.ts';
 import { cli } from '../helpers/cli.ts';
 import { recordFolder, fgsmRaised } from '../helpers/record-folders.ts';
 
@@ -94,5 +98,62 @@ describe('LABEL_LEAK_OFFLINE', () => {
     });
     refused(r, /LABEL_LEAK_OFFLINE: "maybe" is not a yes\/no value; set it to 1 .* or 0 /);
     expect(r.stderr).not.toMatch(/^backend:/m);
+  });
+});
+
+/** An untrained MNIST MLP saved as `audit` reads it, with the metadata that names its data. */
+async function savedMnistModel(dir: string): Promise<string> {
+  const input = { height: 28, width: 28, channels: 1 };
+  const spec = { kind: 'mlp' as const, hidden: [8] };
+  const m = buildClassifier(spec, input, 10, makeRng(1, 'model'));
+  try {
+    await saveClassifier(m, spec, input, dir, { labelLeak: { dataset: 'mnist' } });
+  } finally {
+    m.dispose();
+  }
+  return dir;
+}
+
+describe('output folders are tried before the work', () => {
+  let model: string;
+  beforeAll(async () => {
+    await startBackend('cpu');
+    model = await savedMnistModel(fresh('model'));
+  });
+
+  it('audit --out under a file exits 2 before the model is audited', async () => {
+    const file = fresh('file');
+    writeFileSync(file, 'x');
+    const out = join(file, 'audit.json');
+    const r = await cli(['audit', model, '--backend', 'wasm', '--seeds', '1', '--test-images', '20', '--probe-images', '0', '--out', out], BOUND);
+    refused(r, `cannot write ${file}/ (the --out folder): ${file} is a file, not a folder; name a folder you can write to`);
+    expect(r.stderr).not.toMatch(/seed 1/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('audit --out naming a folder exits 2 asking for a file', async () => {
+    const dir = fresh('out-dir');
+    mkdirSync(dir);
+    const r = await cli(['audit', model, '--backend', 'wasm', '--seeds', '1', '--test-images', '20', '--probe-images', '0', '--out', dir], BOUND);
+    refused(r, `cannot write ${dir} (--out): it is a folder; name a file, e.g. ${join(dir, 'audit.json')}`);
+    expect(r.stderr).not.toMatch(/seed 1/);
+  });
+
+  it('run --save-models under a file exits 2 before the backend starts', async () => {
+    const file = fresh('file');
+    writeFileSync(file, 'x');
+    const r = await cli(['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm', '--seed', '1', '--results', fresh('r'), '--save-models', join(file, 'models')], BOUND);
+    refused(r, `cannot write ${join(file, 'models', 'fast')}/ (the --save-models folder): ${file} is a file, not a folder`);
+    expect(r.stderr).not.toMatch(/^backend:/m);
+  });
+
+  it('report --out in a folder without write permission exits 2 before any record is read', async () => {
+    const locked = fresh('locked');
+    mkdirSync(locked, { mode: 0o555 });
+    // A FIFO record would block a report that read records first: the check comes before.
+    const results = recordFolder(tmp, `rep-${n++}`, [fgsmRaised(0)]);
+    mkfifo(join(results, 'fast', 'piped.json'));
+    const r = await cli(['report', '--results', results, '--out', join(locked, 'report')], { ...BOUND, unprivileged: true });
+    refused(r, `label-leak report: cannot write ${join(locked, 'report')}/ (the --out folder): permission denied (EACCES) at ${locked}`);
   });
 });
