@@ -14,7 +14,9 @@ export type DataFileProblem =
   | 'meta'
   | 'unreadable'
   | 'not-a-folder'
-  | 'size';
+  | 'size'
+  | 'not-writable'
+  | 'disk-full';
 
 /** A data file that cannot be read as what it claims to be. The message starts with the path. */
 export class DataFileError extends Error {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { saveClassifier } from '../../src/models/export.ts';
 import { buildClassifier } from '../../src/models/spec.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import { cli } from '../helpers/cli.ts';
+import { startMirror, writeMirrorSums, type Mirror } from '../helpers/loopback-mirror.ts';
 import { recordFolder, fgsmRaised } from '../helpers/record-folders.ts';
 
 // Files that are not what they claim to be, and names that are not plain text: each is named
@@ -155,5 +156,54 @@ describe('output folders are tried before the work', () => {
     mkfifo(join(results, 'fast', 'piped.json'));
     const r = await cli(['report', '--results', results, '--out', join(locked, 'report')], { ...BOUND, unprivileged: true });
     refused(r, `label-leak report: cannot write ${join(locked, 'report')}/ (the --out folder): permission denied (EACCES) at ${locked}`);
+  });
+});
+
+describe('data folders that cannot be used', () => {
+  let mirror: Mirror;
+  let online: Record<string, string>;
+  beforeAll(async () => {
+    mirror = await startMirror();
+    // Downloads on, from the loopback mirror only; its fixture archives are vouched for by this list.
+    online = { LABEL_LEAK_OFFLINE: '0', LABEL_LEAK_DATA_MIRROR: mirror.base, LABEL_LEAK_DATA_SHA256SUMS: writeMirrorSums(fresh('sums')) };
+  });
+  afterAll(() => mirror.close());
+  const FETCHED = ['--claims', 'test/fixtures-specs/fetched-data', '--backend', 'wasm'];
+
+  /** A data directory we may read but not write (mode 0555): an unprivileged process cannot download into it. */
+  const readOnlyDir = () => {
+    const dir = fresh('ro-data');
+    mkdirSync(dir, { mode: 0o555 });
+    return dir;
+  };
+
+  it('run: a download into an unwritable data directory skips the claim with the cause and a fix about the folder, exit 2, no stack trace', async () => {
+    const dataDir = readOnlyDir();
+    const r = await cli(['run', 'tiny-cifar10', ...FETCHED, '--data-dir', dataDir, '--results', fresh('r')], { ...BOUND, env: online, unprivileged: true });
+    refused(r, `cifar10: download failed — ${dataDir}: cannot write: permission denied (EACCES)`, `      fix: make ${dataDir} writable, or point --data-dir (or LABEL_LEAK_DATA_DIR) at a folder you can write to`);
+    expect(r.stderr).not.toMatch(/ENOENT|check the network/);
+    expect(r.stderr).not.toMatch(/^backend:/m);
+    expect(mirror.requests).toEqual([]);
+  });
+
+  it('data fetch: the same in one line with the fix, exit 2', async () => {
+    const dataDir = readOnlyDir();
+    const r = await cli(['data', 'fetch', 'cifar10', '--data-dir', dataDir], { ...BOUND, env: online, unprivileged: true });
+    refused(r, `cifar10: fetch failed — ${dataDir}: cannot write: permission denied (EACCES); to fix: make ${dataDir} writable`);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a data directory that may not be searched is named as such, not as "not found" with advice to download into it', async () => {
+    const dataDir = fresh('no-search');
+    cpSync('fixtures/data/cifar-10-batches-bin', join(dataDir, 'cifar-10-batches-bin'), { recursive: true });
+    chmodSync(dataDir, 0o644);
+    const load = await cli(['data', 'load', 'cifar10', '--data-dir', dataDir], { ...BOUND, unprivileged: true });
+    const run = await cli(['run', 'tiny-cifar10', ...FETCHED, '--data-dir', dataDir, '--offline', '--results', fresh('r')], { ...BOUND, unprivileged: true });
+    chmodSync(dataDir, 0o755);
+    const message = `${join(dataDir, 'cifar-10-batches-bin')}: cannot be looked into (data directory, given by --data-dir): the folder ${dataDir} may not be searched (permission denied, EACCES); make it readable (e.g. chmod a+rx ${dataDir})`;
+    for (const r of [load, run]) {
+      refused(r, message);
+      expect(r.stderr).not.toMatch(/not found|data fetch/);
+    }
   });
 });
