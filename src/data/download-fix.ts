@@ -43,6 +43,10 @@ export function downloadFix(dataset: DatasetName, e: unknown): string {
         return `the server sent something other than the official file (removed): run again later or set ${MIRROR_ENV} to a mirror, ${elsewhere}`;
     }
   }
+  if (e instanceof DataFileError && (e.file === OFFLINE_ENV || e.file === MIRROR_ENV)) {
+    // A bad setting: its own message says what it must be.
+    return `correct ${e.file} as said above`;
+  }
   if (e instanceof DataFileError && e.problem === 'gzip') {
     return `the archive checked out but does not unpack (removed): set ${MIRROR_ENV} to another mirror, ${elsewhere}`;
   }

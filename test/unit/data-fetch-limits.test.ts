@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadFix } from '../../src/data/download-fix.ts';
+import { DataFileError } from '../../src/data/errors.ts';
 import { DataDirWriteError, DownloadError, fetchDataset, partialPath, type FetchOptions } from '../../src/data/fetch.ts';
 import type { DatasetSource } from '../../src/data/manifest.ts';
 
@@ -168,7 +169,8 @@ describe('each failed download gets the fix of its cause', () => {
     [new DownloadError(url, 'network', 'connection lost'), /^check the network connection and run again/],
     [new DownloadError(url, 'checksum', 'mismatch'), /^the server sent something other than the official file/],
     [new DownloadError(url, 'offline', 'off'), /^run `label-leak data fetch cifar10` with network access/],
-  ])('%s', (e, fix) => {
+    [new DataFileError('LABEL_LEAK_OFFLINE', 'shape', '"maybe" is not a yes/no value'), /^correct LABEL_LEAK_OFFLINE as said above$/],
+  ] as [DownloadError | DataFileError, RegExp][])('%s', (e, fix) => {
     expect(downloadFix('cifar10', e)).toMatch(fix);
     // The network is named only where the network failed.
     if (e.problem !== 'network' && e.problem !== 'offline') expect(downloadFix('cifar10', e)).not.toMatch(/network/);
