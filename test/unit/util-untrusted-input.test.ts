@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DataFileError } from '../../src/data/errors.ts';
+import { readIdxFile } from '../../src/data/idx.ts';
 import { printable, printableLines } from '../../src/util/printable.ts';
 import { FileTooLargeError, NotRegularFileError, readRegularFileSync, readRegularTextSync } from '../../src/util/regular-file.ts';
 
@@ -42,5 +44,18 @@ describe('readRegularFileSync', () => {
     writeFileSync(f, Buffer.alloc(101));
     expect(() => readRegularFileSync(f, { maxBytes: 100 })).toThrow(FileTooLargeError);
     expect(readRegularFileSync(f, { maxBytes: 101 }).length).toBe(101);
+  });
+});
+
+describe('a FIFO in place of a data file', () => {
+  it('is named as such by the IDX reader (MNIST, Fashion-MNIST), not waited on', async () => {
+    const fifo = join(tmp, 'train-images-idx3-ubyte');
+    execFileSync('mkfifo', [fifo]);
+    const e = await readIdxFile(fifo).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(DataFileError);
+    expect((e as Error).message).toBe(`${fifo}: cannot read: is a FIFO (named pipe), not a regular file`);
   });
 });
