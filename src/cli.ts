@@ -8,6 +8,7 @@ import { reportCommand } from './cli/report-command.ts';
 import { runCommand } from './cli/run-command.ts';
 import { serveCommand } from './serve/command.ts';
 import { usageErrorTypes } from './cli/usage-errors.ts';
+import { printableLines } from './util/printable.ts';
 
 const program = new Command('label-leak')
   .description('Seeded, executable checks of the claims of the write-up on label leaking in adversarial training')
@@ -37,7 +38,8 @@ try {
   }
   if (usageErrorTypes.some((T) => err instanceof T)) {
     // Bad input (a malformed spec, an unknown claim, a missing dataset, an unavailable backend): exit 2.
-    console.error(`label-leak: ${(err as Error).message}`);
+    // Escaped at the last moment too: no name from outside reaches the terminal raw.
+    console.error(`label-leak: ${printableLines((err as Error).message)}`);
     process.exit(2);
   }
   throw err;

@@ -1,9 +1,9 @@
 import { DATA_DIR_ENV, type LookedAt } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
 import { DownloadError, fetchDataset, type FetchOptions } from '../data/fetch.ts';
-import { LAYOUTS } from '../data/layout.ts';
 import { locateDataset, type LocateResult } from '../data/locate.ts';
-import { isOffline, MIRROR_ENV, OFFLINE_ENV, sourceFor } from '../data/mirror.ts';
+import { isOffline, OFFLINE_ENV, sourceFor } from '../data/mirror.ts';
+import { downloadFix, offlineFix } from '../data/download-fix.ts';
 import { loadDataset } from '../data/registry.ts';
 import type { Dataset } from '../data/types.ts';
 import type { TrainConfig } from '../train/loop.ts';
@@ -94,23 +94,6 @@ export interface EnsureOptions {
   afterEach?: () => void;
 }
 
-function fixFor(dataset: DatasetName, problem: DownloadError['problem'] | 'other'): string {
-  const subdir = LAYOUTS[dataset].subdir;
-  const elsewhere = `or set ${DATA_DIR_ENV}=DIR where DIR holds ${subdir}/${dataset === 'fashion-mnist' ? ', or apt-get install dataset-fashion-mnist' : ''}`;
-  switch (problem) {
-    case 'offline':
-      return `run \`label-leak data fetch ${dataset}\` with network access (without --offline / ${OFFLINE_ENV}), ${elsewhere}`;
-    case 'network':
-    case 'http':
-      return `check the network and run again (the download resumes where it stopped), ${elsewhere}`;
-    case 'checksum':
-    case 'size':
-      return `the server sent something other than the official file (removed): run again later or set ${MIRROR_ENV} to a mirror, ${elsewhere}`;
-    case 'other':
-      return `run \`label-leak data fetch ${dataset}\` to see the whole error, ${elsewhere}`;
-  }
-}
-
 /**
  * Makes the data of `specs` available before anything trains: a dataset that is not found
  * is downloaded (official files or LABEL_LEAK_DATA_MIRROR, checksum-verified) into the data
@@ -128,7 +111,7 @@ export async function ensureDatasets(specs: LoadedSpec[], tier: Tier, opts: Ensu
   for (const dataset of [...new Set(missingBySpec.flat().map((m) => m.dataset))]) {
     const missing = missingBySpec.flat().find((m) => m.dataset === dataset)!;
     if (offline) {
-      unavailable.set(dataset, { dataset, reason: `${missing.reason}; downloads are off (--offline or ${OFFLINE_ENV}=1)`, fix: fixFor(dataset, 'offline') });
+      unavailable.set(dataset, { dataset, reason: `${missing.reason}; downloads are off (--offline or ${OFFLINE_ENV}=1)`, fix: offlineFix(dataset) });
       continue;
     }
     const source = sourceFor(dataset, env);
@@ -140,8 +123,7 @@ export async function ensureDatasets(specs: LoadedSpec[], tier: Tier, opts: Ensu
     } catch (e) {
       opts.afterEach?.();
       if (!(e instanceof DownloadError) && !(e instanceof DataFileError)) throw e;
-      const problem = e instanceof DownloadError ? e.problem : 'other';
-      unavailable.set(dataset, { dataset, reason: `download failed: ${e.message}`, fix: fixFor(dataset, problem) });
+      unavailable.set(dataset, { dataset, reason: `download failed: ${e.message}`, fix: downloadFix(dataset, e) });
       opts.log?.(`${dataset}: download failed — ${e.message}`);
     }
   }

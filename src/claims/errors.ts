@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { printable } from '../util/printable.ts';
 
 /** One thing wrong with a spec: where (file and JSON pointer) and why. */
 export interface SpecProblem {
@@ -11,7 +12,8 @@ export interface SpecProblem {
 /** A spec (or several) failed to load; the CLI exits 2 on it. */
 export class SpecError extends Error {
   constructor(readonly problems: SpecProblem[]) {
-    super(problems.map((p) => `${p.file}: ${p.pointer || '(document)'}: ${p.reason}`).join('\n'));
+    // A file name may hold control characters (an ANSI escape, a newline): shown escaped.
+    super(problems.map((p) => `${printable(p.file)}: ${p.pointer || '(document)'}: ${p.reason}`).join('\n'));
     this.name = 'SpecError';
   }
 }
@@ -23,7 +25,7 @@ export class UnknownClaimError extends Error {
     readonly known: string[],
     dir: string,
   ) {
-    super(`unknown claim "${id}" (no ${dir}/${id}.json); known claims: ${known.length > 0 ? known.join(', ') : '(none)'}`);
+    super(`unknown claim "${printable(id)}" (no ${printable(dir)}/${printable(id)}.json); known claims: ${known.length > 0 ? known.map(printable).join(', ') : '(none)'}`);
     this.name = 'UnknownClaimError';
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { claimSchema } from '../spec/claim-schema.ts';
@@ -8,6 +8,11 @@ import { contentHash } from './hash.ts';
 import { requireTier, tiersOf, type ClaimSpec } from '../spec/claim.ts';
 import { TIERS } from '../spec/names.ts';
 import type { LoadedSpec, Registry } from './spec.ts';
+import { errnoMeaning } from '../util/errno.ts';
+import { FileTooLargeError, NotRegularFileError, readRegularTextSync } from '../util/regular-file.ts';
+
+/** Far above any real spec (the largest is a few KiB): a bound, so a huge file is refused, not parsed. */
+const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 /**
  * Loading a spec is two steps: the claim schema, then the experiment kind's own params
@@ -200,9 +205,10 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
 export function loadSpecFile(file: string, registry: Registry): LoadedSpec {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A FIFO or device in place of a spec is named, never read (a read would block forever).
+    text = readRegularTextSync(file, { maxBytes: MAX_SPEC_BYTES });
   } catch (e) {
-    throw new SpecError([{ file, pointer: '', reason: `cannot read: ${(e as Error).message}` }]);
+    throw new SpecError([{ file, pointer: '', reason: `cannot read: ${e instanceof NotRegularFileError || e instanceof FileTooLargeError ? e.message : errnoMeaning(e)}; a claim spec is a JSON file` }]);
   }
   return checkSpec(parseJson(file, text), file, registry);
 }

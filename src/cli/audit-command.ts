@@ -9,6 +9,8 @@ import type { DatasetName } from '../spec/names.ts';
 import { classifierOf } from '../models/export.ts';
 import { loadTfModel, ModelFileError, readModelFiles } from '../models/model-files.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { checkWritableFile } from '../util/write-check.ts';
+import { WriteError } from '../util/write-error.ts';
 import { createProgress } from './progress.ts';
 import { seedList } from './seed-options.ts';
 
@@ -62,7 +64,8 @@ export function auditCommand(): Command {
     .option('--out <file>', 'also write the audit (every seed\'s metrics, the flags\' statistics) as JSON')
     .option('--json', 'print the audit as JSON instead of the report', false)
     .action(async (path: string, o) => {
-      // A bad file is reported before the backend spends seconds starting.
+      // A bad file, or an --out that cannot be written, is reported before the backend spends seconds starting.
+      if (o.out) checkWritableFile(o.out, '--out');
       const files = await readModelFiles(path);
       const backend = await startBackend(o.backend);
       const loaded = await loadTfModel(files);
@@ -99,7 +102,6 @@ export function auditCommand(): Command {
           ? `trained by label-leak: ${meta.claim} [${meta.tier}] seed ${meta.seed}, ${meta.role} model`
           : 'not trained by label-leak (no labelLeak metadata)';
         const doc = { model: { file: loaded.file, format: loaded.format, outputs, metadata: loaded.metadata }, dataset: name, backend, ...result };
-        if (o.out) writeFileAtomic(o.out, `${JSON.stringify(doc, null, 2)}\n`);
         if (o.json) console.log(JSON.stringify(doc, null, 2));
         else {
           console.log(
@@ -112,6 +114,15 @@ export function auditCommand(): Command {
                 `backend ${backend.name} ${backend.version}.`,
             ]),
           );
+        }
+        // Printed first: a write that fails now (the disk filled up meanwhile) loses no result.
+        if (o.out) {
+          try {
+            writeFileAtomic(o.out, `${JSON.stringify(doc, null, 2)}\n`);
+          } catch (e) {
+            if (!(e instanceof WriteError)) throw e;
+            throw new WriteError(e.path, `${e.message}; the audit above was printed but not saved (run it again with --json to keep it on stdout)`);
+          }
         }
       } finally {
         model.dispose();

@@ -1,11 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { fetchDataset, type FetchResult } from '../data/fetch.ts';
+import { downloadFix } from '../data/download-fix.ts';
+import { DataFileError } from '../data/errors.ts';
 import { DATASET_NAMES, isDatasetName, type DatasetName } from '../spec/names.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from '../data/manifest.ts';
 import { sourceFor } from '../data/mirror.ts';
 import { downloadProgress } from './download-progress.ts';
 import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
 import { measureLoad, type MemoryProbe } from '../data/measure-load.ts';
+import { printable, printableLines } from '../util/printable.ts';
 
 /** The command's edges, replaceable in tests. */
 export interface DataCommandIo {
@@ -62,8 +65,8 @@ function fileLine(f: FileCheck): string {
 }
 
 function verifyText(r: VerifyReport): string {
-  const lines = [`${r.dataset}: ${STATUS_WORD[r.status]} — ${r.summary}`];
-  if (r.dir) lines.push(`  folder: ${r.dir} (${r.why})`);
+  const lines = [`${r.dataset}: ${STATUS_WORD[r.status]} — ${printableLines(r.summary)}`];
+  if (r.dir) lines.push(`  folder: ${printable(r.dir)} (${r.why})`);
   for (const f of r.files) lines.push(fileLine(f));
   return lines.join('\n');
 }
@@ -99,7 +102,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
     .option('--force', 'download again even when the files are already there', false)
     .option('--json', 'print the results as JSON', false)
     .action(async (names: DatasetName[] | undefined, o: { dataDir?: string; baseUrl?: string; force: boolean; json: boolean }) => {
-      const results: (FetchResult | { dataset: DatasetName; error: string })[] = [];
+      const results: (FetchResult | { dataset: DatasetName; error: string; fix: string })[] = [];
       for (const name of names?.length ? names : DATASET_NAMES) {
         const show = io.progress ?? !o.json;
         const progress = show ? downloadProgress(process.stderr) : undefined;
@@ -116,9 +119,13 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
           results.push(r);
           if (!o.json) io.err(r.skipped ? `${name}: already in ${r.dir} (sizes OK); --force downloads again` : `${name}: fetched into ${r.dir}`);
         } catch (e) {
-          results.push({ dataset: name, error: (e as Error).message });
-          if (!o.json) io.err(`${name}: fetch failed — ${(e as Error).message}`);
-          io.setExitCode(1);
+          const message = (e as Error).message;
+          const fix = downloadFix(name, e);
+          results.push({ dataset: name, error: message, fix });
+          if (!o.json) io.err(`${name}: fetch failed — ${printableLines(message)}; to fix: ${fix}`);
+          // This machine's side (a folder that cannot be written, a full disk, bad settings) is
+          // the user's to fix: exit 2; a download that failed: exit 1.
+          io.setExitCode(e instanceof DataFileError ? 2 : 1);
         } finally {
           progress?.stop();
         }

@@ -3,6 +3,8 @@ import { writeReport } from '../report/write-report.ts';
 import { MergeError } from '../report/merge.ts';
 import { RecordError } from '../results/record.ts';
 import { WriteError } from '../util/write-error.ts';
+import { checkWritableDir } from '../util/write-check.ts';
+import { printable, printableLines } from '../util/printable.ts';
 
 import { collectPaths, pathOption } from './path-option.ts';
 
@@ -16,16 +18,17 @@ export function reportCommand(): Command {
       const dirs = o.results ?? ['results'];
       const out = o.out ?? `${dirs[0]}/report`;
       try {
+        checkWritableDir(out, '--out');
         const { reportFile, plotFiles, results } = await writeReport(dirs, out);
         if (o.json) console.log(JSON.stringify(results.map((c) => ({ ...c.record, files: c.files, warnings: c.warnings })), null, 2));
         else {
-          console.log(`${reportFile}: ${results.length} claim result${results.length === 1 ? '' : 's'}, ${plotFiles.length} plot${plotFiles.length === 1 ? '' : 's'}`);
-          for (const c of results) for (const w of c.warnings) console.error(`warning: ${c.record.claim.id} [${c.record.tier}]: ${w}`);
+          console.log(`${printable(reportFile)}: ${results.length} claim result${results.length === 1 ? '' : 's'}, ${plotFiles.length} plot${plotFiles.length === 1 ? '' : 's'}`);
+          for (const c of results) for (const w of c.warnings) console.error(`warning: ${printable(c.record.claim.id)} [${printable(c.record.tier)}]: ${printableLines(w)}`);
         }
       } catch (e) {
         // Records that cannot be read or mixed are bad input, not a crash: exit 2 with the reason.
         if (e instanceof MergeError || e instanceof RecordError || e instanceof WriteError) {
-          console.error(`label-leak report: ${e.message}`);
+          console.error(`label-leak report: ${printableLines(e.message)}`);
           process.exitCode = 2;
           return;
         }

@@ -26,6 +26,7 @@ import { LockWaitAborted } from '../util/lock.ts';
 import { oneSeed, seedList } from './seed-options.ts';
 import { saveModelsTo } from './save-models.ts';
 import { pathOption } from './path-option.ts';
+import { checkWritableDir } from '../util/write-check.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -105,6 +106,7 @@ export function runCommand(): Command {
       const seedsOf = (spec: LoadedSpec): number[] => o.seed ?? o.seeds ?? requireTier(spec, o.tier as Tier).seeds;
       // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
       checkWritable(o.results, o.tier);
+      if (o.saveModels) checkWritableDir(join(o.saveModels, o.tier), '--save-models');
       const downloads = downloadProgress(process.stderr);
       const plan = await ensureDatasets(specs, o.tier, {
         dataDir: o.dataDir,

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DatasetName } from '../spec/names.ts';
+import { printable } from '../util/printable.ts';
 
 export const DATA_DIR_ENV = 'LABEL_LEAK_DATA_DIR';
 
@@ -64,11 +65,11 @@ export class DatasetMissingError extends Error {
 
 function missingMessage(dataset: DatasetName, dataDir: ResolvedDataDir, lookedAt: LookedAt[], subdir: string): string {
   const lines = [`Dataset ${dataset} not found. Looked in:`];
-  for (const l of lookedAt) lines.push(`  ${l.dir} (${l.why})`);
-  lines.push(`The data directory is ${dataDir.dir}: ${describeSource(dataDir.source)}.`);
+  for (const l of lookedAt) lines.push(`  ${printable(l.dir)} (${l.why})`);
+  lines.push(`The data directory is ${printable(dataDir.dir)}: ${describeSource(dataDir.source)}.`);
   lines.push('To fix it, any of:');
   lines.push(`  - pass --data-dir DIR, or set ${DATA_DIR_ENV}=DIR, where DIR holds ${subdir}/`);
-  lines.push(`  - run \`label-leak data fetch ${dataset}\` to download it into ${join(dataDir.dir, subdir)}`);
+  lines.push(`  - run \`label-leak data fetch ${dataset}\` to download it into ${printable(join(dataDir.dir, subdir))}`);
   if (dataset === 'fashion-mnist') {
     lines.push('  - run `apt-get install dataset-fashion-mnist` (Debian; installs /usr/share/datasets/fashion-mnist/)');
   }

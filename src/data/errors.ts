@@ -1,4 +1,5 @@
 import { errnoMeaning } from '../util/errno.ts';
+import { printable } from '../util/printable.ts';
 
 /** What is wrong with a data file; tests and the CLI tell cases apart by it. */
 export type DataFileProblem =
@@ -13,7 +14,9 @@ export type DataFileProblem =
   | 'meta'
   | 'unreadable'
   | 'not-a-folder'
-  | 'size';
+  | 'size'
+  | 'not-writable'
+  | 'disk-full';
 
 /** A data file that cannot be read as what it claims to be. The message starts with the path. */
 export class DataFileError extends Error {
@@ -23,7 +26,7 @@ export class DataFileError extends Error {
     readonly problem: DataFileProblem,
     detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super(`${printable(file)}: ${detail}`);
   }
 }
 

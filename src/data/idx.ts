@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { DataFileError, readFailure } from './errors.ts';
 import type { ImageSet } from './types.ts';
+import { fileKind, NotRegularFileError } from '../util/regular-file.ts';
 
 /** An IDX array of unsigned bytes: its dimensions and the row-major data. */
 export interface IdxArray {
@@ -80,7 +82,16 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
 export async function readIdxFile(file: string): Promise<IdxArray> {
   let raw: Uint8Array;
   try {
-    raw = await readFile(file);
+    // Opened without blocking and checked on the descriptor: a FIFO in place of a data file
+    // is named, not waited on forever.
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const s = await handle.stat();
+      if (!s.isFile()) throw new NotRegularFileError(file, fileKind(s));
+      raw = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
     throw readFailure(file, e);
   }

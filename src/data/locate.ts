@@ -1,9 +1,10 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describeSource, resolveDataDir, type LookedAt, type ResolvedDataDir } from './data-dir.ts';
 import { DataFileError, errnoMeaning } from './errors.ts';
 import { defaultFallbacks, LAYOUTS } from './layout.ts';
 import type { DatasetName } from '../spec/names.ts';
+import { printable } from '../util/printable.ts';
 
 export interface LocateOptions {
   /** The `--data-dir` value. */
@@ -28,13 +29,31 @@ export interface LocateResult {
   found: Located | null;
 }
 
-/** 'absent', 'folder', or 'other' (a regular file, a socket…) */
-function kindOf(p: string): 'absent' | 'folder' | 'other' {
+/** 'absent', 'folder', 'other' (a regular file, a socket…), or 'unsearchable' (a folder above it may not be searched). */
+function kindOf(p: string): 'absent' | 'folder' | 'other' | 'unsearchable' {
   try {
     return statSync(p).isDirectory() ? 'folder' : 'other';
-  } catch {
-    return 'absent';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? 'unsearchable' : 'absent';
   }
+}
+
+/** The outermost folder on the way to `p` that may not be searched (no x permission), if any. */
+function unsearchableAncestor(p: string): string | undefined {
+  const chain: string[] = [];
+  for (let d = dirname(p); ; d = dirname(d)) {
+    chain.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  return chain.find((d) => {
+    try {
+      accessSync(d, constants.X_OK);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EACCES' || (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  });
 }
 
 /**
@@ -53,11 +72,20 @@ function checkDataDir(dataDir: ResolvedDataDir, subdir: string): void {
 function checkUsable(place: LookedAt): boolean {
   const kind = kindOf(place.dir);
   if (kind === 'absent') return false;
+  if (kind === 'unsearchable') {
+    // Whether the set is there cannot be told: never "not found" with advice to download into it.
+    const blocked = unsearchableAncestor(place.dir) ?? dirname(place.dir);
+    throw new DataFileError(
+      place.dir,
+      'unreadable',
+      `cannot be looked into (${place.why}): the folder ${printable(blocked)} may not be searched (permission denied, EACCES); make it readable (e.g. chmod a+rx ${printable(blocked)}) or point --data-dir elsewhere`,
+    );
+  }
   if (kind === 'other') throw new DataFileError(place.dir, 'not-a-folder', `is a file, not a folder (${place.why}); it should be the folder holding the dataset's files`);
   try {
     accessSync(place.dir, constants.R_OK | constants.X_OK);
   } catch (e) {
-    throw new DataFileError(place.dir, 'unreadable', `cannot read the folder (${place.why}): ${errnoMeaning(e)}; make it readable (e.g. chmod a+rx ${place.dir})`);
+    throw new DataFileError(place.dir, 'unreadable', `cannot read the folder (${place.why}): ${errnoMeaning(e)}; make it readable (e.g. chmod a+rx ${printable(place.dir)})`);
   }
   return true;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataFileError } from './errors.ts';
+import { parseFlag } from '../util/env-flag.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from './manifest.ts';
 import type { DatasetName } from '../spec/names.ts';
 import { parseSha256Sums } from './verify.ts';
@@ -14,10 +15,22 @@ export const OFFLINE_ENV = 'LABEL_LEAK_OFFLINE';
 
 type Env = Record<string, string | undefined>;
 
-/** LABEL_LEAK_OFFLINE set to anything but empty, `0` or `false`. */
+/**
+ * LABEL_LEAK_OFFLINE as a yes/no switch: 1, true, yes or on forbid downloads; unset, empty,
+ * 0, false, no or off allow them. Any other value is refused rather than guessed at (`no`
+ * once meant offline, being non-empty), so a typo cannot switch the network on or off.
+ */
 export function isOffline(env: Env = process.env): boolean {
-  const v = env[OFFLINE_ENV]?.trim().toLowerCase();
-  return v !== undefined && v !== '' && v !== '0' && v !== 'false';
+  const flag = parseFlag(env[OFFLINE_ENV]);
+  if (flag === undefined) {
+    // Bad input, named like a file error so the CLI prints one line and exits 2.
+    throw new DataFileError(
+      OFFLINE_ENV,
+      'shape',
+      `${JSON.stringify(env[OFFLINE_ENV])} is not a yes/no value; set it to 1 (downloads off) or 0 (downloads on), or unset it`,
+    );
+  }
+  return flag;
 }
 
 /**

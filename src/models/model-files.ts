@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { printable } from '../util/printable.ts';
+import { FileTooLargeError, NotRegularFileError, readRegularFileSync, readRegularTextSync } from '../util/regular-file.ts';
 
 /**
  * tfjs model files on disk: model.json (topology, weights manifest, metadata) and the
@@ -16,10 +18,13 @@ export class ModelFileError extends Error {
     readonly file: string,
     reason: string,
   ) {
-    super(`${file}: ${reason}`);
+    super(`${printable(file)}: ${reason}`);
     this.name = 'ModelFileError';
   }
 }
+
+/** model.json holds the topology only (weights are in their own files): far above any real one. */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
 const FIX = 'expected the model.json of a tfjs model (tf.LayersModel.save, tensorflowjs_converter or `label-leak run --save-models`)';
 
@@ -41,9 +46,11 @@ function entryBytes(w: tf.io.WeightsManifestEntry): number {
 function parseModelJson(file: string): tf.io.ModelJSON {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A FIFO or device given as the model is named, never read (it would block or never end).
+    text = readRegularTextSync(file, { maxBytes: MAX_MODEL_JSON_BYTES });
   } catch (e) {
-    throw new ModelFileError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${FIX}`);
+    const why = e instanceof NotRegularFileError || e instanceof FileTooLargeError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    throw new ModelFileError(file, `cannot read (${why}); ${FIX}`);
   }
   let json: unknown;
   try {
@@ -72,25 +79,55 @@ function parseModelJson(file: string): tf.io.ModelJSON {
   return j as tf.io.ModelJSON;
 }
 
+/**
+ * Where a manifest path may point: a file inside model.json's own folder (subfolders
+ * allowed), also once symbolic links are followed. `audit` reads models from elsewhere, so a
+ * manifest naming /dev/zero, /etc/…, `../x` or a link out of the folder is refused, not read.
+ */
+function weightsPath(file: string, dir: string, p: string): string {
+  const path = resolve(dir, p);
+  const inside = (root: string, q: string) => {
+    const rel = relative(root, q);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  const escapes = `weights path "${printable(p)}" named by ${printable(file)} is outside the model's folder ${printable(dir)}; weight files must sit beside model.json`;
+  if (isAbsolute(p) || !inside(dir, path)) throw new ModelFileError(file, escapes);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return path; // missing: reported by the read, with its errno
+  }
+  if (!inside(realpathSync(dir), real)) throw new ModelFileError(file, `${escapes} (${printable(path)} links to ${printable(real)})`);
+  return path;
+}
+
 function readWeights(file: string, manifest: tf.io.WeightsManifestConfig): [tf.io.WeightsManifestEntry[], ArrayBuffer] {
-  const dir = dirname(file);
+  const dir = dirname(resolve(file));
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of manifest) {
-    const parts = group.paths.map((p) => {
-      const path = resolve(dir, p);
+    const want = group.weights.reduce((n, w) => n + entryBytes(w), 0);
+    if (!Number.isFinite(want)) {
+      const bad = group.weights.find((w) => !Number.isFinite(entryBytes(w)));
+      throw new ModelFileError(file, `weight "${printable(String(bad?.name))}" has dtype "${printable(String(bad?.quantization?.dtype ?? bad?.dtype))}" or shape [${bad?.shape}] whose size is unknown`);
+    }
+    const paths = group.paths.map((p) => weightsPath(file, dir, p));
+    // No file of a group can hold more than the whole group's weights: a larger one is refused before it is read.
+    const parts = paths.map((path) => {
       try {
-        const b = readFileSync(path);
+        const b = readRegularFileSync(path, { maxBytes: want });
         return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
       } catch (e) {
-        throw new ModelFileError(path, `weights file named by ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        if (e instanceof FileTooLargeError) throw new ModelFileError(path, `${e.message} (${printable(file)} describes ${want} bytes of weights; not this model's weights)`);
+        const why = e instanceof NotRegularFileError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+        throw new ModelFileError(path, `weights file named by ${printable(file)} cannot be read (${why})`);
       }
     });
     const have = parts.reduce((n, b) => n + b.byteLength, 0);
-    const want = group.weights.reduce((n, w) => n + entryBytes(w), 0);
     if (have !== want) {
-      const names = group.paths.map((p) => resolve(dir, p)).join(', ');
-      throw new ModelFileError(names, `holds ${have} bytes but ${file} describes ${want} bytes of weights (truncated, or not this model's weights)`);
+      const names = paths.join(', ');
+      throw new ModelFileError(names, `holds ${have} bytes but ${printable(file)} describes ${want} bytes of weights (truncated, or not this model's weights)`);
     }
     specs.push(...group.weights);
     buffers.push(...parts);

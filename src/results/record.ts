@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { errnoMeaning } from '../util/errno.ts';
+import { NotRegularFileError, readRegularTextSync } from '../util/regular-file.ts';
 import type { ResultRecord } from './record-types.ts';
 import { resultSchema } from './record-schema.ts';
+import { printable } from '../util/printable.ts';
 
 export * from './record-types.ts';
 
@@ -19,7 +21,7 @@ export class RecordError extends Error {
     readonly file: string,
     reason: string,
   ) {
-    super(`${file}: ${reason}`);
+    super(`${printable(file)}: ${reason}`);
     this.name = 'RecordError';
   }
 }
@@ -50,9 +52,10 @@ export function writeRecord(file: string, record: ResultRecord): string {
 export function readRecord(file: string): ResultRecord {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A FIFO or device in place of a record is named, never read (a read would block forever).
+    text = readRegularTextSync(file);
   } catch (e) {
-    throw new RecordError(file, `cannot read: ${(e as Error).message}`);
+    throw new RecordError(file, `cannot read: ${e instanceof NotRegularFileError ? e.message : errnoMeaning(e)}`);
   }
   let json: unknown;
   try {

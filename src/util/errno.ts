@@ -1,5 +1,6 @@
 /** Errno codes in words, for one-line messages. */
 const MEANING: Record<string, string> = {
+  ENOENT: 'no such file or folder',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',

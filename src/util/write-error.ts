@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoMeaning } from './errno.ts';
+import { printable } from './printable.ts';
 
 /**
  * A file that could not be written: one line naming the path and what the errno means.
@@ -11,8 +12,9 @@ export class WriteError extends Error {
   constructor(
     readonly path: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -33,16 +35,21 @@ function nearestExisting(path: string): { path: string; isDir: boolean } | undef
  */
 export function writeFailure(path: string, e: unknown): WriteError {
   if (e instanceof WriteError) return e;
+  return new WriteError(path, `cannot write ${printable(path)}: ${writeFailureReason(path, e)}`, { cause: e });
+}
+
+/** writeFailure's reason alone (what is wrong, and the fix where there is one). */
+export function writeFailureReason(path: string, e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   const near = nearestExisting(dirname(path));
-  if (near && !near.isDir) return new WriteError(path, `cannot write ${path}: ${near.path} is a file, not a folder`);
+  if (near && !near.isDir) return `${printable(near.path)} is a file, not a folder`;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') {
     try {
       if (near) accessSync(near.path, constants.W_OK);
     } catch (a) {
-      return new WriteError(path, `cannot write ${path}: ${errnoMeaning(a)} at ${near!.path}`);
+      return `${errnoMeaning(a)} at ${printable(near!.path)}`;
     }
   }
-  const hint = code === 'ENOSPC' || code === 'EDQUOT' ? '; free some space or use another --results folder' : '';
-  return new WriteError(path, `cannot write ${path}: ${errnoMeaning(e)}${hint}`);
+  const hint = code === 'ENOSPC' || code === 'EDQUOT' ? '; free some space or write to another folder' : '';
+  return `${errnoMeaning(e)}${hint}`;
 }

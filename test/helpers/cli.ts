@@ -17,6 +17,11 @@ export interface CliOptions {
    * setpriv without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH: still uid 0, but bound by modes.
    */
   unprivileged?: boolean;
+  /**
+   * Kill the process (SIGKILL) after this long: a bound for cases whose defect is a hang,
+   * so a regression fails the test (killed, exit code null) instead of hanging the suite.
+   */
+  timeoutMs?: number;
 }
 
 /** Runs the real CLI as a user would, offline (tests never reach outside the machine); returns exit code and output instead of throwing. */
@@ -27,6 +32,7 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
     const r = await exec(argv[0], argv.slice(1), {
       env: { ...process.env, LABEL_LEAK_DATA_DIR: '', LABEL_LEAK_OFFLINE: '1', ...opts.env },
       maxBuffer: 64 * 1024 * 1024,
+      ...(opts.timeoutMs ? { timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {

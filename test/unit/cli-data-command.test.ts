@@ -105,7 +105,7 @@ describe('label-leak data fetch', () => {
   it('reports a failed download in JSON and exits 1', async () => {
     const { out, exitCode } = await run(['fetch', 'cifar10', '--data-dir', join(tmp, 'failed'), '--base-url', `${base}/missing/`, '--json']);
     expect(exitCode).toBe(1);
-    expect(JSON.parse(out)).toEqual([{ dataset: 'cifar10', error: `${base}/missing/cifar-10-binary.tar.gz: download failed: HTTP 404 Not Found` }]);
+    expect(JSON.parse(out)).toEqual([{ dataset: 'cifar10', error: `${base}/missing/cifar-10-binary.tar.gz: download failed: HTTP 404 Not Found`, fix: expect.stringMatching(/^the server no longer has the file \(HTTP 404\): set LABEL_LEAK_DATA_MIRROR to a mirror that has it/) }]);
   });
 });
 

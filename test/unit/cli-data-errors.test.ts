@@ -1,8 +1,9 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.ts';
+import { fullSizeCifarDir } from '../helpers/full-size-cifar.ts';
 
 // Files and folders that are there but cannot be used: named as such, one line, no stack
 // trace, never "not found" with advice to download into them.
@@ -11,7 +12,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'llk-data-errors-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 const FIXTURE_CIFAR = resolve('fixtures/data/cifar-10-batches-bin');
-const CIFAR = resolve('../shared/datasets/cifar-10-batches-bin');
 
 function noStack(r: { stderr: string; stdout: string }) {
   expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at /);
@@ -57,12 +57,8 @@ describe('label-leak data verify / load on unusable data', () => {
   });
 
   it('a CIFAR-10 batch cut to 9,000 whole records is refused by data load', async () => {
-    const dataDir = join(tmp, `d${n++}`);
+    const dataDir = fullSizeCifarDir(join(tmp, `d${n++}`), 'data_batch_1.bin', (b, p) => writeFileSync(p, b.subarray(0, 9000 * 3073)));
     const dir = join(dataDir, 'cifar-10-batches-bin');
-    mkdirSync(dir, { recursive: true });
-    cpSync(CIFAR, dir, { recursive: true, dereference: true, filter: (src) => !src.endsWith('data_batch_1.bin') });
-    const { readFileSync } = await import('node:fs');
-    writeFileSync(join(dir, 'data_batch_1.bin'), readFileSync(join(CIFAR, 'data_batch_1.bin')).subarray(0, 9000 * 3073));
     const load = await cli(['data', 'load', 'cifar10', '--data-dir', dataDir]);
     expect(load.code, load.stdout).toBe(2);
     expect(load.stderr).toMatch(new RegExp(`${join(dir, 'data_batch_1.bin')}: holds 9000 records .*holds 10000 records`));

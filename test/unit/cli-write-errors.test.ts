@@ -33,7 +33,7 @@ async function onTmpfs(mount: string, size: string, readOnly: boolean, args: str
   const r = await exec('unshare', ['-m', 'sh', '-c', script], { env: { ...process.env, LABEL_LEAK_DATA_DIR: '' }, maxBuffer: 64 << 20 }).catch((e) => e);
   const stderr: string = r.stderr;
   const code = Number(/exit=(\d+)/.exec(stderr)?.[1]);
-  return { code, stderr: stderr.slice(0, stderr.indexOf('exit=')), left: stderr.slice(stderr.indexOf('exit=')).split('\n').slice(1).filter(Boolean) };
+  return { code, stdout: r.stdout as string, stderr: stderr.slice(0, stderr.indexOf('exit=')), left: stderr.slice(stderr.indexOf('exit=')).split('\n').slice(1).filter(Boolean) };
 }
 
 const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('label-leak:'));
@@ -86,4 +86,26 @@ describe('results that cannot be written', () => {
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(new RegExp(`label-leak report: cannot write ${file}/.*${file} is a file, not a folder`));
   });
+
+  it('audit --out on a disk that fills up during the audit: the report is printed, then one line says it was not saved, exit 2', async () => {
+    const { startBackend } = await import('../../src/backend/select.ts');
+    const { saveClassifier } = await import('../../src/models/export.ts');
+    const { buildClassifier } = await import('../../src/models/spec.ts');
+    const { makeRng } = await import('../../src/util/rng.ts');
+    await startBackend('cpu');
+    const input = { height: 28, width: 28, channels: 1 };
+    const spec = { kind: 'mlp' as const, hidden: [8] };
+    const m = buildClassifier(spec, input, 10, makeRng(1, 'model'));
+    const model = join(tmp, `model${n++}`);
+    await saveClassifier(m, spec, input, model, { labelLeak: { dataset: 'mnist' } });
+    m.dispose();
+    // One page: room for the probe written before the audit, not for the audit's JSON.
+    const mount = join(tmp, `full${n++}`);
+    const r = await onTmpfs(mount, '4k', false, ['audit', model, '--backend', 'wasm', '--seeds', '1,2,3', '--test-images', '20', '--probe-images', '0', '--out', join(mount, 'audit.json')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`label-leak: cannot write ${join(mount, 'audit.json')}: no space left on device \\(ENOSPC\\).*; the audit above was printed but not saved`));
+    expect(r.stdout).toContain(`# label-leak audit: ${join(model, 'model.json')}`);
+    expect(r.left.filter((f) => /\.tmp/.test(basename(f)))).toEqual([]);
+  });
 });
+

@@ -11,10 +11,19 @@ const reading = (files: Record<string, string>) => (f: string) => {
 };
 
 describe('offline switch', () => {
-  it('is on for LABEL_LEAK_OFFLINE=1 (or any value but empty, 0, false)', () => {
-    expect(isOffline({ LABEL_LEAK_OFFLINE: '1' })).toBe(true);
-    expect(isOffline({ LABEL_LEAK_OFFLINE: 'yes' })).toBe(true);
-    for (const v of [undefined, '', '0', 'false', 'FALSE']) expect(isOffline({ LABEL_LEAK_OFFLINE: v })).toBe(false);
+  it('is on for LABEL_LEAK_OFFLINE=1, true, yes or on (any case)', () => {
+    for (const v of ['1', 'true', 'yes', 'YES', ' on ']) expect(isOffline({ LABEL_LEAK_OFFLINE: v }), v).toBe(true);
+  });
+
+  it('is off when unset, empty, 0, false, no or off: `no` means downloads are allowed', () => {
+    for (const v of [undefined, '', '0', 'false', 'FALSE', 'no', 'No', 'off']) expect(isOffline({ LABEL_LEAK_OFFLINE: v }), String(v)).toBe(false);
+  });
+
+  it('refuses any other value, naming the variable and the values it takes', () => {
+    for (const v of ['maybe', '2', 'nope']) {
+      expect(() => isOffline({ LABEL_LEAK_OFFLINE: v })).toThrow(DataFileError);
+      expect(() => isOffline({ LABEL_LEAK_OFFLINE: v })).toThrow(new RegExp(`^LABEL_LEAK_OFFLINE: "${v}" is not a yes/no value; set it to 1 .* or 0 `));
+    }
   });
 });
 
