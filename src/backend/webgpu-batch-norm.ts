@@ -334,7 +334,7 @@ export function registerWebgpuBatchNormKernels(): void {
   });
 }
 
-/** Whether the active backend runs batch norm as the kernels above (only webgpu registers them). */
+/** Whether the active backend runs batch norm as fused kernels: these on webgpu, wasm-batch-norm.ts's (same names) on wasm. */
 export function fusedBatchNormAvailable(): boolean {
   return runsHere(BN_NORMALISE);
 }
