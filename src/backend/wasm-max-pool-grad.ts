@@ -47,6 +47,10 @@ export function maxPoolGradTiled(stock: KernelFunc): KernelFunc {
     // Rows and columns past the last whole window get no gradient.
     if (oh * fh !== h || ow * fw !== w) dx.fill(0);
     const rowStride = w * c;
+    if (fh === 2 && fw === 2 && sh === 2 && sw === 2) {
+      pool2x2(x, g, dx, n, h, w, c, oh, ow);
+      return out;
+    }
     for (let b = 0; b < n; b++) {
       for (let r = 0; r < oh; r++) {
         for (let q = 0; q < ow; q++) {
@@ -75,4 +79,53 @@ export function maxPoolGradTiled(stock: KernelFunc): KernelFunc {
     }
     return out;
   };
+}
+
+/**
+ * The 2×2, stride 2 case unrolled (fastnet's pools): 10–20% less time than the loop above
+ * (128×32×32×32 in plain Node, 2026-12-06, load 29, two rounds: 120 and 100 ms against 134
+ * and 127). Same rule: the first
+ * of the window's maxima in row-major order, none when no value exceeds −∞.
+ */
+function pool2x2(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
+  const rowStride = w * c;
+  if (oh * 2 !== h || ow * 2 !== w) dx.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      for (let q = 0; q < ow; q++) {
+        const base = ((b * h + r * 2) * w + q * 2) * c;
+        const o = ((b * oh + r) * ow + q) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const a0 = base + ch;
+          const a1 = a0 + c;
+          const a2 = a0 + rowStride;
+          const a3 = a2 + c;
+          const v0 = x[a0];
+          const v1 = x[a1];
+          const v2 = x[a2];
+          const v3 = x[a3];
+          dx[a0] = 0;
+          dx[a1] = 0;
+          dx[a2] = 0;
+          dx[a3] = 0;
+          let best = -1;
+          let max = -Infinity;
+          if (v0 > max) {
+            max = v0;
+            best = a0;
+          }
+          if (v1 > max) {
+            max = v1;
+            best = a1;
+          }
+          if (v2 > max) {
+            max = v2;
+            best = a2;
+          }
+          if (v3 > max) best = a3;
+          if (best >= 0) dx[best] = g[o + ch];
+        }
+      }
+    }
+  }
 }
