@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { kernelScope, type KernelScope } from './kernel-scope.ts';
-import { BN_GRAD_SHORTCUT, BN_GRAD_SUM, BN_GRAD_X, BN_MOVING_AVERAGE, BN_NORMALISE, BN_STATS } from './webgpu-batch-norm.ts';
+import { BN_GRAD_SHORTCUT, BN_GRAD_X, BN_GRADS, BN_MOVING_AVERAGE, BN_NORMALISE, BN_STATS } from './webgpu-batch-norm.ts';
 
 /**
  * The batch-norm kernels of webgpu-batch-norm.ts (same names, inputs, attributes and outputs,
- * so src/models/batch-norm.ts runs one path on both backends) for wasm. Built from tfjs's
+ * so src/models/batch-norm.ts runs one path on both backends) for wasm, except that the
+ * training-mode gradients are one kernel (BN_GRADS) rather than two sums and ∂x. Built from tfjs's
  * ops, a training-mode layer was ~40 engine calls forward and backward, most of them on
  * [C]-sized tensors (Neg, Div, Rsqrt, Sub, scalar uploads), each recorded on the gradient
  * tape and counted by the engine; in a fastnet step with FGSM on every image (bench case
@@ -181,65 +182,58 @@ function projected(k: KernelScope, s: TensorInfo, stride: number, channels: numb
   return extra > 0 ? k.run('PadV2', { x: sub }, { paddings: [[0, 0], [0, 0], [0, 0], [0, extra]], constantValue: 0 }) : sub;
 }
 
-interface GradSumAttrs {
-  epsilon: number;
-  relu: boolean;
-  of: 'beta' | 'gamma';
-}
-
-function gradSumKernel(args: { inputs: { dy: TensorInfo; y?: TensorInfo; x?: TensorInfo; stats?: TensorInfo }; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+/**
+ * The training-mode gradients [∂x, ∂γ, ∂β] of `normalise` with the batch statistics `stats`
+ * ([2C]: mean, then variance), given the upstream dy (and y, for the ReLU). gy = ∂ReLU·dy is
+ * formed once; then ∂β = Σ gy, ∂γ = Σ gy·x̂ = (Σ gy·x − μ·Σ gy)/σ, and
+ * ∂x = γ/σ·(gy − ∂β/M − x̂·∂γ/M), rearranged per channel into a·gy + b·x + k: eight
+ * full-size passes with ReLU, where the three separate kernels (and tfjs's ops before them)
+ * took thirteen and nine.
+ */
+function gradsKernel(args: {
+  inputs: { dy: TensorInfo; y?: TensorInfo; x: TensorInfo; stats: TensorInfo; gamma: TensorInfo };
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+}): TensorInfo[] {
   const { inputs, backend } = args;
-  const { dy, y, x, stats } = inputs;
-  const a = args.attrs as unknown as GradSumAttrs;
-  const ch = dy.shape[3];
+  const { dy, y, x } = inputs;
+  const { epsilon, relu } = args.attrs as unknown as { epsilon: number; relu: boolean };
+  const [rows, ch] = rowsAndChannels(dy.shape);
+  const s = read(backend, inputs.stats);
+  const invStd = invStdOf(backend, inputs.stats, ch, ch, epsilon);
+  const gamma = read(backend, inputs.gamma);
   const k = kernelScope(backend, 'wasm');
   try {
-    const gy = upstream(k, dy, y, a.relu);
-    if (a.of === 'beta') return upload(backend, [ch], channelSums(k, backend, gy));
-    if (x === undefined || stats === undefined) throw new Error(`${BN_GRAD_SUM} of gamma needs x and the batch statistics`);
-    // Σ gy·x̂ = (Σ gy·x − μ·Σ gy)/σ: one product pass instead of forming x̂.
-    const s = read(backend, stats);
-    const sumGy = channelSums(k, backend, gy);
+    const gy = upstream(k, dy, y, relu);
+    const dBeta = channelSums(k, backend, gy);
     const sumGyX = channelSums(k, backend, k.run('Multiply', { a: gy, b: x }));
-    return upload(backend, [ch], Float64Array.from({ length: ch }, (_, c) => (sumGyX[c] - s[c] * sumGy[c]) / Math.sqrt(s[ch + c] + a.epsilon)));
+    const dGamma = Float64Array.from({ length: ch }, (_, c) => (sumGyX[c] - s[c] * dBeta[c]) * invStd[c]);
+    const a = invStd.map((is, c) => gamma[c] * is);
+    // a·x̂·∂γ/M = b'·x − b'·μ with b' = a·∂γ/(σ·M).
+    const b = a.map((ac, c) => (-ac * dGamma[c] * invStd[c]) / rows);
+    const shift = a.map((ac, c) => (-ac * dBeta[c]) / rows - b[c] * s[c]);
+    const dx = k.keep(k.run('Add', { a: affine(k, backend, gy, a, shift, false), b: affine(k, backend, x, b, null, false) }));
+    return [dx, upload(backend, [ch], dGamma), upload(backend, [ch], dBeta)];
   } finally {
     k.release();
   }
 }
 
-interface GradXAttrs {
-  epsilon: number;
-  relu: boolean;
-  varianceOffset: number;
-}
-
-/**
- * ∂x. Batch statistics: γ/σ·(gy − ∂β/M − x̂·∂γ/M), rearranged per channel into
- * a·gy + b·x + k (two SIMD affine passes and an add); fixed statistics: γ/σ·gy.
- */
+/** ∂x of an inference-mode `normalise` (fixed statistics `stats`, the variance): γ/σ̄·gy. */
 function gradXKernel(args: {
-  inputs: { dy: TensorInfo; y?: TensorInfo; stats: TensorInfo; gamma: TensorInfo; x?: TensorInfo; dGamma?: TensorInfo; dBeta?: TensorInfo };
+  inputs: { dy: TensorInfo; y?: TensorInfo; stats: TensorInfo; gamma: TensorInfo; x?: TensorInfo };
   backend: KernelBackend;
   attrs?: NamedAttrMap;
 }): TensorInfo {
   const { inputs, backend } = args;
-  const { dy, y, stats, x, dGamma, dBeta } = inputs;
-  const at = args.attrs as unknown as GradXAttrs;
-  const [rows, ch] = rowsAndChannels(dy.shape);
+  const { dy, y, stats } = inputs;
+  const at = args.attrs as unknown as { epsilon: number; relu: boolean; varianceOffset: number };
+  // The batch form goes through BN_GRADS on wasm (normaliseGrads); only the fixed form comes here.
+  if (inputs.x !== undefined) throw new Error(`${BN_GRAD_X} on wasm: the batch-statistics gradient is ${BN_GRADS}`);
+  const ch = dy.shape[3];
   const invStd = invStdOf(backend, stats, at.varianceOffset, ch, at.epsilon);
   const gamma = read(backend, inputs.gamma);
-  const a = invStd.map((s, c) => gamma[c] * s);
-  return scoped(backend, (k) => {
-    const gy = upstream(k, dy, y, at.relu);
-    if (x === undefined || dGamma === undefined || dBeta === undefined) return affine(k, backend, gy, a, null, false);
-    const s = read(backend, stats);
-    const dg = read(backend, dGamma);
-    const db = read(backend, dBeta);
-    // x̂ = (x − μ)/σ, so a·x̂·∂γ/M = b'·x − b'·μ with b' = a·∂γ/(σ·M).
-    const b = a.map((ac, c) => (-ac * dg[c] * invStd[c]) / rows);
-    const shift = a.map((ac, c) => (-ac * db[c]) / rows - b[c] * s[c]);
-    return k.run('Add', { a: affine(k, backend, gy, a, shift, false), b: affine(k, backend, x, b, null, false) });
-  });
+  return scoped(backend, (k) => affine(k, backend, upstream(k, dy, y, at.relu), invStd.map((s, c) => gamma[c] * s), null, false));
 }
 
 interface GradShortcutAttrs {
@@ -276,7 +270,7 @@ export function registerWasmBatchNormKernels(): void {
     [BN_STATS]: statsKernel,
     [BN_MOVING_AVERAGE]: movingAverageKernel,
     [BN_NORMALISE]: normaliseKernel,
-    [BN_GRAD_SUM]: gradSumKernel,
+    [BN_GRADS]: gradsKernel,
     [BN_GRAD_X]: gradXKernel,
     [BN_GRAD_SHORTCUT]: gradShortcutKernel,
   };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backend/select.ts';
-import { BN_GRAD_SHORTCUT, BN_GRAD_SUM, BN_GRAD_X, BN_MOVING_AVERAGE, BN_NORMALISE, BN_STATS } from '../../src/backend/webgpu-batch-norm.ts';
+import { BN_GRAD_SHORTCUT, BN_GRAD_X, BN_GRADS, BN_MOVING_AVERAGE, BN_NORMALISE, BN_STATS } from '../../src/backend/webgpu-batch-norm.ts';
 import { applyBatchNorm, batchNorm, type BatchNorm, type Residual } from '../../src/models/batch-norm.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import { relativeError } from '../helpers/conv-cases.ts';
@@ -126,7 +126,7 @@ async function forwardBackward(backend: 'cpu' | 'wasm', c: Case): Promise<Outcom
 /** The kernels of wasm-batch-norm.ts a case must run: forward, then backward. */
 function expectedKernels(c: Case): string[] {
   const shortcut = c.shortcut === 'none' ? [] : [BN_GRAD_SHORTCUT];
-  return c.training ? [BN_STATS, BN_MOVING_AVERAGE, BN_NORMALISE, BN_GRAD_SUM, BN_GRAD_X, ...shortcut] : [BN_NORMALISE, BN_GRAD_X, ...shortcut];
+  return c.training ? [BN_STATS, BN_MOVING_AVERAGE, BN_NORMALISE, BN_GRADS, ...shortcut] : [BN_NORMALISE, BN_GRAD_X, ...shortcut];
 }
 
 function compare(got: Outcome, ref: Outcome, c: Case): void {
