@@ -17,9 +17,10 @@ import { BN_GRAD_SHORTCUT, BN_GRAD_X, BN_GRADS, BN_MOVING_AVERAGE, BN_NORMALISE,
  * convolution with bias, per-channel sums as a global average pool, ∂ReLU as Step·dy. What
  * is per channel (C values: means, 1/σ, the closed-form coefficients) is computed in float64
  * in JS from Float32Array views of the wasm heap. Plain JS loops over the full activations
- * were measured first and lost: on 128×32×32×16, 2026-12-06, load 10 on 2 cores, a JS
- * x·a + b took 10 ms, with ReLU 44 ms (the data-dependent branch), a per-channel sum 8 ms,
- * against ~1–3 ms for the SIMD kernels under the same load.
+ * were measured and lost by 10–100×: 128×32×32×16, one process, 2026-12-06, load 22–24,
+ * median of 9: wasm's depthwise x·a + b + ReLU 0.59 ms and per-image average pool 0.24 ms;
+ * JS loops 89 ms (x·a + b), 147 ms (+ ReLU, a data-dependent branch), 80 ms (per-channel
+ * sum). In a bare Node script at load 10 the same loops took 10, 44 and 8 ms.
  *
  * The formulas are those of src/models/batch-norm.ts's cpu path (two-pass variance, the
  * closed-form ∂x); sums run in a different order (pooled per image, then over the batch in
