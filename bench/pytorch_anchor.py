@@ -90,11 +90,34 @@ class ResNet(nn.Module):
         return self.fc(y.mean(dim=(2, 3)))
 
 
+class Fastnet(nn.Module):
+    """src/models/fastnet.ts: a 3×3 stem, then per width conv → max-pool 2 → BN → ReLU → conv →
+    BN → ReLU; a global max pool, a bias-free linear layer, the logits scaled."""
+
+    def __init__(self, stem, widths, scale, inp, classes):
+        super().__init__()
+        bn = lambda c: nn.BatchNorm2d(c, momentum=0.1)  # PyTorch's 0.1 = our momentum 0.9
+        conv = lambda a, b: nn.Conv2d(a, b, 3, 1, 1, bias=False)
+        layers, c = [conv(inp["channels"], stem), bn(stem), nn.ReLU()], stem
+        for out in widths:
+            layers += [conv(c, out), nn.MaxPool2d(2), bn(out), nn.ReLU(), conv(out, out), bn(out), nn.ReLU()]
+            c = out
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(c, classes, bias=False)
+        self.scale = scale
+
+    def forward(self, x):
+        return self.head(self.body(x).amax(dim=(2, 3))) * self.scale
+
+
 def build(spec, inp, classes=10):
     if spec["kind"] == "mlp":
         return mlp(spec["hidden"], inp, classes)
     if spec["kind"] == "cnn":
         return cnn(spec["channels"], spec.get("dense"), inp, classes)
+    if spec["kind"] == "fastnet":
+        # Defaults as src/models/fastnet.ts's FASTNET_DEFAULTS.
+        return Fastnet(spec.get("stem", 32), spec.get("widths", [64, 256, 256]), spec.get("scale", 0.125), inp, classes)
     return ResNet(spec["depth"], spec.get("width", 1), inp, classes)
 
 
@@ -136,10 +159,13 @@ def train_step_fn(case):
         inputs = x
         if adv:
             k = round(adv["fraction"] * x.shape[0])
-            eps = (torch.randn(k).abs() * adv["epsSigma"] / 255).view(k, 1, 1, 1)
+            if adv.get("epsDist") == "fixed":
+                eps = torch.full((k,), adv["eps"] / 255).view(k, 1, 1, 1)
+            else:
+                eps = (torch.randn(k).abs() * adv["epsSigma"] / 255).view(k, 1, 1, 1)
             model.eval()  # crafted in inference mode, as src/train/step.ts
             xa = fgsm(model, x[:k], y[:k], eps).detach()
-            inputs = torch.cat([xa, x[k:]])
+            inputs = torch.cat([xa, x[k:]]) if k < x.shape[0] else xa
         model.train()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(inputs), y)

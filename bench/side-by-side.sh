@@ -11,7 +11,8 @@
 # (apt-get install python3-torch libopenblas0-pthread): Debian's torch links the generic
 # libblas.so.3, and with only the reference BLAS behind it PyTorch ran ResNet-20 + FGSM at
 # 87 img/s here where OpenBLAS gives 172 (2026-11-30, one thread) — a slow anchor flatters wasm.
-# PYTORCH_THREADS sets torch.set_num_threads (default: torch's own choice).
+# PYTORCH_THREADS sets torch.set_num_threads (default: torch's own choice); CASES (comma-separated
+# ids of bench/cases.json) runs only those cases, e.g. CASES=fastnet-fgsm-cifar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -23,6 +24,12 @@ fi
 threads=()
 if [[ -n "${PYTORCH_THREADS:-}" ]]; then threads=(--threads "$PYTORCH_THREADS"); fi
 ids=$(node -e "const c=require('./bench/cases.json'); console.log([...c.train, ...c.attack].map(x => x.id).join(' '))")
+if [[ -n "${CASES:-}" ]]; then
+  for id in ${CASES//,/ }; do
+    if [[ " $ids " != *" $id "* ]]; then echo "side-by-side: CASES names $id, which bench/cases.json does not have (it has: $ids)" >&2; exit 2; fi
+  done
+  ids=${CASES//,/ }
+fi
 for id in $ids; do
   anchor="results/bench/pytorch-${stamp}-${id}.json"
   "$python" bench/pytorch_anchor.py "${threads[@]}" --only "$id" --out "$anchor" > /dev/null

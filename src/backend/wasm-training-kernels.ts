@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { registerWasmBatchNormKernels } from './wasm-batch-norm.ts';
 import { conv2dBackpropFilterWasm, conv2dBackpropInputViaConv } from './wasm-conv-grad.ts';
 import { identitySharingData } from './wasm-identity.ts';
+import { maxPoolGradTiled } from './wasm-max-pool-grad.ts';
 import { matMulWithExplicitTranspose } from './wasm-matmul.ts';
 import { withExplicitSamePadding } from './wasm-same-padding.ts';
 
@@ -18,7 +20,7 @@ function override(name: string, make: (stock: KernelFunc) => KernelFunc): void {
 
 /**
  * Kernels that make training on wasm possible, correct and fast (see wasm-conv-grad.ts,
- * wasm-matmul.ts, wasm-identity.ts and wasm-same-padding.ts for the measurements and the bug). Idempotent; call before the wasm backend's first
+ * wasm-matmul.ts, wasm-identity.ts, wasm-same-padding.ts and wasm-batch-norm.ts for the measurements and the bug). Idempotent; call before the wasm backend's first
  * gradient. Kernels are registered per backend name, so other backends are untouched.
  */
 export function registerWasmTrainingKernels(): void {
@@ -36,4 +38,6 @@ export function registerWasmTrainingKernels(): void {
   override('Identity', identitySharingData);
   override('Conv2D', withExplicitSamePadding);
   override('FusedConv2D', withExplicitSamePadding);
+  override('MaxPoolGrad', maxPoolGradTiled);
+  registerWasmBatchNormKernels();
 }

@@ -26,6 +26,12 @@ export const BN_NORMALISE = 'LabelLeakBnNormalise';
 export const BN_GRAD_SUM = 'LabelLeakBnGradSum';
 export const BN_GRAD_X = 'LabelLeakBnGradX';
 export const BN_GRAD_SHORTCUT = 'LabelLeakBnGradShortcut';
+/**
+ * All three training-mode gradients [∂x, ∂γ, ∂β] in one kernel, for a backend that has it
+ * (wasm: ∂ReLU is then formed once, not once per sum and again for ∂x). webgpu runs the two
+ * sums and ∂x above: there each is one dispatch.
+ */
+export const BN_GRADS = 'LabelLeakBnGrads';
 
 /** Per-channel statistics: mean in `mean[0..C)`, variance in `variance[varianceOffset..+C)`. */
 export interface ChannelStats {
@@ -334,7 +340,7 @@ export function registerWebgpuBatchNormKernels(): void {
   });
 }
 
-/** Whether the active backend runs batch norm as the kernels above (only webgpu registers them). */
+/** Whether the active backend runs batch norm as fused kernels: these on webgpu, wasm-batch-norm.ts's (same names) on wasm. */
 export function fusedBatchNormAvailable(): boolean {
   return runsHere(BN_NORMALISE);
 }
@@ -377,6 +383,11 @@ export function normalise(
  */
 export function normaliseGrads(dy: tf.Tensor4D, y: tf.Tensor4D | undefined, x: tf.Tensor4D, stats: ChannelStats, gamma: tf.Tensor1D, epsilon: number, relu: boolean): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
   if (stats.varianceOffset !== x.shape[3] || stats.mean !== stats.variance) throw new Error('normaliseGrads: needs the batch statistics of batchStats()');
+  if (runsHere(BN_GRADS)) {
+    const given = Object.fromEntries(Object.entries({ dy, y: relu ? y : undefined, x, stats: stats.mean, gamma }).filter(([, t]) => t !== undefined)) as NamedTensorMap;
+    const [dx, dGamma, dBeta] = tf.engine().runKernel(BN_GRADS, given, { epsilon, relu } as unknown as NamedAttrMap) as tf.Tensor[];
+    return [dx as tf.Tensor4D, dGamma as tf.Tensor1D, dBeta as tf.Tensor1D];
+  }
   const sum = (of: GradSumAttrs['of']) => kernel<tf.Tensor1D>(BN_GRAD_SUM, { dy, y: relu ? y : undefined, x, stats: stats.mean }, { epsilon, relu, of });
   const dGamma = sum('gamma');
   const dBeta = sum('beta');

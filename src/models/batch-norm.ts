@@ -152,11 +152,12 @@ function shortcut(x: tf.Tensor4D, p: Residual['project']): tf.Tensor4D {
  * normalises with the batch's own statistics (gradients flow through them) and moves the
  * averages; evaluation uses the averages and changes nothing.
  *
- * On webgpu this runs as the kernels of src/backend/webgpu-batch-norm.ts. There, evaluation
+ * On webgpu and wasm this runs as fused kernels (src/backend/webgpu-batch-norm.ts,
+ * src/backend/wasm-batch-norm.ts; one set of ops, each backend's kernels). There, evaluation
  * mode treats γ, β and the moving statistics as constants: it differentiates with respect to
  * x (and the residual input) only, since nothing here trains in evaluation mode (training
  * steps pass training = true; attacks differentiate evaluation mode with respect to the
- * input). Asking it for ∂γ or ∂β gets no gradient. Other backends differentiate all of them.
+ * input). Asking it for ∂γ or ∂β gets no gradient. cpu (and tensorflow) differentiate all of them.
  */
 export function applyBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu = false, residual?: Residual): tf.Tensor4D {
   if (fusedBatchNormAvailable()) return fusedBatchNorm(l, x, training, relu, residual);
@@ -179,7 +180,7 @@ function unfusedBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu:
   });
 }
 
-/** The webgpu form of applyBatchNorm: the same arithmetic in fused kernels, with the same gradients. */
+/** The fused form of applyBatchNorm (webgpu, wasm): the same arithmetic in fused kernels, with the same gradients. */
 function fusedBatchNorm(l: BatchNorm, x: tf.Tensor4D, training: boolean, relu: boolean, residual?: Residual): tf.Tensor4D {
   const gamma = l.gamma as tf.Tensor1D;
   const beta = l.beta as tf.Tensor1D;
