@@ -177,6 +177,7 @@ function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultReco
       experiment: spec.experiment,
       writeUpFigure: spec.writeUpFigure,
       assertions: plan.assertions,
+      ...(spec.controlOf ? { controlOf: spec.controlOf } : {}),
     },
     tier,
     params: plan.params,

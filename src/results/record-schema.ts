@@ -39,7 +39,8 @@ export const resultSchema = {
             values: { type: 'object', additionalProperties: { type: 'number' } }
           }
         },
-        assertions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } }
+        assertions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } },
+        controlOf: { description: 'The claim this run is a positive control of (the spec\'s controlOf).', type: 'string', minLength: 1 }
       }
     },
     tier: { $ref: '#/$defs/tier' },

@@ -70,6 +70,8 @@ export interface ResultRecord {
     writeUpFigure: WriteUpFigure;
     /** The assertions that apply to this tier, so statistics can be recomputed from the record alone. */
     assertions: Assertion[];
+    /** The claim this run is a positive control of (the spec's `controlOf`). */
+    controlOf?: string;
   };
   tier: Tier;
   params: Record<string, unknown>;

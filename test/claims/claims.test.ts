@@ -24,6 +24,7 @@ import { ensureDatasets, type DatasetPlan } from '../../src/claims/datasets.ts';
 import { loadAllSpecs } from '../../src/claims/load.ts';
 import { runClaim } from '../../src/claims/runner.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
+import { inTestSuite } from '../../src/spec/claim.ts';
 import { createProgress } from '../../src/cli/progress.ts';
 import { recordPath, type ResultRecord } from '../../src/results/record.ts';
 
@@ -88,6 +89,10 @@ describe(`claims at the ${tier} tier (backend ${backendName})`, () => {
     const t = tier as Tier;
     if (!spec.tiers[t]) {
       it.skip(`${spec.id} [${tier}] skipped: the claim has no ${tier} tier (it has: ${Object.keys(spec.tiers).join(', ')})`, () => {});
+      continue;
+    }
+    if (!inTestSuite(spec.tiers[t])) {
+      it.skip(`${spec.id} [${tier}] left to \`npm run claims\`: its tier is "suite": "claims-only" (too slow for npm test); test/unit/claims-only-records.test.ts checks its committed record`, () => {});
       continue;
     }
     const skipped = plan?.skipped.find((s) => s.claim === spec.id);
