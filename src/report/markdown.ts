@@ -113,10 +113,10 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string, results: ClaimR
       `Verdict: **${verdictCell(r)}**.`,
     '',
     ...(r.claim.controlOf
-      ? [`A positive control of [${r.claim.controlOf}](#${r.claim.controlOf}-${r.tier}): its assertions on a setting where the effect is present, so that its verdict there is not what a harness blind to the effect would give anyway.`, '']
+      ? [`A positive control of [${r.claim.controlOf}](#${r.claim.controlOf}-${r.tier}): its assertions on a setting chosen to show the effect (a harness blind to the effect would say "refuted" anyway; the spec's rationale says how far the setting shows it).`, '']
       : []),
     ...(controls.length > 0
-      ? [`Positive control${controls.length > 1 ? 's' : ''}: ${controls.map((o) => `[${o.claim.id}](#${anchor(o)}) **${verdictCell(o)}**`).join(', ')} — the same assertions on a setting where the effect is present.`, '']
+      ? [`Positive control${controls.length > 1 ? 's' : ''}: ${controls.map((o) => `[${o.claim.id}](#${anchor(o)}) **${verdictCell(o)}**`).join(', ')} — the same assertions on a setting chosen to show the effect.`, '']
       : []),
     ...(r.overrides
       ? [`† Run with parameters changed from the spec's ${r.tier} tier: \`${r.overrides.join('`, `')}\`. It is not the spec's ${r.tier} setting.`, '']
