@@ -32,7 +32,8 @@ export class UnknownClaimError extends Error {
 
 /** Turns ajv's errors into readable problems, each pointing at the offending place. */
 export function ajvProblems(file: string, errors: ErrorObject[] | null | undefined, prefix = ''): SpecProblem[] {
-  return withoutRejectedBranches(errors ?? []).map((e) => {
+  // An `if` failure only says which branch failed; that branch's own errors say what to fix.
+  return withoutRejectedBranches((errors ?? []).filter((e) => e.keyword !== 'if')).map((e) => {
     const at = prefix + e.instancePath;
     const p = e.params as Record<string, unknown>;
     switch (e.keyword) {

@@ -10,14 +10,20 @@ export interface ClaimListing {
   title: string;
   experiment: string;
   file: string;
-  /** The tiers the spec has (every spec has fast and full; gpu where it applies). */
+  /** The tiers the spec has (every claim has fast and full, gpu where it applies; a control the tiers it was measured at). */
   tiers: Partial<Record<Tier, TierListing>>;
+  /** Set on a positive control: the claim it controls. */
+  controlOf?: string;
+  /** The ids of this claim's positive controls. */
+  controls: string[];
 }
 
 export interface TierListing {
   expected: Verdict;
   seeds: number[];
   timeoutMinutes?: number;
+  /** Present when `npm test`'s claim suite leaves this tier out (see TierSpec.suite). */
+  suite?: string;
   metrics: string[];
 }
 
@@ -33,20 +39,28 @@ function tierListing(s: LoadedSpec, tier: Tier): TierListing {
     expected: t.expected,
     seeds: t.seeds,
     ...(t.timeoutMinutes ? { timeoutMinutes: t.timeoutMinutes } : {}),
+    ...(t.suite ? { suite: t.suite } : {}),
     // The names assertions may use, so a spec author need not read the kind's code.
     metrics: s.kind.metricNames(t.params),
   };
 }
 
+/** Claims in the given order, each followed by its positive controls. */
 export function listing(specs: readonly LoadedSpec[]): ClaimListing[] {
-  return specs.map((s) => ({
+  const entry = (s: LoadedSpec): ClaimListing => ({
     id: s.id,
     version: s.version,
     title: s.title,
     experiment: s.experiment,
     file: s.file,
     tiers: Object.fromEntries(tiersOf(s, TIERS).map((t) => [t, tierListing(s, t)])),
-  }));
+    ...(s.controlOf ? { controlOf: s.controlOf } : {}),
+    controls: specs.filter((c) => c.controlOf === s.id).map((c) => c.id),
+  });
+  const ids = new Set(specs.map((s) => s.id));
+  // A control whose claim was not loaded (e.g. `list` of one file) stands on its own.
+  const main = specs.filter((s) => s.controlOf === undefined || !ids.has(s.controlOf));
+  return main.flatMap((s) => [entry(s), ...specs.filter((c) => c.controlOf === s.id).map(entry)]);
 }
 
 /** One job per (claim, seed) at `tier`, for the claims that have it: the shape a CI job matrix (`include`) takes. */

@@ -208,6 +208,7 @@ function recordOf(plan: RunPlan, ours: Map<number, SeedResult>, disk: ResultReco
       writeUpFigure: spec.writeUpFigure,
       assertions: plan.assertions,
       ...(plan.preconditions.length > 0 ? { preconditions: plan.preconditions } : {}),
+      ...(spec.controlOf ? { controlOf: spec.controlOf } : {}),
     },
     tier,
     params: plan.params,

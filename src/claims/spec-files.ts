@@ -232,15 +232,37 @@ export function loadSpecDir(dir: string, registry: Registry): LoadedSpec[] {
   const ids = specIds(dir);
   // A job pointed at the wrong folder must not pass having checked nothing.
   if (ids.length === 0) throw new SpecError([{ file: dir, pointer: '', reason: 'no claim specs (*.json) in this folder; name the folder that holds them with --claims' }]);
-  return loadMany(ids.map((id) => join(dir, `${id}.json`)), registry);
+  return withControlsChecked(loadMany(ids.map((id) => join(dir, `${id}.json`)), registry), dir, registry);
+}
+
+/**
+ * A control must name a claim in the same folder, and that claim must not itself be a
+ * control: the report and `list` show a control beside the claim it names.
+ */
+function withControlsChecked(specs: LoadedSpec[], dir: string, registry: Registry): LoadedSpec[] {
+  const problems: SpecProblem[] = [];
+  for (const s of specs) {
+    if (s.controlOf === undefined) continue;
+    let target: LoadedSpec | undefined = specs.find((o) => o.id === s.controlOf);
+    if (!target && specIds(dir).includes(s.controlOf)) target = loadSpecFile(join(dir, `${s.controlOf}.json`), registry);
+    if (s.controlOf === s.id) problems.push({ file: s.file, pointer: '/controlOf', reason: 'a spec cannot be its own control; name the claim it controls' });
+    else if (!target) problems.push({ file: s.file, pointer: '/controlOf', reason: `names "${s.controlOf}", which is not a claim in ${dir}/ (it has: ${specIds(dir).join(', ')})` });
+    else if (target.controlOf !== undefined) problems.push({ file: s.file, pointer: '/controlOf', reason: `"${s.controlOf}" is itself a control (of "${target.controlOf}"); name the claim it controls` });
+  }
+  if (problems.length > 0) throw new SpecError(problems);
+  return specs;
 }
 
 /** The specs named by `ids`, in that order; an unknown id lists the known ones. */
 export function findSpecsIn(ids: string[], dir: string, registry: Registry): LoadedSpec[] {
   const known = specIds(dir);
   for (const id of ids) if (!known.includes(id)) throw new UnknownClaimError(id, known, dir);
-  return loadMany(
-    [...new Set(ids)].map((id) => join(dir, `${id}.json`)),
+  return withControlsChecked(
+    loadMany(
+      [...new Set(ids)].map((id) => join(dir, `${id}.json`)),
+      registry,
+    ),
+    dir,
     registry,
   );
 }

@@ -34,10 +34,17 @@ export function listCommand(registry?: Registry): Command {
         console.log(
           table([
             ['id', 'experiment', ...TIERS, 'title'],
-            // `—`: the claim has no such tier (gpu is only for the CIFAR-10 claims).
-            ...claims.map((c) => [c.id, c.experiment, ...TIERS.map((t) => c.tiers[t]?.expected ?? '—'), c.title]),
+            // `—`: the claim has no such tier (gpu is only for the CIFAR-10 claims). A positive
+            // control follows its claim, marked `↳`; `*`: not in npm test's claim suite.
+            ...claims.map((c) => [
+              c.controlOf ? `  ↳ ${c.id}` : c.id,
+              c.experiment,
+              ...TIERS.map((t) => (c.tiers[t] ? `${c.tiers[t].expected}${c.tiers[t].suite ? '*' : ''}` : '—')),
+              c.controlOf ? `positive control of ${c.controlOf}: ${c.title}` : c.title,
+            ]),
           ]),
         );
+        if (claims.some((c) => TIERS.some((t) => c.tiers[t]?.suite))) console.log('\n* claims-only: run by `label-leak run` (npm run claims), not by npm test; a unit test checks its committed record');
       } catch (e) {
         if (e instanceof SpecError || e instanceof UnknownClaimError) {
           console.error(`label-leak list: ${e.message}`);

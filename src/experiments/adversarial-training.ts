@@ -3,6 +3,7 @@ import { dataSelectionProperties, trainConfigSchema } from '../train/config-sche
 import type { TrainConfig } from '../train/loop.ts';
 import { evaluationMetricNames, evaluationSchema, leakGap, plannedTraining, trainAndEvaluate, type EvaluationParams } from './protocol.ts';
 import type { DataSelection } from './trained-models.ts';
+import type { EpochPoint } from '../train/loop.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
 
 export interface AdversarialTrainingParams extends DataSelection {
@@ -11,6 +12,27 @@ export interface AdversarialTrainingParams extends DataSelection {
   evaluation: EvaluationParams;
   /** Also train the same model without adversarial examples; its metrics get a `control_` prefix. */
   control?: boolean;
+  /** Also derive the regime in time from the per-epoch curve (needs curveSubset > 0): see epochLeakMetrics. */
+  epochMetrics?: boolean;
+}
+
+export const EPOCH_METRICS = ['epoch_first_leak', 'epoch_leak_count', 'epoch_max_leak_gap'] as const;
+
+/**
+ * The leak as an event during training, from the per-epoch clean and FGSM accuracy on the
+ * curve subset: the first epoch whose FGSM accuracy is above its clean accuracy (0 when none
+ * is), how many epochs are, and the largest FGSM − clean gap over epochs. Read from the curve
+ * training already records, so no random draw moves and no other metric changes.
+ */
+export function epochLeakMetrics(points: readonly EpochPoint[]): Record<(typeof EPOCH_METRICS)[number], number> {
+  const gaps = points.filter((p) => p.cleanAcc !== undefined && p.advAcc !== undefined).map((p) => ({ epoch: p.epoch, gap: p.advAcc! - p.cleanAcc! }));
+  if (gaps.length === 0) throw new Error('no per-epoch clean and FGSM accuracy to derive epoch metrics from (evaluation.curveSubset must be > 0)');
+  const leaking = gaps.filter((g) => g.gap > 0);
+  return {
+    epoch_first_leak: leaking[0]?.epoch ?? 0,
+    epoch_leak_count: leaking.length,
+    epoch_max_leak_gap: Math.max(...gaps.map((g) => g.gap)),
+  };
 }
 
 /** The metrics plus `leak_gap_fgsm` where FGSM was evaluated. */
@@ -31,11 +53,14 @@ export const adversarialTraining: ExperimentKind<AdversarialTrainingParams> = {
       training: trainConfigSchema,
       evaluation: evaluationSchema,
       control: { type: 'boolean' },
+      epochMetrics: { type: 'boolean' },
     },
   },
+  problems: (p) => (p.epochMetrics && p.evaluation.curveSubset <= 0 ? [{ pointer: '/evaluation/curveSubset', reason: 'epochMetrics reads the per-epoch curve: make curveSubset > 0' }] : []),
   metricNames(p) {
     const names = evaluationMetricNames(p.evaluation);
     if (p.evaluation.attacks.includes('fgsm')) names.push('leak_gap_fgsm');
+    if (p.epochMetrics) names.push(...EPOCH_METRICS);
     return p.control ? [...names, ...names.map((n) => `control_${n}`)] : names;
   },
   trainings: (p) => [
@@ -45,10 +70,13 @@ export const adversarialTraining: ExperimentKind<AdversarialTrainingParams> = {
   async run(p, ctx): Promise<SeedOutcome> {
     const main = await trainAndEvaluate(p, p.model, p.training, p.evaluation, 'adversarial', ctx);
     const metrics = withLeakGap(main.metrics);
+    if (p.epochMetrics) Object.assign(metrics, epochLeakMetrics(main.curves.epochs ?? []));
     const curves: Curves = { ...main.curves };
     if (p.control) {
       const plain = await trainAndEvaluate(p, p.model, { ...p.training, adversarial: null }, p.evaluation, 'control', ctx);
-      for (const [k, v] of Object.entries(withLeakGap(plain.metrics))) metrics[`control_${k}`] = v;
+      const plainMetrics = withLeakGap(plain.metrics);
+      if (p.epochMetrics) Object.assign(plainMetrics, epochLeakMetrics(plain.curves.epochs ?? []));
+      for (const [k, v] of Object.entries(plainMetrics)) metrics[`control_${k}`] = v;
       for (const [k, v] of Object.entries(plain.curves)) curves[`control:${k}`] = v;
     }
     return { metrics, curves, imagesPerSecond: main.imagesPerSecond };

@@ -93,6 +93,18 @@ function backendCell(c: ClaimResult): string {
   return c.backends.map((b) => cell(`${b.name} ${b.version} (${b.threads} thread${b.threads === 1 ? '' : 's'})`)).join('<br>');
 }
 
+/** The positive controls among `results` of the claim `r` at its tier. */
+function controlsOf(r: ResultRecord, results: ClaimResult[]): ResultRecord[] {
+  return results.map((c) => c.record).filter((o) => o.claim.controlOf === r.claim.id && o.tier === r.tier);
+}
+
+/** "refuted …; control x: ✓ reproduced" — a verdict read beside what its control shows the measurement can see. */
+function controlNote(r: ResultRecord, results: ClaimResult[]): string {
+  return controlsOf(r, results)
+    .map((c) => `; in its positive control [${c.claim.id}](#${anchor(c)}): ${verdictCell(c)}`)
+    .join('');
+}
+
 function summaryTable(results: ClaimResult[]): string[] {
   const lines = [
     '| Claim | Tier | Write-up | Ours: mean ± 95% CI half-width [per seed] | Expected | Verdict | Backend | Wall time |',
@@ -104,12 +116,12 @@ function summaryTable(results: ClaimResult[]): string[] {
     const wall = c.files.length > 1 ? `${duration(r.wallSeconds)} (Σ ${c.files.length} runs)` : duration(r.wallSeconds);
     lines.push(
       `| ${[
-        `[${r.claim.id}](#${anchor(r)})`,
+        r.claim.controlOf ? `↳ [${r.claim.id}](#${anchor(r)}) (positive control of ${r.claim.controlOf})` : `[${r.claim.id}](#${anchor(r)})`,
         r.overrides ? `${r.tier}, rescaled†` : r.tier,
         cell(r.claim.writeUpFigure.text),
         cell(ours),
         r.expected,
-        cell(verdictCell(r)),
+        cell(verdictCell(r) + controlNote(r, results)),
         backendCell(c),
         cell(wall),
       ].join(' | ')} |`,
@@ -120,8 +132,9 @@ function summaryTable(results: ClaimResult[]): string[] {
 
 const anchor = (r: ResultRecord) => `${r.claim.id}-${r.tier}`;
 
-function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
+function section(c: ClaimResult, plots: Plot[], plotDir: string, results: ClaimResult[]): string[] {
   const r = c.record;
+  const controls = controlsOf(r, results);
   const out = [
     `<a id="${anchor(r)}"></a>`,
     `### ${r.claim.id} [${r.tier}] — ${text(r.claim.title)}`,
@@ -131,6 +144,12 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string): string[] {
     `Spec version ${r.claim.version} (hash \`${r.claim.hash}\`), experiment \`${code(r.claim.experiment)}\`, params hash \`${r.paramsHash}\`. ` +
       `Verdict: **${verdictCell(r)}**.`,
     '',
+    ...(r.claim.controlOf
+      ? [`A positive control of [${r.claim.controlOf}](#${r.claim.controlOf}-${r.tier}): its assertions on a setting chosen to show the effect (a harness blind to the effect would say "refuted" anyway; the spec's rationale says how far the setting shows it).`, '']
+      : []),
+    ...(controls.length > 0
+      ? [`Positive control${controls.length > 1 ? 's' : ''}: ${controls.map((o) => `[${o.claim.id}](#${anchor(o)}) **${verdictCell(o)}**`).join(', ')} — the same assertions on a setting chosen to show the effect.`, '']
+      : []),
     ...(r.overrides
       ? [`† Run with parameters changed from the spec's ${r.tier} tier: \`${r.overrides.map(code).join('`, `')}\`. It is not the spec's ${r.tier} setting.`, '']
       : []),
@@ -189,6 +208,6 @@ export function renderReport(input: ReportInput): string {
     '',
     '## Claims',
     '',
-    ...results.flatMap((c) => section(c, input.plots.get(resultKey(c.record)) ?? [], input.plotDir)),
+    ...results.flatMap((c) => section(c, input.plots.get(resultKey(c.record)) ?? [], input.plotDir, results)),
   ].join('\n');
 }

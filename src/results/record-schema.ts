@@ -41,7 +41,8 @@ export const resultSchema = {
           }
         },
         assertions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } },
-        preconditions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } }
+        preconditions: { type: 'array', items: { $ref: '#/$defs/assertionSpec' } },
+        controlOf: { description: 'The claim this run is a positive control of (the spec\'s controlOf).', type: 'string', minLength: 1 }
       }
     },
     tier: { $ref: '#/$defs/tier' },

@@ -93,6 +93,8 @@ export interface ResultRecord {
     assertions: Assertion[];
     /** The preconditions that apply to this tier, cells expanded; absent in records made before specs had them. */
     preconditions?: PlainPrecondition[];
+    /** The claim this run is a positive control of (the spec's `controlOf`). */
+    controlOf?: string;
   };
   tier: Tier;
   params: Record<string, unknown>;

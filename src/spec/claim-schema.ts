@@ -1,4 +1,4 @@
-import { OPS, VERDICTS } from './claim.ts';
+import { OPS, SUITES, VERDICTS } from './claim.ts';
 import { enumOf, REQUIRED_TIERS, TIERS } from './names.ts';
 
 /**
@@ -53,9 +53,10 @@ export const claimSchema = {
     },
     experiment: { description: 'An experiment kind from src/experiments/registry.ts.', type: 'string', minLength: 1 },
     tiers: {
+      description: 'fast and full for a claim; a control (controlOf) needs only fast.',
       type: 'object',
       additionalProperties: false,
-      required: [...REQUIRED_TIERS],
+      required: ['fast'],
       properties: Object.fromEntries(TIERS.map((t) => [t, { $ref: '#/$defs/tier' }]))
     },
     assertions: {
@@ -69,8 +70,17 @@ export const claimSchema = {
       minItems: 1,
       items: { $ref: '#/$defs/precondition' }
     },
-    notes: { description: 'Free text: scales tried, their numbers.', type: 'string' }
+    notes: { description: 'Free text: scales tried, their numbers.', type: 'string' },
+    controlOf: {
+      description: "The id of the claim this spec is a positive control of: the claim's assertions on a setting where the effect is present.",
+      type: 'string',
+      pattern: '^[a-z0-9]+(-[a-z0-9]+)*$'
+    }
   },
+  // A claim has every required tier; a control only the tiers it was measured at.
+  if: { properties: { controlOf: true }, required: ['controlOf'] },
+  then: true,
+  else: { properties: { tiers: { type: 'object', properties: Object.fromEntries(REQUIRED_TIERS.map((t) => [t, true])), required: [...REQUIRED_TIERS] } } },
   $defs: {
     verdict: enumOf(VERDICTS),
     tier: {
@@ -87,7 +97,11 @@ export const claimSchema = {
         params: { description: "Checked against the experiment kind's paramsSchema.", type: 'object' },
         expected: { $ref: '#/$defs/verdict' },
         rationale: { description: 'Why these numbers (what was measured).', type: 'string', minLength: 1 },
-        timeoutMinutes: { type: 'number', exclusiveMinimum: 0 }
+        timeoutMinutes: { type: 'number', exclusiveMinimum: 0 },
+        suite: {
+          description: "claims-only: too slow for npm test's claim suite; `label-leak run` runs it and a unit test checks its committed record.",
+          enum: [...SUITES]
+        }
       }
     },
     precondition: {

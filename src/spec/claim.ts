@@ -72,7 +72,15 @@ export interface TierSpec {
   expected: Verdict;
   rationale: string;
   timeoutMinutes?: number;
+  /**
+   * `claims-only`: too slow for `npm test`'s claim suite; `label-leak run` (`npm run claims`)
+   * runs it, and a unit test checks its committed record's verdict against `expected`.
+   */
+  suite?: Suite;
 }
+
+export const SUITES = ['claims-only'] as const;
+export type Suite = (typeof SUITES)[number];
 
 export interface WriteUpFigure {
   text: string;
@@ -95,7 +103,16 @@ export interface ClaimSpec {
   /** What a run must show, seed by seed, before its assertions count (see Precondition). */
   preconditions?: Precondition[];
   notes?: string;
+  /**
+   * The id of the claim this spec is a positive control of: that claim's assertions on a
+   * setting where the effect is present, so a `refuted` there is not what a harness blind to
+   * the effect would say anyway. A control needs only the tiers it was measured at.
+   */
+  controlOf?: string;
 }
+
+/** Whether `npm test`'s claim suite runs this tier (see TierSpec.suite). */
+export const inTestSuite = (t: Pick<TierSpec, 'suite'>) => t.suite !== 'claims-only';
 
 /** The spec's parameters at `tier`, or undefined when the claim has no such tier. */
 export function tierOf(spec: Pick<ClaimSpec, 'tiers'>, tier: Tier): TierSpec | undefined {

@@ -31,6 +31,7 @@ import { loadAllSpecs } from '../../src/claims/load.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
 import { readRecord, recordPath, type ResultRecord } from '../../src/results/record.ts';
 import { compareWithCommitted, formatMismatch } from '../../src/results/oracle.ts';
+import { inTestSuite } from '../../src/spec/claim.ts';
 
 const tier = process.env.LABEL_LEAK_TIER ?? 'fast';
 const backendName = process.env.LABEL_LEAK_BACKEND ?? 'auto';
@@ -132,7 +133,7 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
     return;
   }
 
-  const runnable = isTier(tier) ? specs.filter((s) => s.tiers[tier] && !plan?.skipped.some((k) => k.claim === s.id)) : [];
+  const runnable = isTier(tier) ? specs.filter((s) => s.tiers[tier] && inTestSuite(s.tiers[tier]) && !plan?.skipped.some((k) => k.claim === s.id)) : [];
   const limitMs = runnable.reduce((sum, s) => sum + timeoutMs(s), 0);
   let run: RunOutcome | undefined;
   beforeAll(
@@ -163,6 +164,10 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
     const t = tier as Tier;
     if (!spec.tiers[t]) {
       it.skip(`${spec.id} [${tier}] skipped: the claim has no ${tier} tier (it has: ${Object.keys(spec.tiers).join(', ')})`, () => {});
+      continue;
+    }
+    if (!inTestSuite(spec.tiers[t])) {
+      it.skip(`${spec.id} [${tier}] left to \`npm run claims\`: its tier is "suite": "claims-only" (too slow for npm test); test/unit/claims-only-records.test.ts checks its committed record`, () => {});
       continue;
     }
     const skipped = plan?.skipped.find((s) => s.claim === spec.id);

@@ -26,7 +26,7 @@ const training = (adversarial: unknown) => ({
 const fgsmTraining = training({ attack: 'fgsm', fraction: 0.5, epsSigma: 12, lossWeight: 1 });
 const model = { kind: 'mlp', hidden: [8] };
 const evaluation = { eps: 6, attacks: ['fgsm', 'step-ll'], epsSweep: [0, 4, 8], batchSize: 50, curveSubset: 20 };
-const adversarial = { dataset: 'mnist', trainSubset: 60, testSubset: 40, model, training: fgsmTraining, evaluation, control: true };
+const adversarial = { dataset: 'mnist', trainSubset: 60, testSubset: 40, model, training: fgsmTraining, evaluation, control: true, epochMetrics: true };
 const probe = { dataset: 'mnist', trainSubset: 60, testSubset: 40, sourceModel: model, features: ['true', 'random'], probe: training(null), batchSize: 20 };
 
 /** Params for each kind; a kind added to the registry without an entry here fails the first test. */

@@ -1,0 +1,157 @@
+/**
+ * Positive controls: a spec with `controlOf` runs a claim's assertions on a setting where the
+ * effect is present. It needs only the tiers it was measured at, must name a claim (not a
+ * control, not itself) in the same folder, is listed right after its claim, and the report
+ * puts its verdict beside the claim's. A tier marked "suite": "claims-only" is checked
+ * through its committed record (committedRecordProblems).
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { listing } from '../../src/claims/listing.ts';
+import { committedRecordProblems } from '../../src/claims/record-check.ts';
+import { runClaim } from '../../src/claims/runner.ts';
+import { findSpecsIn, loadSpecDir } from '../../src/claims/spec-files.ts';
+import { SpecError } from '../../src/claims/errors.ts';
+import { listCommand } from '../../src/cli/list-command.ts';
+import { renderReport } from '../../src/report/markdown.ts';
+import { mergeRecords, readResultDirs } from '../../src/report/merge.ts';
+import type { Environment } from '../../src/results/record.ts';
+import { recordPath } from '../../src/results/record.ts';
+import { inTestSuite } from '../../src/spec/claim.ts';
+import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
+
+const environment: Environment = {
+  packages: {},
+  gitCommit: 'a'.repeat(40),
+  gitDirty: false,
+  node: process.version,
+  machine: { cpuModel: 'Test CPU', cpus: 2, os: 'test', memoryGiB: 1 },
+};
+const backend = { name: 'wasm', version: '4.22.0', threads: 1, device: 'CPU (wasm SIMD, 1 thread)', reason: 'test' };
+const quiet = { start() {}, tick() {}, stop() {} };
+
+/** stand-in-no-gap is refuted at fast (its numbers have a positive gap); its control asserts the gap where it exists. */
+function control(over: Record<string, unknown> = {}) {
+  return {
+    id: 'stand-in-no-gap-control',
+    version: 1,
+    title: 'The stand-in gap, on a setting where it exists',
+    statement: "That's why we don't observe label leaking effect on MNIST",
+    source: { writeUp: 'How Does FGSM Leak Label Information?' },
+    writeUpFigure: { text: 'qualitative' },
+    experiment: 'stand-in',
+    tiers: { fast: { seeds: [1, 2, 3], params: { clean: 0.6, gap: 0.05, noise: 0.002 }, expected: 'reproduced', rationale: 'a clear gap', suite: 'claims-only' } },
+    assertions: [{ name: 'leaking', metric: 'adv_acc_fgsm', minus: 'clean_acc', op: 'above', threshold: 0, tolerance: 0.002 }],
+    controlOf: 'stand-in-no-gap',
+    ...over,
+  };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'll-controls-'));
+  for (const f of ['stand-in-leak.json', 'stand-in-no-gap.json']) copyFileSync(join('test/fixtures-specs', f), join(dir, f));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+  vi.restoreAllMocks();
+});
+const put = (spec: Record<string, unknown>) => writeFileSync(join(dir, `${spec.id}.json`), JSON.stringify(spec));
+const problemsOf = (load: () => unknown) => {
+  try {
+    load();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as SpecError).problems.map((p) => `${p.pointer}: ${p.reason}`);
+  }
+  throw new Error('expected the specs to be refused');
+};
+
+describe('a control spec', () => {
+  it('loads with only a fast tier, and its claims-only tier is out of the test suite', () => {
+    put(control());
+    const c = loadSpecDir(dir, standInRegistry).find((s) => s.id === 'stand-in-no-gap-control')!;
+    expect(c.controlOf).toBe('stand-in-no-gap');
+    expect(Object.keys(c.tiers)).toEqual(['fast']);
+    expect(inTestSuite(c.tiers.fast)).toBe(false);
+    expect(inTestSuite(loadSpecDir(dir, standInRegistry)[0].tiers.fast)).toBe(true);
+  });
+
+  it('a claim (no controlOf) still needs its full tier', () => {
+    const { controlOf: _, ...notAControl } = control();
+    put(notAControl);
+    expect(problemsOf(() => loadSpecDir(dir, standInRegistry))).toEqual(['/tiers/full: required field is missing']);
+  });
+
+  it.each([
+    ['a claim that is not there', 'stand-in-gone', /names "stand-in-gone", which is not a claim in .*it has: stand-in-leak, stand-in-no-gap/],
+    ['itself', 'stand-in-no-gap-control', /a spec cannot be its own control/],
+  ])('naming %s is refused at /controlOf', (_what, target, reason) => {
+    put(control({ controlOf: target }));
+    expect(problemsOf(() => loadSpecDir(dir, standInRegistry))).toContainEqual(expect.stringMatching(new RegExp(`^/controlOf: ${reason.source}`)));
+  });
+
+  it('naming another control is refused, also when only the control is asked for by id', () => {
+    put(control());
+    put(control({ id: 'stand-in-no-gap-control-2', controlOf: 'stand-in-no-gap-control' }));
+    const expected = expect.stringMatching(/^\/controlOf: "stand-in-no-gap-control" is itself a control \(of "stand-in-no-gap"\)/);
+    expect(problemsOf(() => loadSpecDir(dir, standInRegistry))).toContainEqual(expected);
+    expect(problemsOf(() => findSpecsIn(['stand-in-no-gap-control-2'], dir, standInRegistry))).toContainEqual(expected);
+  });
+
+  it('is listed right after its claim, and the claim lists it', async () => {
+    put(control());
+    const l = listing(loadSpecDir(dir, standInRegistry));
+    expect(l.map((c) => c.id)).toEqual(['stand-in-leak', 'stand-in-no-gap', 'stand-in-no-gap-control']);
+    expect(l[1].controls).toEqual(['stand-in-no-gap-control']);
+    expect(l[2]).toMatchObject({ controlOf: 'stand-in-no-gap', controls: [] });
+    expect(l[2].tiers.fast?.suite).toBe('claims-only');
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
+    await listCommand(standInRegistry).parseAsync(['--claims', dir], { from: 'user' });
+    const lines = out.join('\n').split('\n');
+    expect(lines[3]).toMatch(/^ {2}↳ stand-in-no-gap-control\s+stand-in\s+reproduced\*\s+—\s+—\s+positive control of stand-in-no-gap: /);
+    expect(lines.at(-1)).toMatch(/^\* claims-only: run by `label-leak run`/);
+  });
+});
+
+describe('the report and the committed-record check', () => {
+  async function run(ids: string[]) {
+    const results = join(dir, 'results');
+    for (const spec of findSpecsIn(ids, dir, standInRegistry)) {
+      await runClaim(spec, { tier: 'fast', backend, resultsDir: results, resume: false, progress: quiet, environment });
+    }
+    return results;
+  }
+
+  it("puts the control's verdict beside the refuted claim's, in the summary and the claim's section", async () => {
+    put(control());
+    const results = await run(['stand-in-no-gap', 'stand-in-no-gap-control']);
+    const md = renderReport({ results: mergeRecords(readResultDirs([results])), plots: new Map(), plotDir: 'plots', sources: [results], generatedAt: new Date(0) });
+    const rows = md.split('\n').filter((l) => l.startsWith('| [stand-in-no-gap]') || l.startsWith('| ↳'));
+    expect(rows[0]).toContain('✓ refuted; in its positive control [stand-in-no-gap-control](#stand-in-no-gap-control-fast): ✓ reproduced');
+    expect(rows[1]).toMatch(/^\| ↳ \[stand-in-no-gap-control\]\(#stand-in-no-gap-control-fast\) \(positive control of stand-in-no-gap\)/);
+    expect(md).toContain('Positive control: [stand-in-no-gap-control](#stand-in-no-gap-control-fast) **✓ reproduced**');
+    expect(md).toContain('A positive control of [stand-in-no-gap](#stand-in-no-gap-fast)');
+  });
+
+  it('accepts a current record and names each way a record can stop standing for its spec', async () => {
+    put(control());
+    const results = await run(['stand-in-no-gap-control']);
+    const file = recordPath(results, 'fast', 'stand-in-no-gap-control');
+    const spec = findSpecsIn(['stand-in-no-gap-control'], dir, standInRegistry)[0];
+    expect(committedRecordProblems(file, spec, spec.tiers.fast)).toEqual([]);
+    const tier = spec.tiers.fast;
+    expect(committedRecordProblems(file, { ...spec, version: 2 }, tier)).toEqual(['record is of spec version 1, the spec is at 2']);
+    expect(committedRecordProblems(file, spec, { ...tier, params: { ...tier.params, gap: 0.06 } })).toEqual([expect.stringMatching(/params hash .* is not the spec's/)]);
+    expect(committedRecordProblems(file, spec, { ...tier, seeds: [1, 2, 3, 4] })).toEqual(['record lacks seed 4']);
+    expect(committedRecordProblems(file, spec, { ...tier, expected: 'refuted' })).toEqual(['verdict reproduced, the spec expects refuted']);
+    const record = JSON.parse(readFileSync(file, 'utf8'));
+    record.verdict = 'refuted';
+    writeFileSync(file, JSON.stringify(record));
+    expect(committedRecordProblems(file, spec, { ...tier, expected: 'refuted' })).toEqual(['its per-seed metrics give reproduced, the record says refuted']);
+    expect(committedRecordProblems(join(dir, 'none.json'), spec, tier)).toEqual([expect.stringMatching(/^no committed record at/)]);
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * Tiers marked `"suite": "claims-only"` are too slow for npm test's claim suite (the claim
+ * test skips them, naming why); `label-leak run` (npm run claims) runs them and their records
+ * are committed under docs/results/records/<tier>/. This keeps each such record honest
+ * against its spec (src/claims/record-check.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { committedRecordProblems } from '../../src/claims/record-check.ts';
+import { loadSpecDir } from '../../src/claims/spec-files.ts';
+import { experiments } from '../../src/experiments/registry.ts';
+import { inTestSuite, tiersOf } from '../../src/spec/claim.ts';
+import { TIERS } from '../../src/spec/names.ts';
+import { recordPath } from '../../src/results/record.ts';
+
+const specs = loadSpecDir('claims', experiments);
+const claimsOnly = specs.flatMap((s) => tiersOf(s, TIERS).filter((t) => !inTestSuite(s.tiers[t]!)).map((t) => [s.id, t, s] as const));
+
+describe('committed records of claims-only tiers', () => {
+  it('there are some (the positive controls)', () => expect(claimsOnly.length).toBeGreaterThan(0));
+  it.each(claimsOnly)('%s [%s]: its record is current, complete, and its verdict is the expected one', (id, tier, spec) => {
+    expect(committedRecordProblems(recordPath('docs/results/records', tier, id), spec, spec.tiers[tier]!)).toEqual([]);
+  });
+});
