@@ -34,7 +34,7 @@ const UNAVAILABLE = /^(node:)?(os|zlib|url|module|child_process|stream|stream\/w
 const BANNER = `var __llProcess = { env: {}, pid: 1, platform: 'browser', browser: true, version: '', versions: {}, argv: [], cwd: () => '/', on() {}, once() {}, stderr: { write: (s) => { console.warn(String(s).trimEnd()); return true; } } };
 // setImmediate (the training loop's yield to the event loop): a MessageChannel task, which, unlike setTimeout, is not clamped to 4 ms.
 var __llSetImmediate = (f, ...a) => { const c = new MessageChannel(); c.port1.onmessage = () => { c.port1.close(); f(...a); }; c.port2.postMessage(null); };
-var __llBuffer = { from: (s, enc) => { if (typeof s === 'string' && (enc === undefined || enc === 'utf8' || enc === 'utf-8')) return new TextEncoder().encode(s); throw new Error('Buffer.from is not available in the page'); }, isBuffer: () => false };`;
+var __llBuffer = { from: (s, enc) => { if (typeof s === 'string' && (enc === undefined || enc === 'utf8' || enc === 'utf-8')) return new TextEncoder().encode(s); throw new Error('Buffer.from is not available in the page'); }, alloc: (n) => new Uint8Array(n), isBuffer: () => false };`;
 
 export interface PageBuild {
   files: Map<string, PageFile>;

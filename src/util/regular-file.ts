@@ -69,7 +69,8 @@ export function readRegularFileSync(file: string, opts: { maxBytes?: number } = 
 
 /** A UTF-8 text file (regular, see readRegularFileSync), without a leading byte-order mark. */
 export function readRegularTextSync(file: string, opts: { maxBytes?: number } = {}): string {
-  const text = readRegularFileSync(file, opts).toString('utf8');
+  // TextDecoder rather than Buffer#toString: the browser page (label-leak serve) runs this too.
+  const text = new TextDecoder().decode(readRegularFileSync(file, opts));
   // Editors on Windows often start UTF-8 files with U+FEFF, which JSON.parse refuses.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

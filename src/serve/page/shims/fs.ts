@@ -47,6 +47,19 @@ class Stats {
   isSymbolicLink(): boolean {
     return false;
   }
+  // The in-memory tree holds only files and folders: never a FIFO, socket or device.
+  isFIFO(): boolean {
+    return false;
+  }
+  isSocket(): boolean {
+    return false;
+  }
+  isCharacterDevice(): boolean {
+    return false;
+  }
+  isBlockDevice(): boolean {
+    return false;
+  }
 }
 
 class Dirent {
@@ -62,7 +75,8 @@ class Dirent {
   }
 }
 
-export const constants = { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 };
+// O_NONBLOCK has nothing to do here (no FIFO can exist in the tree); Linux's values, for util/regular-file.ts.
+export const constants = { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1, O_RDONLY: 0, O_NONBLOCK: 0o4000 };
 
 export function existsSync(p: string): boolean {
   const a = abs(p);
@@ -160,9 +174,10 @@ export function mkdtempSync(prefix: string): string {
 const open = new Map<number, { path: string; chunks: Uint8Array[] | null }>();
 let nextFd = 3;
 
-export function openSync(p: string, flags = 'r'): number {
+export function openSync(p: string, flags: string | number = 'r'): number {
   const a = abs(p);
-  if (flags.startsWith('w')) {
+  // Numeric flags (util/regular-file.ts: O_RDONLY | O_NONBLOCK) only ever read here.
+  if (typeof flags === 'string' && flags.startsWith('w')) {
     if (flags.includes('x') && existsSync(a)) throw errno('EEXIST', 'open', a);
     writeFileSync(a, new Uint8Array(0));
     open.set(nextFd, { path: a, chunks: [] });
@@ -198,6 +213,24 @@ export function fsyncSync(fd: number): void {
 export function closeSync(fd: number): void {
   fsyncSync(fd);
   open.delete(fd);
+}
+
+export function fstatSync(fd: number): Stats {
+  const h = open.get(fd);
+  if (!h) throw errno('EBADF', 'fstat', String(fd));
+  return statSync(h.path);
+}
+
+export function readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+  const h = open.get(fd);
+  if (!h || h.chunks) throw errno('EBADF', 'read', String(fd));
+  const part = (files.get(h.path) ?? new Uint8Array(0)).subarray(position, position + length);
+  buf.set(part, offset);
+  return part.byteLength;
+}
+
+export function createWriteStream(p: string): never {
+  throw errno('ENOSYS', 'createWriteStream', abs(p));
 }
 
 export function createReadStream(p: string): never {
@@ -243,6 +276,15 @@ export const promises = {
   async readdir(p: string, opts?: { withFileTypes?: boolean }) {
     return readdirSync(p, opts);
   },
+  async access(p: string) {
+    accessSync(p);
+  },
+  async mkdtemp(prefix: string) {
+    return mkdtempSync(prefix);
+  },
+  async rename(from: string, to: string) {
+    renameSync(from, to);
+  },
 };
 
-export default { constants, existsSync, statSync, lstatSync, accessSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync, createReadStream, promises };
+export default { constants, existsSync, statSync, lstatSync, accessSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync, fstatSync, readSync, createReadStream, createWriteStream, promises };
