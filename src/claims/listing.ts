@@ -1,4 +1,4 @@
-import { tiersOf, type Verdict } from '../spec/claim.ts';
+import { tiersOf, type SpecVerdict } from '../spec/claim.ts';
 import { TIERS, type Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -19,7 +19,7 @@ export interface ClaimListing {
 }
 
 export interface TierListing {
-  expected: Verdict;
+  expected: SpecVerdict;
   seeds: number[];
   timeoutMinutes?: number;
   /** Present when `npm test`'s claim suite leaves this tier out (see TierSpec.suite). */

@@ -49,7 +49,7 @@ export const resultSchema = {
     params: { type: 'object' },
     paramsHash: { type: 'string', pattern: '^[0-9a-f]{16}$' },
     overrides: { type: 'array', items: { type: 'string' } },
-    expected: { $ref: '#/$defs/verdict' },
+    expected: { enum: [...VERDICTS, 'error'] },
     seeds: { $ref: '#/$defs/seedList' },
     pendingSeeds: { $ref: '#/$defs/seedList' },
     outcomes: { type: 'array', items: { $ref: '#/$defs/seedResult' } },

@@ -101,7 +101,7 @@ export interface ResultRecord {
   paramsHash: string;
   /** `label-leak run --set` changes to the tier's params (already in `params`). */
   overrides?: string[];
-  expected: Verdict;
+  expected: SpecVerdict;
   /** The seeds this run was asked for. */
   seeds: number[];
   /** Seeds not finished yet (an interrupted run); empty when the record is complete. */

@@ -95,7 +95,7 @@ export const claimSchema = {
           items: { type: 'integer', minimum: 0 }
         },
         params: { description: "Checked against the experiment kind's paramsSchema.", type: 'object' },
-        expected: { $ref: '#/$defs/verdict' },
+        expected: { description: 'error only for a setting known not to decide: the rationale says which precondition fails.', enum: [...VERDICTS, 'error'] },
         rationale: { description: 'Why these numbers (what was measured).', type: 'string', minLength: 1 },
         timeoutMinutes: { type: 'number', exclusiveMinimum: 0 },
         suite: {

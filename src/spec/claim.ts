@@ -69,7 +69,12 @@ export type PlainPrecondition = Omit<Precondition, 'inEveryCellWith' | 'toleranc
 export interface TierSpec {
   seeds: number[];
   params: Record<string, unknown>;
-  expected: Verdict;
+  /**
+   * `error` only for a setting known not to decide (its rationale says which precondition
+   * fails and why): the claim test then also requires every seed to finish and a precondition
+   * to be what failed, so a crash or NaN still fails it.
+   */
+  expected: SpecVerdict;
   rationale: string;
   timeoutMinutes?: number;
   /**
