@@ -127,7 +127,11 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     expect(record.backend.name).toBe('webgpu');
     expect(record.backend.device).toMatch(/swiftshader|GPU/i);
     expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual([[1, 'ok']]);
-    expect(['reproduced', 'refuted', 'inconclusive']).toContain(record.verdict);
+    // 4 training steps (kept tiny: SwiftShader is a CPU) leave the MLP below the claim's "the model
+    // learned" precondition (the CLI gives clean 28% on wasm), so error is what an honest page says;
+    // any other error (a crash, a NaN) fails here.
+    if (record.verdict === 'error') expect(record.preconditions?.some((p) => p.failedSeeds.length > 0)).toBe(true);
+    else expect(['reproduced', 'refuted', 'inconclusive']).toContain(record.verdict);
     expect(await run.page.textContent('#verdict')).toContain(record.verdict);
     expect(await run.page.textContent('#assertions')).toContain('qualitative: no leaking on MNIST');
     // Two epochs, so two points of the live loss curve; the report's accuracy plot beneath.
