@@ -90,6 +90,48 @@ describe('SGD with momentum', () => {
     tf.dispose([w, b]);
   });
 
+  it('with Nesterov and a constant gradient g, moves w by lr·g·Σₜ(1 + μ(1 − μᵗ)/(1 − μ)) after T steps (the closed form)', () => {
+    // v_t = g(1 − μᵗ)/(1 − μ) for v_0 = 0, and each Nesterov step is g + μ·v_t.
+    const [mu, lr, g, T] = [0.9, 0.05, 0.3, 6];
+    const w = tf.variable(tf.tensor1d([2]));
+    const sgd = new Sgd([w], { momentum: mu, nesterov: true, weightDecay: 0 });
+    const grad = tf.tensor1d([g]);
+    for (let t = 0; t < T; t++) sgd.apply([grad], lr);
+    let travelled = 0;
+    for (let t = 1; t <= T; t++) travelled += lr * g * (1 + (mu * (1 - mu ** t)) / (1 - mu));
+    expect(w.dataSync()[0]).toBeCloseTo(2 - travelled, 5);
+    expect(sgd.velocities[0].dataSync()[0]).toBeCloseTo((g * (1 - mu ** T)) / (1 - mu), 5);
+    sgd.dispose();
+    tf.dispose([w, grad]);
+  });
+
+  it('with Nesterov matches v ← μv + g + λw, w ← w − lr·(g + λw + μv) over varying gradients (rank-2 weights decay, biases do not)', () => {
+    const w = tf.variable(tf.tensor2d([[1, -2]]));
+    const b = tf.variable(tf.tensor1d([0.5]));
+    const sgd = new Sgd([w, b], { momentum: 0.8, nesterov: true, weightDecay: 0.01 });
+    let vw = [0, 0];
+    let ww = [1, -2];
+    let vb = 0;
+    let bb = 0.5;
+    for (let i = 0; i < 4; i++) {
+      const gRow = [0.1 * (i + 1), -0.3 + 0.05 * i];
+      const gBias = 0.2 - 0.1 * i;
+      const gw = tf.tensor2d([gRow]);
+      const gb = tf.tensor1d([gBias]);
+      sgd.apply([gw, gb], 0.1);
+      const gDecayed = gRow.map((g, j) => g + 0.01 * ww[j]);
+      vw = vw.map((v, j) => 0.8 * v + gDecayed[j]);
+      ww = ww.map((x, j) => x - 0.1 * (gDecayed[j] + 0.8 * vw[j]));
+      vb = 0.8 * vb + gBias;
+      bb = bb - 0.1 * (gBias + 0.8 * vb);
+      tf.dispose([gw, gb]);
+    }
+    expect(Array.from(w.dataSync())).toEqual(ww.map((x) => expect.closeTo(x, 6)));
+    expect(b.dataSync()[0]).toBeCloseTo(bb, 6);
+    sgd.dispose();
+    tf.dispose([w, b]);
+  });
+
   it('leaves no tensors behind per step', () => {
     const w = tf.variable(tf.ones([3, 3]));
     const sgd = new Sgd([w], { momentum: 0.9, nesterov: true, weightDecay: 1e-4 });

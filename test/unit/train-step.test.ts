@@ -153,6 +153,44 @@ describe('FGSM with a random start (Wong, Rice & Kolter 2020)', () => {
     model.dispose();
   });
 
+  it('steps stepRatio·ε from a uniform random start, then projects into the ε-ball (hand-worked on a two-class linear model)', () => {
+    // Two classes, logits = x·W: the true-label loss gradient at any x has the sign of
+    // W[:, other] − W[:, y], so each pixel's FGSM direction σ is known without the model.
+    // From x + δ₀ (δ₀ ~ U(−r, r)) a step of s·r along σ, projected back, leaves δ·σ = min(δ₀·σ + s·r, r):
+    // never below (s − 1)·r, and at the boundary r for a fraction s/2 of the pixels.
+    const [h, w, n, stepRatio] = [4, 4, 120, 0.5];
+    const d = h * w;
+    const rng = makeRng(21, 'fgsm-rs');
+    const weights = Array.from({ length: d * 2 }, () => rng.normal());
+    const model = makeClassifier({ kind: 'linear', height: h, width: w, channels: 1, numClasses: 2, weights, bias: [0, 0] });
+    const labels = Array.from({ length: n }, (_, i) => i % 2);
+    const x = tf.fill([n, h, w, 1], 0.5) as tf.Tensor4D;
+    const y = tf.tensor1d(labels, 'int32');
+    const eps = new Float32Array(n).map((_, i) => [4, 8, 12][i % 3]);
+    const out = adversarialExamples(model, adv({ epsDist: 'fixed', eps: 8, randomStart: { stepRatio } }), x, y, eps, makeRng(2));
+    const v = out.dataSync();
+    tf.dispose([x, y, out]);
+    model.dispose();
+    let lowest = Infinity;
+    let atBoundary = 0;
+    for (let b = 0; b < n; b++) {
+      const r = Math.fround(eps[b] / 255);
+      for (let p = 0; p < d; p++) {
+        const sigma = Math.sign(weights[p * 2 + 1 - labels[b]] - weights[p * 2 + labels[b]]);
+        const u = ((v[b * d + p] - 0.5) * sigma) / r;
+        expect(u).toBeGreaterThanOrEqual(stepRatio - 1 - 1e-4);
+        expect(u).toBeLessThanOrEqual(1 + 1e-4);
+        lowest = Math.min(lowest, u);
+        if (Math.abs(u - 1) < 1e-4) atBoundary++;
+      }
+    }
+    const pixels = n * d;
+    // The seeded start reaches near its lower end: among 1920 uniform draws, none within 1% of the width of it is a 1e-8 event.
+    expect(lowest).toBeLessThanOrEqual(stepRatio - 1 + 0.02);
+    const p = stepRatio / 2;
+    expect(Math.abs(atBoundary - pixels * p)).toBeLessThanOrEqual(4 * Math.sqrt(pixels * p * (1 - p)));
+  });
+
   it('a training step with it leaves no tensor behind', async () => {
     const model = buildClassifier({ kind: 'cnn', channels: [4] }, { height: 8, width: 8, channels: 3 }, 10, makeRng(1));
     const sgd = new Sgd(model.trainable, { momentum: 0.9, nesterov: false, weightDecay: 0 });
