@@ -83,6 +83,26 @@ describe('evaluate', () => {
   });
 });
 
+describe('evaluate’s forward passes and memory', () => {
+  it('runs every forward pass in inference mode, one per batch and measurement, and leaves no tensor behind', async () => {
+    // Four images in batches of two, FGSM and a two-point sweep: per batch one clean pass, FGSM's
+    // crafting and scoring passes, and the sweep's gradient pass plus one scoring pass per ε.
+    const set: ImageSet = { images: Uint8Array.from({ length: 4 * 3 }, (_, i) => (i * 37) % 256), labels: Uint8Array.from([0, 1, 1, 0]), count: 4, height: 1, width: 3, channels: 1 };
+    const model = makeClassifier({ kind: 'linear', height: 1, width: 3, channels: 1, numClasses: 2, weights: [1, -1, 0.5, 2, -0.3, 0.1], bias: [0, 0.2] });
+    const opts = { batchSize: 2, attacks: [{ attack: 'fgsm' as const, eps: 8 }], epsSweep: [0, 4], rng: makeRng(1, 'eval') };
+    try {
+      await evaluate(model, set, opts);
+      model.calls.length = 0;
+      const before = tf.memory().numTensors;
+      await evaluate(model, set, opts);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(model.calls).toEqual(Array.from({ length: 2 * (1 + 2 + 1 + 2) }, () => false));
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('evaluate on a hand-computed batch', () => {
   it('clean accuracy and mean cross-entropy over all n images, n not a multiple of the batch size', async () => {
     // Five 1×1×2 images, three classes, logits = x·W + b, batches of 2 (the last holds one image).
