@@ -15,7 +15,10 @@ export default {
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'vitest.stryker.config.ts' },
   mutate: [`src/${folder}/**/*.ts`],
-  ignorePatterns: ['results', 'reports', 'coverage', 'dist', '.cache'],
+  // Anchored at the root: a bare 'results' also matched src/results/ and docs/results/, so the
+  // sandbox lacked the record code, and the tests that import it (claims-runner,
+  // claims-sweep-spec) ran no test at all, leaving every runner.ts mutant uncovered.
+  ignorePatterns: ['/results', '/reports', '/coverage', '/dist', '/.cache'],
   coverageAnalysis: 'perTest',
   // The machines this runs on have two cores; more workers only queue on them.
   concurrency: 2,

@@ -14,6 +14,9 @@ const TESTS: Record<string, string[]> = {
     'test/unit/claims-assess.test.ts',
     'test/unit/claims-cells.test.ts',
     'test/unit/claims-datasets.test.ts',
+    'test/unit/claims-errors.test.ts',
+    'test/unit/claims-hash.test.ts',
+    'test/unit/claims-listing.test.ts',
     'test/unit/claims-load.test.ts',
     'test/unit/claims-overrides.test.ts',
     'test/unit/claims-plan.test.ts',
@@ -21,6 +24,7 @@ const TESTS: Record<string, string[]> = {
     'test/unit/claims-stats.test.ts',
     'test/unit/claims-sweep-spec.test.ts',
     'test/unit/claims-verdict.test.ts',
+    'test/unit/cli-list-command.test.ts',
   ],
   experiments: ['test/unit/experiments-*.test.ts'],
   train: [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assess, assessAssertion, assertedValue } from '../../src/claims/assess.ts';
+import { assess, assessAssertion, assertedValue, fmt } from '../../src/claims/assess.ts';
 import type { SeedResult } from '../../src/results/record-types.ts';
 import type { Assertion } from '../../src/spec/claim.ts';
 
@@ -60,5 +60,28 @@ describe('asserted values', () => {
   it('an ok seed without the metric is skipped by the assertion', () => {
     const r = assessAssertion(gap, [...reproducing, seed(9, { clean: 0.9 })]);
     expect(r.seeds).toEqual([1, 2, 3]);
+  });
+});
+
+describe('what assess writes', () => {
+  it('fmt: four significant digits, a dash for null, and non-finite numbers as they print', () => {
+    expect([fmt(0.123456), fmt(1234.5), fmt(null), fmt(Infinity), fmt(-Infinity), fmt(Number.NaN)]).toEqual(['0.1235', '1235', '—', 'Infinity', '-Infinity', 'NaN']);
+  });
+
+  it('the summary’s ± is the half-width of the interval (high − mean)', () => {
+    const r = assessAssertion({ name: 'm', metric: 'm', op: 'above', threshold: 0, tolerance: 0 }, [seed(1, { m: 1 }), seed(2, { m: 2 }), seed(3, { m: 3 })]);
+    // mean 2, sd 1, t(0.975, 2) = 4.302653: half-width 4.302653/√3 = 2.484138.
+    expect(r.summary).toMatch(/^m = 2 ± 2\.484 \(95% CI \[-0\.4841, 4\.484\], n=3; seeds 1: 1, 2: 2, 3: 3\) → inconclusive \(claim: > 0\)$/);
+    expect(r).not.toHaveProperty('minus');
+  });
+
+  it('records `minus` only when the assertion has one', () => {
+    expect(assessAssertion(gap, reproducing).minus).toBe('clean');
+  });
+
+  it('a finished seed missing the metric of one of two assertions makes the verdict error', () => {
+    const other: Assertion = { name: 'clean', metric: 'clean', op: 'above', threshold: 0.5, tolerance: 0 };
+    const r = assess([gap, other], [...reproducing, seed(4, { clean: 0.9 })]);
+    expect(r.verdict).toBe('error');
   });
 });
