@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendInfo } from '../../src/backend/info.ts';
 import type { Evaluation } from '../../src/metrics/evaluate.ts';
-import { evaluationMetricNames, evaluationMetrics, leakGap, meanThroughput, metricName } from '../../src/experiments/protocol.ts';
+import { evaluationMetricNames, evaluationMetrics, leakGap, meanThroughput, metricName, plannedTraining, trainAndEvaluate, type EvaluationParams } from '../../src/experiments/protocol.ts';
+import { clearTrainedModels } from '../../src/experiments/trained-models.ts';
+import type { TrainConfig } from '../../src/train/loop.ts';
+import { silentProgress } from '../../src/train/progress.ts';
 
 /**
  * The numbers the claims assert on are derived here from an evaluation; these tests work them
@@ -96,5 +101,47 @@ describe('mean throughput', () => {
   it('is undefined when no part trained', () => {
     expect(meanThroughput([])).toBeUndefined();
     expect(meanThroughput([undefined, 0])).toBeUndefined();
+  });
+});
+
+describe('train and evaluate: the curves', () => {
+  const sel = { dataset: 'mnist' as const, trainSubset: 60, testSubset: 20 };
+  const model = { kind: 'mlp' as const, hidden: [8] };
+  const training: TrainConfig = { epochs: 2, batchSize: 20, lr: { base: 0.1, milestones: [], gamma: 1 }, momentum: 0.9, nesterov: false, weightDecay: 0, adversarial: null };
+  const ev: EvaluationParams = { eps: 6, attacks: ['fgsm'], batchSize: 50, curveSubset: 30 };
+  const backend: BackendInfo = { name: 'cpu', version: tf.version_core, threads: 1, device: 'cpu', reason: 'test' };
+  const ctx = { seed: 3, dataDir: 'fixtures/data', backend, progress: silentProgress };
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    await tf.ready();
+  });
+  afterAll(() => clearTrainedModels());
+
+  it('with curveSubset, each epoch has clean and FGSM accuracy on min(curveSubset, test set) images; the sweep’s curve only with a sweep', async () => {
+    clearTrainedModels();
+    const r = await trainAndEvaluate(sel, model, training, ev, 'main', ctx);
+    expect(r.curves.epochs!.map((p) => p.epoch)).toEqual([1, 2]);
+    for (const p of r.curves.epochs!) {
+      // Accuracies over the 20 test images (curveSubset 30 is capped at the test set): whole twentieths.
+      for (const acc of [p.cleanAcc!, p.advAcc!]) expect(Number.isInteger(Math.round(acc * 20 * 1e6) / 1e6)).toBe(true);
+    }
+    expect(r.curves.lossVsEps).toBeUndefined();
+    const swept = await trainAndEvaluate(sel, model, training, { ...ev, epsSweep: [0, 4] }, 'main', ctx);
+    expect(swept.curves.lossVsEps!.map((p) => p.eps)).toEqual([0, 4]);
+  });
+
+  it('curveSubset 0: no per-epoch accuracy', async () => {
+    clearTrainedModels();
+    const r = await trainAndEvaluate(sel, model, training, { ...ev, curveSubset: 0 }, 'main', ctx);
+    expect(r.curves.epochs!.every((p) => p.cleanAcc === undefined && p.advAcc === undefined)).toBe(true);
+  });
+
+  it('the planned training’s share key changes with the curve settings (a model is cached with its curve), not with the role', () => {
+    const a = plannedTraining(sel, model, training, ev, 'a');
+    expect(a).toMatchObject({ role: 'a', dataset: 'mnist', trainSubset: 60, testSubset: 20, model, training, evaluation: ev });
+    expect(plannedTraining(sel, model, training, ev, 'b').shareKey).toBe(a.shareKey);
+    expect(plannedTraining(sel, model, training, { ...ev, curveSubset: 10 }, 'a').shareKey).not.toBe(a.shareKey);
+    expect(plannedTraining(sel, model, training, { ...ev, eps: 8 }, 'a').shareKey).not.toBe(a.shareKey);
   });
 });
