@@ -65,6 +65,31 @@ describe('learning-rate schedule', () => {
   });
 });
 
+describe('learning-rate schedule edges', () => {
+  it('without anneal a run’s length changes nothing', () => {
+    const s = { base: 0.1, milestones: [5], gamma: 0.1 };
+    expect(learningRateAt(s, 2, 10)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(s, 7, 10)).toBeCloseTo(0.01, 12);
+  });
+
+  it('with anneal but a run no longer than its warm-up, the rate is not annealed', () => {
+    const s = { base: 0.4, milestones: [], gamma: 1, warmupEpochs: 2, anneal: 'linear' as const };
+    expect(learningRateAt(s, 2, 2)).toBeCloseTo(0.4, 12);
+  });
+});
+
+describe('SGD’s own tensors', () => {
+  it('dispose frees the velocities', () => {
+    const w = tf.variable(tf.ones([2, 2]));
+    const before = tf.memory().numTensors;
+    const sgd = new Sgd([w], { momentum: 0.9, nesterov: false, weightDecay: 0 });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    sgd.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
+});
+
 describe('SGD with momentum', () => {
   it('matches v ← μv + g + λw, w ← w − lr·v over several steps (rank-2 weights decay, biases do not)', () => {
     const w = tf.variable(tf.tensor2d([[1, -2]]));

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainConfigSchema } from '../../src/train/config-schema.ts';
 import { Sgd } from '../../src/train/sgd.ts';
-import { adversarialExamples, drawEpsilons, trainStep, type AdversarialTraining } from '../../src/train/step.ts';
+import { adversarialExamples, drawEpsilons, LossReader, lossWeights, trainStep, type AdversarialTraining } from '../../src/train/step.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import { buildClassifier } from '../../src/models/spec.ts';
 import { makeClassifier } from '../helpers/linear-classifier.ts';
@@ -204,5 +204,58 @@ describe('FGSM with a random start (Wong, Rice & Kolter 2020)', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+describe('the weighted loss of an adversarial batch (Kurakin et al.)', () => {
+  it('is (λ·Σ adversarial CE + Σ clean CE) / (m − k + λk), hand-computed on a linear model with ε = 0 (adversarial = clean)', async () => {
+    const weights = [1, -1, 0.5, 2, -0.5, 0]; // [pixel][class], 2 pixels, 3 classes
+    const model = makeClassifier({ kind: 'linear', height: 1, width: 2, channels: 1, numClasses: 3, weights, bias: [0, 0.1, -0.1] });
+    const sgd = new Sgd(model.trainable, { momentum: 0, nesterov: false, weightDecay: 0 });
+    const pixels = [[0.2, 0.8], [1, 0], [0.5, 0.5], [0, 1]];
+    const labels = [0, 1, 2, 1];
+    const x = tf.tensor4d(pixels.flat(), [4, 1, 2, 1]);
+    const y = tf.tensor1d(labels, 'int32');
+    const ce = pixels.map(([a, b], i) => {
+      const z = [0, 1, 2].map((k) => a * weights[k] + b * weights[3 + k] + [0, 0.1, -0.1][k]);
+      return Math.log(z.reduce((s, v) => s + Math.exp(v), 0)) - z[labels[i]];
+    });
+    try {
+      const lambda = 0.3;
+      const loss = await stepAndRead(model, sgd, { x, y }, adv({ epsDist: 'fixed', eps: 0, fraction: 0.5, lossWeight: lambda }), 0, makeRng(1));
+      // k = 2 adversarial (the first two), m − k = 2 clean.
+      expect(loss).toBeCloseTo((lambda * (ce[0] + ce[1]) + ce[2] + ce[3]) / (2 + lambda * 2), 5);
+    } finally {
+      sgd.dispose();
+      model.dispose();
+      tf.dispose([x, y]);
+    }
+  });
+
+  it('lossWeights (webgpu’s uniforms): λ/(m − k + λk) and 1/(m − k + λk) in float32', () => {
+    const w = lossWeights(8, 4, 0.3);
+    expect(w.adversarialWeight).toBeCloseTo(0.3 / 5.2, 7);
+    expect(w.cleanWeight).toBeCloseTo(1 / 5.2, 7);
+    expect(Math.fround(w.cleanWeight)).toBe(w.cleanWeight);
+  });
+});
+
+describe('the loss reader', () => {
+  it('hands back the pushed losses in order, then holds none, and frees every scalar', async () => {
+    const before = tf.memory().numTensors;
+    const reader = new LossReader();
+    expect(await reader.read()).toEqual(new Float32Array(0));
+    reader.push(tf.scalar(1.5));
+    expect(reader.size).toBe(1);
+    expect(Array.from(await reader.read())).toEqual([1.5]);
+    [0.25, 2, 3].forEach((v) => reader.push(tf.scalar(v)));
+    expect(reader.size).toBe(3);
+    expect(Array.from(await reader.read())).toEqual([0.25, 2, 3]);
+    expect(reader.size).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    reader.push(tf.scalar(4));
+    reader.dispose();
+    expect(reader.size).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
