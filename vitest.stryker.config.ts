@@ -1,10 +1,48 @@
 import { defineConfig } from 'vitest/config';
 
-// Mutation testing of src/attacks runs only the attack property tests: the rest of the
-// suite does not cover that code and would only slow every mutant down.
+/**
+ * The tests StrykerJS runs for each mutated folder (stryker.config.mjs; LABEL_LEAK_MUTATE names
+ * the folder): those that cover it, not the rest of the suite, which would only slow every mutant
+ * down. Left out on purpose: the claim suite (minutes per run), tests that spawn the CLI in other
+ * processes (claims-runner-concurrent: a mutant there is not the code those processes run), and
+ * train-step-{backends,memory,uploads} (a minute each; they test backends and memory, not values).
+ */
+const TESTS: Record<string, string[]> = {
+  attacks: ['test/property/attacks-*.test.ts'],
+  metrics: ['test/property/metrics-*.test.ts'],
+  claims: [
+    'test/unit/claims-assess.test.ts',
+    'test/unit/claims-cells.test.ts',
+    'test/unit/claims-datasets.test.ts',
+    'test/unit/claims-errors.test.ts',
+    'test/unit/claims-hash.test.ts',
+    'test/unit/claims-listing.test.ts',
+    'test/unit/claims-load.test.ts',
+    'test/unit/claims-overrides.test.ts',
+    'test/unit/claims-plan.test.ts',
+    'test/unit/claims-runner.test.ts',
+    'test/unit/claims-stats.test.ts',
+    'test/unit/claims-sweep-spec.test.ts',
+    'test/unit/claims-verdict.test.ts',
+    'test/unit/cli-list-command.test.ts',
+  ],
+  experiments: ['test/unit/experiments-*.test.ts'],
+  train: [
+    'test/unit/train-augment.test.ts',
+    'test/unit/train-checkpoint.test.ts',
+    'test/unit/train-resume.test.ts',
+    'test/unit/train-sgd.test.ts',
+    'test/unit/train-step.test.ts',
+  ],
+};
+
+const folder = process.env.LABEL_LEAK_MUTATE ?? 'attacks';
+const include = TESTS[folder];
+if (!include) throw new Error(`LABEL_LEAK_MUTATE=${folder}: no tests listed for it in vitest.stryker.config.ts`);
+
 export default defineConfig({
   test: {
-    include: ['test/property/attacks-*.test.ts'],
+    include,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

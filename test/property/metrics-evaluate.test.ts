@@ -131,3 +131,56 @@ describe('evaluate', () => {
     );
   });
 });
+
+describe('evaluate’s forward passes and memory', () => {
+  it('runs every forward pass in inference mode, one per batch and measurement, and leaves no tensor behind', async () => {
+    // Four images in batches of two, FGSM and a two-point sweep: per batch one clean pass, FGSM's
+    // crafting and scoring passes, and the sweep's gradient pass plus one scoring pass per ε.
+    const set: ImageSet = { images: Uint8Array.from({ length: 4 * 3 }, (_, i) => (i * 37) % 256), labels: Uint8Array.from([0, 1, 1, 0]), count: 4, height: 1, width: 3, channels: 1 };
+    const model = makeClassifier({ kind: 'linear', height: 1, width: 3, channels: 1, numClasses: 2, weights: [1, -1, 0.5, 2, -0.3, 0.1], bias: [0, 0.2] });
+    const opts = { batchSize: 2, attacks: [{ attack: 'fgsm' as const, eps: 8 }], epsSweep: [0, 4], rng: makeRng(1, 'eval') };
+    try {
+      await evaluate(model, set, opts);
+      model.calls.length = 0;
+      const before = tf.memory().numTensors;
+      await evaluate(model, set, opts);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(model.calls).toEqual(Array.from({ length: 2 * (1 + 2 + 1 + 2) }, () => false));
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('evaluate on a hand-computed batch', () => {
+  it('clean accuracy and mean cross-entropy over all n images, n not a multiple of the batch size', async () => {
+    // Five 1×1×2 images, three classes, logits = x·W + b, batches of 2 (the last holds one image).
+    const weights = [2, -1, 0.5, -1, 3, 0]; // [pixel][class]
+    const bias = [0.1, 0, -0.2];
+    const pixels = [[255, 0], [0, 255], [255, 255], [51, 102], [0, 0]];
+    const labels = [0, 1, 1, 2, 2];
+    const set: ImageSet = { images: Uint8Array.from(pixels.flat()), labels: Uint8Array.from(labels), count: 5, height: 1, width: 1, channels: 2 };
+    const model = makeClassifier({ kind: 'linear', height: 1, width: 1, channels: 2, numClasses: 3, weights, bias });
+    let correct = 0;
+    let loss = 0;
+    pixels.forEach(([a, b], i) => {
+      const [x0, x1] = [a / 255, b / 255];
+      const z = [0, 1, 2].map((k) => x0 * weights[k] + x1 * weights[3 + k] + bias[k]);
+      const lse = Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
+      loss += lse - z[labels[i]];
+      if (z.indexOf(Math.max(...z)) === labels[i]) correct++;
+    });
+    try {
+      const r = await evaluate(model, set, { batchSize: 2, attacks: [], rng: makeRng(1, 'eval') });
+      // Logits by hand: (2.1, −1, 0.3), (−0.9, 3, −0.2), (1.1, 2, 0.3), (0.1, 1, −0.1), (0.1, 0, −0.2):
+      // argmax 0, 1, 1, 1, 0 against labels 0, 1, 1, 2, 2, so 3 of 5 right.
+      expect(correct).toBe(3);
+      expect(r.cleanAcc).toBe(3 / 5);
+      expect(r.cleanLoss).toBeCloseTo(loss / 5, 5);
+      expect(r.adversarial).toEqual({});
+      expect(r.lossVsEps).toBeUndefined();
+    } finally {
+      model.dispose();
+    }
+  });
+});

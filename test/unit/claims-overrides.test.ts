@@ -44,3 +44,20 @@ describe('--set PATH=VALUE', () => {
     expect(problems(['training.batchSize=0'])).toMatch(/\/tiers\/full\/params\/training\/batchSize/);
   });
 });
+
+describe('--set’s guards', () => {
+  it('refuses every prototype key, naming the path as written', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(() => parseOverride(`training.${key}.x=1`)).toThrow(`--set: 'training.${key}.x' is not a parameter path (keys separated by '.')`);
+    }
+  });
+
+  it('its error is an OverrideError by name', () => {
+    expect(() => parseOverride('epochs')).toThrow(expect.objectContaining({ name: 'OverrideError' }));
+  });
+
+  it('no overrides: the spec itself, not a re-checked copy', () => {
+    const s = spec();
+    expect(applyOverrides(s, 'full', [])).toBe(s);
+  });
+});

@@ -50,6 +50,25 @@ describe('the job plan', () => {
   });
 });
 
+describe('the job plan’s order', () => {
+  it('takes seeds in numeric order (10 after 2), each once however many claims share it', () => {
+    const jobs = planJobs([{ id: 'a', trainings: [training('m')] }, { id: 'b', trainings: [training('n')] }], (id) => (id === 'a' ? [10, 2] : [2, 1]));
+    expect(jobs.map((j) => [j.seed, j.claims])).toEqual([
+      [1, ['b']],
+      [2, ['a']],
+      [2, ['b']],
+      [10, ['a']],
+    ]);
+  });
+
+  it('a model two claims share is trained by the first claim that names it', () => {
+    const first = { ...training('m'), role: 'first' };
+    const second = { ...training('m'), role: 'second' };
+    const [job] = planJobs([{ id: 'a', trainings: [first] }, { id: 'b', trainings: [second] }], () => [1]);
+    expect(job.trainings.map((t) => t.role)).toEqual(['first']);
+  });
+});
+
 describe('the estimate', () => {
   it('counts ⌊images / batch⌋ × epochs steps of the counted kernels', () => {
     const c = trainingCost(training('m', 3), cost);

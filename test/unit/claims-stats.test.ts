@@ -29,6 +29,9 @@ describe('summary statistics', () => {
 
   it('rejects a confidence level outside (0, 1)', () => {
     expect(() => confidenceInterval([1, 2], 1)).toThrowError(/confidence level/);
+    expect(() => confidenceInterval([1, 2], 0)).toThrowError('confidence level must lie in (0, 1), got 0');
+    expect(() => confidenceInterval([1, 2], -0.5)).toThrowError(/confidence level/);
+    expect(confidenceInterval([1, 2], 0.5).high).toBeGreaterThan(1.5);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { assess } from '../../src/claims/assess.ts';
 import { OPS, type Assertion, type Op, type Verdict } from '../../src/spec/claim.ts';
 import type { Interval } from '../../src/claims/stats.ts';
-import { assertionVerdict, claimRegion, describeRegion, inRegion, specVerdict } from '../../src/claims/verdict.ts';
+import { assertionVerdict, claimRegion, describeRegion, inRegion, intervalInside, intervalOutside, specVerdict } from '../../src/claims/verdict.ts';
 import type { SeedResult } from '../../src/results/record-types.ts';
 
 const iv = (low: number, high: number): Interval => ({ low, high });
@@ -40,6 +40,46 @@ describe('assertion verdicts at the edges', () => {
     expect(describeRegion('notAbove', 0, 0.002)).toBe('≤ 0.002');
     expect(describeRegion('below', 1, 0.1)).toBe('< 0.9');
     expect(describeRegion('within', 0.96, 0.02)).toBe('∈ [0.94, 0.98]');
+  });
+});
+
+describe('claim regions and their bounds, exactly', () => {
+  it('each op’s region: bounds moved by the tolerance, open for the strict ops, closed for the "not" ops and within', () => {
+    expect(claimRegion('above', 1, 0.5)).toEqual({ low: 1.5, high: Infinity, lowClosed: false, highClosed: false });
+    expect(claimRegion('below', 1, 0.5)).toEqual({ low: -Infinity, high: 0.5, lowClosed: false, highClosed: false });
+    expect(claimRegion('notAbove', 1, 0.5)).toEqual({ low: -Infinity, high: 1.5, lowClosed: false, highClosed: true });
+    expect(claimRegion('notBelow', 1, 0.5)).toEqual({ low: 0.5, high: Infinity, lowClosed: true, highClosed: false });
+    expect(claimRegion('within', 1, 0.5)).toEqual({ low: 0.5, high: 1.5, lowClosed: true, highClosed: true });
+  });
+
+  it('a value on a bound is in the region only where that bound is closed', () => {
+    const closed = { low: 0, high: 1, lowClosed: true, highClosed: true };
+    const open = { low: 0, high: 1, lowClosed: false, highClosed: false };
+    expect([inRegion(0, closed), inRegion(1, closed), inRegion(0, open), inRegion(1, open)]).toEqual([true, true, false, false]);
+    expect([inRegion(0.5, open), inRegion(-0.1, closed), inRegion(1.1, closed)]).toEqual([true, false, false]);
+  });
+
+  it('an interval touching a bound is inside only where the bound is closed, and outside only where it is open', () => {
+    const closed = { low: 0, high: 1, lowClosed: true, highClosed: true };
+    const open = { low: 0, high: 1, lowClosed: false, highClosed: false };
+    expect([intervalInside(iv(0, 1), closed), intervalInside(iv(0, 0.5), open), intervalInside(iv(0.5, 1), open)]).toEqual([true, false, false]);
+    expect([intervalOutside(iv(-1, 0), open), intervalOutside(iv(1, 2), open)]).toEqual([true, true]);
+    expect([intervalOutside(iv(-1, 0), closed), intervalOutside(iv(1, 2), closed)]).toEqual([false, false]);
+  });
+
+  it('an unbounded side of the region admits an interval unbounded on that side', () => {
+    expect(intervalInside(iv(-Infinity, 0), claimRegion('below', 1, 0))).toBe(true);
+    expect(intervalInside(iv(0, Infinity), claimRegion('above', -1, 0))).toBe(true);
+  });
+
+  it('an interval with one NaN bound is inconclusive, even where its other bound alone would decide', () => {
+    expect(assertionVerdict(iv(Number.NaN, 0), 'below', 2, 0)).toBe('inconclusive');
+    expect(assertionVerdict(iv(0, Number.NaN), 'above', -2, 0)).toBe('inconclusive');
+  });
+
+  it('describes notBelow and within with their symbols', () => {
+    expect(describeRegion('notBelow', 0.5, 0.1)).toBe('≥ 0.4');
+    expect(describeRegion('within', 0, 1)).toBe('∈ [-1, 1]');
   });
 });
 

@@ -75,3 +75,119 @@ describe('ε draws for adversarial batches', () => {
     expect(mean).toBeCloseTo(12 * Math.sqrt(2 / Math.PI), 0);
   });
 });
+
+/**
+ * A set whose pixels are all distinct and non-zero (so no padded zero and no moved pixel can be
+ * mistaken for another), and, for each output image, the one (dy, dx, flip) that explains it.
+ */
+function distinctSet(n: number, h: number, w: number, c: number): ImageSet {
+  const size = h * w * c;
+  if (size > 255) throw new Error('distinctSet: at most 255 values per image');
+  const images = new Uint8Array(n * size);
+  for (let b = 0; b < n; b++) for (let p = 0; p < size; p++) images[b * size + p] = p + 1;
+  return { images, labels: new Uint8Array(n).map((_, i) => i % 10), count: n, height: h, width: w, channels: c };
+}
+
+/** The source pixel value at output (y, x, k) for shift (dy, dx) then mirror; 0 where the shift leaves the image. */
+function expectedPixel(set: ImageSet, b: number, y: number, x: number, k: number, dy: number, dx: number, flip: boolean): number {
+  const { height: h, width: w, channels: c } = set;
+  const sy = y + dy;
+  const sx0 = x + dx;
+  if (sy < 0 || sy >= h || sx0 < 0 || sx0 >= w) return 0;
+  const sx = flip ? w - 1 - sx0 : sx0;
+  return set.images[((b * h + sy) * w + sx) * c + k];
+}
+
+/** Every (dy, dx, flip) with |dy|, |dx| ≤ crop that reproduces output image b exactly. */
+function explanations(set: ImageSet, out: Float32Array, b: number, crop: number): { dy: number; dx: number; flip: boolean }[] {
+  const { height: h, width: w, channels: c } = set;
+  const found = [];
+  for (let dy = -crop; dy <= crop; dy++) {
+    for (let dx = -crop; dx <= crop; dx++) {
+      for (const flip of [false, true]) {
+        let same = true;
+        for (let y = 0; y < h && same; y++) {
+          for (let x = 0; x < w && same; x++) {
+            for (let k = 0; k < c && same; k++) {
+              const got = out[((b * h + y) * w + x) * c + k];
+              same = got === Math.fround(expectedPixel(set, b, y, x, k, dy, dx, flip) * (1 / 255));
+            }
+          }
+        }
+        if (same) found.push({ dy, dx, flip });
+      }
+    }
+  }
+  return found;
+}
+
+describe('augmentation geometry and rates', () => {
+  it('a flip mirrors each image left–right exactly (rows and channel order kept), and about half the images are flipped', () => {
+    const n = 2000;
+    const set = distinctSet(n, 3, 4, 3);
+    const { x, y } = augmentedBatch(set, Array.from({ length: n }, (_, i) => i), { crop: 0, flip: true }, makeRng(11, 'flip'));
+    const out = x.dataSync() as Float32Array;
+    tf.dispose([x, y]);
+    let flipped = 0;
+    for (let b = 0; b < n; b++) {
+      const ways = explanations(set, out, b, 0);
+      // Exactly one of "as is" and "mirrored" (the image has no left–right symmetry).
+      expect(ways).toHaveLength(1);
+      if (ways[0].flip) flipped++;
+    }
+    // Seeded, so this is one fixed draw; 4 standard deviations of Binomial(n, 1/2) still bound it.
+    expect(Math.abs(flipped - n / 2)).toBeLessThanOrEqual(4 * Math.sqrt(n / 4));
+  });
+
+  it('without flip, no image is mirrored', () => {
+    const set = distinctSet(50, 3, 4, 2);
+    const { x, y } = augmentedBatch(set, Array.from({ length: 50 }, (_, i) => i), { crop: 2, flip: false }, makeRng(5, 'no-flip'));
+    const out = x.dataSync() as Float32Array;
+    tf.dispose([x, y]);
+    for (let b = 0; b < 50; b++) expect(explanations(set, out, b, 2).every((e) => !e.flip)).toBe(true);
+  });
+
+  it('a crop shifts each image by (dy, dx) in [−crop, crop]², fills the uncovered border with zeros, and uses every shift at about the uniform rate', () => {
+    const crop = 2;
+    const n = 1500;
+    const set = distinctSet(n, 6, 6, 1);
+    const { x, y } = augmentedBatch(set, Array.from({ length: n }, (_, i) => i), { crop, flip: false }, makeRng(3, 'crop'));
+    const out = x.dataSync() as Float32Array;
+    tf.dispose([x, y]);
+    const counts = new Map<string, number>();
+    for (let b = 0; b < n; b++) {
+      const ways = explanations(set, out, b, crop);
+      // Pixels are distinct and non-zero, so one shift at most explains an image; none means a wrong shift or a non-zero pad.
+      expect(ways).toHaveLength(1);
+      const key = `${ways[0].dy},${ways[0].dx}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const cells = (2 * crop + 1) ** 2;
+    expect(counts.size).toBe(cells);
+    const p = 1 / cells;
+    for (const k of counts.values()) expect(Math.abs(k - n * p)).toBeLessThanOrEqual(4 * Math.sqrt(n * p * (1 - p)));
+  });
+
+  it('crop and flip together: each image is its source shifted, then mirrored, with zero padding', () => {
+    const set = distinctSet(300, 5, 5, 2);
+    const { x, y } = augmentedBatch(set, Array.from({ length: 300 }, (_, i) => i), { crop: 1, flip: true }, makeRng(8, 'both'));
+    const out = x.dataSync() as Float32Array;
+    tf.dispose([x, y]);
+    const seen = new Set<string>();
+    for (let b = 0; b < 300; b++) {
+      const ways = explanations(set, out, b, 1);
+      expect(ways).toHaveLength(1);
+      seen.add(`${ways[0].dy},${ways[0].dx},${ways[0].flip}`);
+    }
+    expect(seen.size).toBe(9 * 2);
+  });
+
+  it('takes images in index order, with their labels', () => {
+    const set = randomSet(4, 5, 4, 4, 1);
+    const { x, y } = augmentedBatch(set, [3, 1, 3], { crop: 0, flip: false }, makeRng(1));
+    const expected = [3, 1, 3].flatMap((i) => Array.from(set.images.slice(i * 16, (i + 1) * 16), (v) => Math.fround(v / 255)));
+    expect(Array.from(x.dataSync())).toEqual(expected.map((v) => expect.closeTo(v, 6)));
+    expect(Array.from(y.dataSync())).toEqual([set.labels[3], set.labels[1], set.labels[3]]);
+    tf.dispose([x, y]);
+  });
+});

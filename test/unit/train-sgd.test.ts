@@ -65,6 +65,31 @@ describe('learning-rate schedule', () => {
   });
 });
 
+describe('learning-rate schedule edges', () => {
+  it('without anneal a run’s length changes nothing', () => {
+    const s = { base: 0.1, milestones: [5], gamma: 0.1 };
+    expect(learningRateAt(s, 2, 10)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(s, 7, 10)).toBeCloseTo(0.01, 12);
+  });
+
+  it('with anneal but a run no longer than its warm-up, the rate is not annealed', () => {
+    const s = { base: 0.4, milestones: [], gamma: 1, warmupEpochs: 2, anneal: 'linear' as const };
+    expect(learningRateAt(s, 2, 2)).toBeCloseTo(0.4, 12);
+  });
+});
+
+describe('SGD’s own tensors', () => {
+  it('dispose frees the velocities', () => {
+    const w = tf.variable(tf.ones([2, 2]));
+    const before = tf.memory().numTensors;
+    const sgd = new Sgd([w], { momentum: 0.9, nesterov: false, weightDecay: 0 });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    sgd.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
+});
+
 describe('SGD with momentum', () => {
   it('matches v ← μv + g + λw, w ← w − lr·v over several steps (rank-2 weights decay, biases do not)', () => {
     const w = tf.variable(tf.tensor2d([[1, -2]]));
@@ -82,6 +107,48 @@ describe('SGD with momentum', () => {
       ww = ww.map((x, j) => x - 0.1 * vw[j]);
       vb = 0.9 * vb + 0.2;
       bb = bb - 0.1 * vb;
+      tf.dispose([gw, gb]);
+    }
+    expect(Array.from(w.dataSync())).toEqual(ww.map((x) => expect.closeTo(x, 6)));
+    expect(b.dataSync()[0]).toBeCloseTo(bb, 6);
+    sgd.dispose();
+    tf.dispose([w, b]);
+  });
+
+  it('with Nesterov and a constant gradient g, moves w by lr·g·Σₜ(1 + μ(1 − μᵗ)/(1 − μ)) after T steps (the closed form)', () => {
+    // v_t = g(1 − μᵗ)/(1 − μ) for v_0 = 0, and each Nesterov step is g + μ·v_t.
+    const [mu, lr, g, T] = [0.9, 0.05, 0.3, 6];
+    const w = tf.variable(tf.tensor1d([2]));
+    const sgd = new Sgd([w], { momentum: mu, nesterov: true, weightDecay: 0 });
+    const grad = tf.tensor1d([g]);
+    for (let t = 0; t < T; t++) sgd.apply([grad], lr);
+    let travelled = 0;
+    for (let t = 1; t <= T; t++) travelled += lr * g * (1 + (mu * (1 - mu ** t)) / (1 - mu));
+    expect(w.dataSync()[0]).toBeCloseTo(2 - travelled, 5);
+    expect(sgd.velocities[0].dataSync()[0]).toBeCloseTo((g * (1 - mu ** T)) / (1 - mu), 5);
+    sgd.dispose();
+    tf.dispose([w, grad]);
+  });
+
+  it('with Nesterov matches v ← μv + g + λw, w ← w − lr·(g + λw + μv) over varying gradients (rank-2 weights decay, biases do not)', () => {
+    const w = tf.variable(tf.tensor2d([[1, -2]]));
+    const b = tf.variable(tf.tensor1d([0.5]));
+    const sgd = new Sgd([w, b], { momentum: 0.8, nesterov: true, weightDecay: 0.01 });
+    let vw = [0, 0];
+    let ww = [1, -2];
+    let vb = 0;
+    let bb = 0.5;
+    for (let i = 0; i < 4; i++) {
+      const gRow = [0.1 * (i + 1), -0.3 + 0.05 * i];
+      const gBias = 0.2 - 0.1 * i;
+      const gw = tf.tensor2d([gRow]);
+      const gb = tf.tensor1d([gBias]);
+      sgd.apply([gw, gb], 0.1);
+      const gDecayed = gRow.map((g, j) => g + 0.01 * ww[j]);
+      vw = vw.map((v, j) => 0.8 * v + gDecayed[j]);
+      ww = ww.map((x, j) => x - 0.1 * (gDecayed[j] + 0.8 * vw[j]));
+      vb = 0.8 * vb + gBias;
+      bb = bb - 0.1 * (gBias + 0.8 * vb);
       tf.dispose([gw, gb]);
     }
     expect(Array.from(w.dataSync())).toEqual(ww.map((x) => expect.closeTo(x, 6)));

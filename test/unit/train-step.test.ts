@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainConfigSchema } from '../../src/train/config-schema.ts';
 import { Sgd } from '../../src/train/sgd.ts';
-import { adversarialExamples, drawEpsilons, trainStep, type AdversarialTraining } from '../../src/train/step.ts';
+import { adversarialExamples, drawEpsilons, LossReader, lossWeights, trainStep, type AdversarialTraining } from '../../src/train/step.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import { buildClassifier } from '../../src/models/spec.ts';
 import { makeClassifier } from '../helpers/linear-classifier.ts';
@@ -153,6 +153,44 @@ describe('FGSM with a random start (Wong, Rice & Kolter 2020)', () => {
     model.dispose();
   });
 
+  it('steps stepRatio·ε from a uniform random start, then projects into the ε-ball (hand-worked on a two-class linear model)', () => {
+    // Two classes, logits = x·W: the true-label loss gradient at any x has the sign of
+    // W[:, other] − W[:, y], so each pixel's FGSM direction σ is known without the model.
+    // From x + δ₀ (δ₀ ~ U(−r, r)) a step of s·r along σ, projected back, leaves δ·σ = min(δ₀·σ + s·r, r):
+    // never below (s − 1)·r, and at the boundary r for a fraction s/2 of the pixels.
+    const [h, w, n, stepRatio] = [4, 4, 120, 0.5];
+    const d = h * w;
+    const rng = makeRng(21, 'fgsm-rs');
+    const weights = Array.from({ length: d * 2 }, () => rng.normal());
+    const model = makeClassifier({ kind: 'linear', height: h, width: w, channels: 1, numClasses: 2, weights, bias: [0, 0] });
+    const labels = Array.from({ length: n }, (_, i) => i % 2);
+    const x = tf.fill([n, h, w, 1], 0.5) as tf.Tensor4D;
+    const y = tf.tensor1d(labels, 'int32');
+    const eps = new Float32Array(n).map((_, i) => [4, 8, 12][i % 3]);
+    const out = adversarialExamples(model, adv({ epsDist: 'fixed', eps: 8, randomStart: { stepRatio } }), x, y, eps, makeRng(2));
+    const v = out.dataSync();
+    tf.dispose([x, y, out]);
+    model.dispose();
+    let lowest = Infinity;
+    let atBoundary = 0;
+    for (let b = 0; b < n; b++) {
+      const r = Math.fround(eps[b] / 255);
+      for (let p = 0; p < d; p++) {
+        const sigma = Math.sign(weights[p * 2 + 1 - labels[b]] - weights[p * 2 + labels[b]]);
+        const u = ((v[b * d + p] - 0.5) * sigma) / r;
+        expect(u).toBeGreaterThanOrEqual(stepRatio - 1 - 1e-4);
+        expect(u).toBeLessThanOrEqual(1 + 1e-4);
+        lowest = Math.min(lowest, u);
+        if (Math.abs(u - 1) < 1e-4) atBoundary++;
+      }
+    }
+    const pixels = n * d;
+    // The seeded start reaches near its lower end: among 1920 uniform draws, none within 1% of the width of it is a 1e-8 event.
+    expect(lowest).toBeLessThanOrEqual(stepRatio - 1 + 0.02);
+    const p = stepRatio / 2;
+    expect(Math.abs(atBoundary - pixels * p)).toBeLessThanOrEqual(4 * Math.sqrt(pixels * p * (1 - p)));
+  });
+
   it('a training step with it leaves no tensor behind', async () => {
     const model = buildClassifier({ kind: 'cnn', channels: [4] }, { height: 8, width: 8, channels: 3 }, 10, makeRng(1));
     const sgd = new Sgd(model.trainable, { momentum: 0.9, nesterov: false, weightDecay: 0 });
@@ -166,5 +204,58 @@ describe('FGSM with a random start (Wong, Rice & Kolter 2020)', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+describe('the weighted loss of an adversarial batch (Kurakin et al.)', () => {
+  it('is (λ·Σ adversarial CE + Σ clean CE) / (m − k + λk), hand-computed on a linear model with ε = 0 (adversarial = clean)', async () => {
+    const weights = [1, -1, 0.5, 2, -0.5, 0]; // [pixel][class], 2 pixels, 3 classes
+    const model = makeClassifier({ kind: 'linear', height: 1, width: 2, channels: 1, numClasses: 3, weights, bias: [0, 0.1, -0.1] });
+    const sgd = new Sgd(model.trainable, { momentum: 0, nesterov: false, weightDecay: 0 });
+    const pixels = [[0.2, 0.8], [1, 0], [0.5, 0.5], [0, 1]];
+    const labels = [0, 1, 2, 1];
+    const x = tf.tensor4d(pixels.flat(), [4, 1, 2, 1]);
+    const y = tf.tensor1d(labels, 'int32');
+    const ce = pixels.map(([a, b], i) => {
+      const z = [0, 1, 2].map((k) => a * weights[k] + b * weights[3 + k] + [0, 0.1, -0.1][k]);
+      return Math.log(z.reduce((s, v) => s + Math.exp(v), 0)) - z[labels[i]];
+    });
+    try {
+      const lambda = 0.3;
+      const loss = await stepAndRead(model, sgd, { x, y }, adv({ epsDist: 'fixed', eps: 0, fraction: 0.5, lossWeight: lambda }), 0, makeRng(1));
+      // k = 2 adversarial (the first two), m − k = 2 clean.
+      expect(loss).toBeCloseTo((lambda * (ce[0] + ce[1]) + ce[2] + ce[3]) / (2 + lambda * 2), 5);
+    } finally {
+      sgd.dispose();
+      model.dispose();
+      tf.dispose([x, y]);
+    }
+  });
+
+  it('lossWeights (webgpu’s uniforms): λ/(m − k + λk) and 1/(m − k + λk) in float32', () => {
+    const w = lossWeights(8, 4, 0.3);
+    expect(w.adversarialWeight).toBeCloseTo(0.3 / 5.2, 7);
+    expect(w.cleanWeight).toBeCloseTo(1 / 5.2, 7);
+    expect(Math.fround(w.cleanWeight)).toBe(w.cleanWeight);
+  });
+});
+
+describe('the loss reader', () => {
+  it('hands back the pushed losses in order, then holds none, and frees every scalar', async () => {
+    const before = tf.memory().numTensors;
+    const reader = new LossReader();
+    expect(await reader.read()).toEqual(new Float32Array(0));
+    reader.push(tf.scalar(1.5));
+    expect(reader.size).toBe(1);
+    expect(Array.from(await reader.read())).toEqual([1.5]);
+    [0.25, 2, 3].forEach((v) => reader.push(tf.scalar(v)));
+    expect(reader.size).toBe(3);
+    expect(Array.from(await reader.read())).toEqual([0.25, 2, 3]);
+    expect(reader.size).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    reader.push(tf.scalar(4));
+    reader.dispose();
+    expect(reader.size).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
