@@ -69,11 +69,12 @@ describe('the loss-versus-ε curve’s shape', () => {
 describe('metric names', () => {
   it('name exactly the metrics evaluationMetrics returns, with the sweep’s and without', () => {
     const ev = { eps: 8, attacks: ['fgsm', 'step-ll'] as const, batchSize: 10, curveSubset: 0 };
-    expect(evaluationMetricNames({ ...ev, attacks: [...ev.attacks] })).toEqual(['clean_acc', 'clean_loss', 'adv_acc_fgsm', 'adv_loss_fgsm', 'adv_acc_step_ll', 'adv_loss_step_ll']);
+    expect(evaluationMetricNames({ ...ev, attacks: [...ev.attacks] })).toEqual(['clean_acc', 'clean_loss', 'adv_acc_fgsm', 'adv_loss_fgsm', 'adv_linf_fgsm', 'adv_acc_step_ll', 'adv_loss_step_ll', 'adv_linf_step_ll', 'loss_eps_1']);
     const swept = evaluationMetricNames({ ...ev, attacks: [...ev.attacks], epsSweep: [0, 4] });
-    const m = evaluationMetrics(evaluation([{ eps: 0, loss: 1, acc: 1 }, { eps: 4, loss: 2, acc: 1 }]));
-    expect([...swept].sort()).toEqual(Object.keys(m).sort());
-    expect(swept.slice(6)).toEqual(['loss_eps_0', 'acc_eps_0', 'loss_eps_4', 'acc_eps_4', 'loss_peak', 'loss_peak_eps', 'loss_rise', 'loss_fall']);
+    // An evaluation as evaluate() makes it: with each attack's measured L∞ step and the loss at the small ε (the preconditions' metrics).
+    const full: Evaluation = { ...evaluation([{ eps: 0, loss: 1, acc: 1 }, { eps: 4, loss: 2, acc: 1 }]), perturbation: { fgsm: 8, 'step-ll': 8 }, alongSign: [{ eps: 1, loss: 1.1, acc: 0.9 }] };
+    expect([...swept].sort()).toEqual(Object.keys(evaluationMetrics(full)).sort());
+    expect(swept.filter((n) => /^(loss|acc)_(eps|peak|rise|fall)/.test(n) && n !== 'loss_eps_1')).toEqual(['loss_eps_0', 'acc_eps_0', 'loss_eps_4', 'acc_eps_4', 'loss_peak', 'loss_peak_eps', 'loss_rise', 'loss_fall']);
   });
 
   it('replace every - by _', () => {
