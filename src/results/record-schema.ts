@@ -1,6 +1,17 @@
 import { OPS, VERDICTS } from '../spec/claim.ts';
 import { DATASET_NAMES, enumOf, TIERS } from '../spec/names.ts';
 
+/** The fields an assertion's and a precondition's result share (record-types.ts CheckedQuantity). */
+const checkedQuantity = {
+  name: { type: 'string' },
+  metric: { type: 'string' },
+  minus: { type: 'string' },
+  op: enumOf(OPS),
+  threshold: { type: 'number' },
+  tolerance: { type: 'number', minimum: 0 },
+  region: { type: 'string' },
+};
+
 /**
  * JSON Schema (2020-12) of a result record (the authority; ./record-types.ts mirrors it).
  * src/results/result.schema.json is written from this (`npm run schemas`) for readers of
@@ -189,13 +200,7 @@ export const resultSchema = {
       additionalProperties: false,
       required: ['name', 'metric', 'op', 'threshold', 'tolerance', 'region', 'seeds', 'values', 'failedSeeds', 'holds', 'summary'],
       properties: {
-        name: { type: 'string' },
-        metric: { type: 'string' },
-        minus: { type: 'string' },
-        op: enumOf(OPS),
-        threshold: { type: 'number' },
-        tolerance: { type: 'number', minimum: 0 },
-        region: { type: 'string' },
+        ...checkedQuantity,
         seeds: { type: 'array', items: { type: 'integer' } },
         values: { type: 'array', items: { $ref: '#/$defs/nullableNumber' } },
         failedSeeds: { type: 'array', items: { type: 'integer' } },
@@ -208,13 +213,7 @@ export const resultSchema = {
       additionalProperties: false,
       required: ['name', 'metric', 'op', 'threshold', 'tolerance', 'region', 'seeds', 'values', 'n', 'mean', 'sd', 'ci', 'verdict', 'summary'],
       properties: {
-        name: { type: 'string' },
-        metric: { type: 'string' },
-        minus: { type: 'string' },
-        op: enumOf(OPS),
-        threshold: { type: 'number' },
-        tolerance: { type: 'number', minimum: 0 },
-        region: { type: 'string' },
+        ...checkedQuantity,
         seeds: { type: 'array', items: { type: 'integer' } },
         values: { type: 'array', items: { type: 'number' } },
         n: { type: 'integer', minimum: 0 },

@@ -28,15 +28,19 @@ export interface SeedResult {
   finishedAt: string;
 }
 
-export interface AssertionResult {
+/** What an assertion or a precondition checks: a metric (− minus) against a region. */
+export interface CheckedQuantity {
   name: string;
   metric: string;
   minus?: string;
   op: Assertion['op'];
   threshold: number;
   tolerance: number;
-  /** The claim region in words, e.g. "> 0.005". */
+  /** The region in words, e.g. "> 0.005". */
   region: string;
+}
+
+export interface AssertionResult extends CheckedQuantity {
   /** Seeds that contributed, and their values, in the same order. */
   seeds: number[];
   values: number[];
@@ -51,14 +55,7 @@ export interface AssertionResult {
 }
 
 /** One precondition checked in every finished seed (src/claims/assess.ts). */
-export interface PreconditionResult {
-  name: string;
-  metric: string;
-  minus?: string;
-  op: Assertion['op'];
-  threshold: number;
-  tolerance: number;
-  region: string;
+export interface PreconditionResult extends CheckedQuantity {
   /** Finished seeds and their values, in the same order; null where the seed lacks the metric. */
   seeds: number[];
   values: (number | null)[];
