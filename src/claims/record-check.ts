@@ -3,6 +3,7 @@ import type { TierSpec } from '../spec/claim.ts';
 import { readRecord } from '../results/record.ts';
 import { assess } from './assess.ts';
 import { contentHash } from './hash.ts';
+import { asExpected } from '../results/as-expected.ts';
 
 /**
  * Why a committed record does not stand for a spec's tier (empty when it does): made from an
@@ -23,6 +24,6 @@ export function committedRecordProblems(file: string, spec: { id: string; versio
   if (missing.length > 0) problems.push(`record lacks seed${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const again = assess(r.claim.assertions, r.outcomes).verdict;
   if (again !== r.verdict) problems.push(`its per-seed metrics give ${again}, the record says ${r.verdict}`);
-  if (r.verdict !== tier.expected) problems.push(`verdict ${r.verdict}, the spec expects ${tier.expected}`);
+  if (r.verdict !== tier.expected || !asExpected({ ...r, expected: tier.expected })) problems.push(`verdict ${r.verdict}, the spec expects ${tier.expected}`);
   return problems;
 }

@@ -27,6 +27,7 @@ import { oneSeed, seedList } from './seed-options.ts';
 import { saveModelsTo } from './save-models.ts';
 import { pathOption } from './path-option.ts';
 import { checkWritableDir } from '../util/write-check.ts';
+import { asExpected } from '../results/as-expected.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -148,7 +149,7 @@ export function runCommand(): Command {
         // seeds): only its own seeds' errors count against it.
         const ok = o.seed
           ? record.outcomes.filter((x) => o.seed.includes(x.seed)).every((x) => x.status === 'ok')
-          : record.verdict === record.expected;
+          : asExpected(record);
         if (!o.json) printRecord(spec, o.tier, record, ok);
         return ok;
       };

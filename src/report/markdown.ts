@@ -4,6 +4,7 @@ import type { ClaimResult } from './merge.ts';
 import type { Plot } from './plots.ts';
 import { dataLine } from '../data/provenance.ts';
 import type { AssertionResult, ResultRecord } from '../results/record-types.ts';
+import { asExpected } from '../results/as-expected.ts';
 
 /** The Markdown report: a summary table (the write-up's figure beside ours), then one section per claim. Pure. */
 
@@ -62,7 +63,7 @@ function figureComparison(r: ResultRecord): string[] {
 }
 
 export function verdictCell(r: ResultRecord): string {
-  const ok = r.verdict === r.expected;
+  const ok = asExpected(r);
   const partial = r.pendingSeeds.length > 0 ? ` (partial: ${r.outcomes.length} of ${r.seeds.length} seeds)` : '';
   const unmet = unmetPreconditions(r);
   const why = unmet.length > 0 ? ` — precondition failed: ${unmet.join('; ')}` : '';
@@ -194,7 +195,7 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string, results: ClaimR
 
 export function renderReport(input: ReportInput): string {
   const { results } = input;
-  const matched = results.filter((c) => c.record.verdict === c.record.expected).length;
+  const matched = results.filter((c) => asExpected(c.record)).length;
   return [
     '# label-leak report',
     '',
