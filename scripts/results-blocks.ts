@@ -17,12 +17,12 @@ function main(): number {
   for (const f of documentsWithBlocks(root)) {
     const doc = readFileSync(join(root, f), 'utf8');
     if (check) {
-      for (const b of staleBlocks(doc, records, f)) {
+      for (const b of staleBlocks(doc, records, f, root)) {
         console.error(`stale: ${b}`);
         stale++;
       }
     } else {
-      const fresh = renderBlocks(doc, records, f);
+      const fresh = renderBlocks(doc, records, f, root);
       if (fresh !== doc) {
         writeFileAtomic(join(root, f), fresh);
         console.log(`wrote ${f}`);

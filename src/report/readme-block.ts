@@ -18,7 +18,7 @@ import type { AssertionResult, ResultRecord } from '../results/record-types.ts';
  * block is edited without the other (scripts/results-blocks.ts writes them).
  */
 
-export const BEGIN = /^<!-- results:begin ([a-z-]+)(?: ([A-Za-z0-9_.-]+))? -->$/;
+export const BEGIN = /^<!-- results:begin ([a-z-]+)(?: ([A-Za-z0-9_./-]+))? -->$/;
 export const END = '<!-- results:end -->';
 
 export class BlockError extends Error {}
@@ -222,8 +222,45 @@ function cellsTable(records: readonly ResultRecord[], id: string): string {
   ].join('\n');
 }
 
+/** Every `<dir>/<run>/records/` folder: one run each (a device session's records, say). */
+export function loadRuns(root: string, dir: string): { run: string; records: ResultRecord[] }[] {
+  const base = join(root, dir);
+  if (!existsSync(base)) throw new BlockError(`no folder ${dir}`);
+  return readdirSync(base, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(base, e.name, 'records')))
+    .map((e) => e.name)
+    .sort()
+    .map((run) => ({ run, records: loadRecords(join(base, run, 'records')) }));
+}
+
+/**
+ * One row per run of one seed each (`runs <dir>`): its `--set` changes, and the accuracies and
+ * loss rise that its claims' records hold (a metric is taken from the first record that has it).
+ */
+function runsTable(root: string | undefined, dir: string, file: string): string {
+  if (root === undefined) throw new BlockError(`results block 'runs' needs the repository root`);
+  const runs = loadRuns(root, dir);
+  if (runs.length === 0) throw new BlockError(`no <run>/records/ folders under ${dir}`);
+  const rows = runs.map(({ run, records }) => {
+    const outcomes = records.flatMap((r) => r.outcomes.filter((o) => o.status === 'ok'));
+    const seeds = [...new Set(outcomes.map((o) => o.seed))];
+    if (seeds.length !== 1) throw new BlockError(`${dir}/${run}: runs of one seed only (found seeds ${seeds.join(', ')})`);
+    const metric = (m: string, minus?: string) => outcomes.map((o) => assertedValue({ metric: m, minus }, o.metrics)).find((v) => v !== undefined);
+    const pct = (v: number | undefined) => (v === undefined ? '—' : `${num(v, 'percent')}%`);
+    const loss = metric('loss_eps_6', 'loss_eps_0');
+    const rate = outcomes.map((o) => o.imagesPerSecond).find((v) => v !== undefined);
+    const overrides = [...new Set(records.flatMap((r) => r.overrides ?? []))].map((o) => `\`${o}\``).join(' ');
+    return `| [${run}](${linkFrom(file, `${dir}/${run}/report.md`)}) | ${overrides || '—'} | ${pct(metric('clean_acc'))} | ${pct(metric('adv_acc_fgsm'))} | ${pct(metric('adv_acc_bim'))} | ${loss === undefined ? '—' : (loss > 0 ? '+' : '') + num(loss, 'plain')} | ${pct(metric('control_clean_acc'))} | ${[metric('loss_rise'), metric('control_loss_rise')].map((v) => (v === undefined ? '—' : num(v, 'plain'))).join(' / ')} | ${rate === undefined ? '—' : Math.round(rate).toLocaleString('en-US')} |`;
+  });
+  return [
+    '| run (seed ' + [...new Set(runs.flatMap((r) => r.records.flatMap((x) => x.outcomes.map((o) => o.seed))))].join(', ') + ') | `--set` | clean | FGSM (ε = 6) | BIM | loss(ε = 6) − loss(0) | plain control, clean | loss rise, adversarial / control | train img/s |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** Each block by name: (records, its argument, the document's path from the root) → Markdown. */
-const RENDERERS: Record<string, (records: readonly ResultRecord[], arg: string, file: string) => string> = {
+const RENDERERS: Record<string, (records: readonly ResultRecord[], arg: string, file: string, root?: string) => string> = {
   /** `claims <tier>`: the README's table. */
   claims: (records, tier, file) => claimsTable(records, tier, file),
   /** `controls <tier>`: docs/findings.md's positive controls. */
@@ -232,13 +269,15 @@ const RENDERERS: Record<string, (records: readonly ResultRecord[], arg: string, 
   epochs: (records, id) => epochsTable(records, id),
   /** `cells <claim>`: a sweep's cells. */
   cells: (records, id) => cellsTable(records, id),
+  /** `runs <dir>`: one row per `<dir>/<run>/records/` (one seed each), e.g. a GPU session's runs. */
+  runs: (_records, dir, file, root) => runsTable(root, dir, file),
 };
 
-export function renderBlock(records: readonly ResultRecord[], name: string, arg: string | undefined, file = 'README.md'): string {
+export function renderBlock(records: readonly ResultRecord[], name: string, arg: string | undefined, file = 'README.md', root?: string): string {
   const render = RENDERERS[name];
   if (!render) throw new BlockError(`unknown results block '${name}' (known: ${Object.keys(RENDERERS).join(', ')})`);
   if (!arg) throw new BlockError(`results block '${name}' needs an argument (a tier or a claim id)`);
-  return render(records, arg, file);
+  return render(records, arg, file, root);
 }
 
 interface Block {
@@ -271,14 +310,15 @@ function blocksOf(doc: string, file: string): Block[] {
 }
 
 /** The document with every block's body rendered afresh from the records. */
-export function renderBlocks(doc: string, records: readonly ResultRecord[], file = 'README.md'): string {
+/** `root`: the repository root, for blocks that read records of their own (`runs`). */
+export function renderBlocks(doc: string, records: readonly ResultRecord[], file = 'README.md', root?: string): string {
   const lines = doc.split('\n');
   const blocks = blocksOf(doc, file);
   // From the last block up, so earlier line indexes stay valid.
   for (const b of [...blocks].reverse()) {
     let body: string;
     try {
-      body = renderBlock(records, b.name, b.arg, file);
+      body = renderBlock(records, b.name, b.arg, file, root);
     } catch (e) {
       if (e instanceof BlockError) throw new BlockError(`${file}:${b.begin + 1}: ${e.message}`);
       throw e;
@@ -289,8 +329,8 @@ export function renderBlocks(doc: string, records: readonly ResultRecord[], file
 }
 
 /** The blocks (as "file:line name arg") whose body differs from what the records give. */
-export function staleBlocks(doc: string, records: readonly ResultRecord[], file = 'README.md'): string[] {
-  const rendered = renderBlocks(doc, records, file);
+export function staleBlocks(doc: string, records: readonly ResultRecord[], file = 'README.md', root?: string): string[] {
+  const rendered = renderBlocks(doc, records, file, root);
   const fresh = blocksOf(rendered, file);
   const lines = doc.split('\n');
   const freshLines = rendered.split('\n');

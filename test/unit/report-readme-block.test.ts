@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BlockError, END, RECORDS_DIR, blockCount, documentsWithBlocks, linkFrom, loadRecords, renderBlocks, staleBlocks } from '../../src/report/readme-block.ts';
+import { BlockError, END, RECORDS_DIR, blockCount, documentsWithBlocks, linkFrom, loadRecords, loadRuns, renderBlocks, staleBlocks } from '../../src/report/readme-block.ts';
 import type { ResultRecord } from '../../src/results/record-types.ts';
 
 // Result numbers in README.md and docs/*.md live in generated blocks; these tests fail when a
@@ -18,7 +18,7 @@ describe('results blocks in README.md and docs/', () => {
   it('are what the committed records give (else: npm run docs:results)', () => {
     const docs = documentsWithBlocks(ROOT);
     expect(docs).toContain('README.md');
-    const stale = docs.flatMap((f) => staleBlocks(readFileSync(join(ROOT, f), 'utf8'), records, f));
+    const stale = docs.flatMap((f) => staleBlocks(readFileSync(join(ROOT, f), 'utf8'), records, f, ROOT));
     expect(stale, 'stale results blocks: run `npm run docs:results`').toEqual([]);
   });
 
@@ -53,6 +53,26 @@ describe('results blocks in README.md and docs/', () => {
     lr.outcomes[0]!.metrics[key]! += 0.01;
     expect(staleBlocks(fresh, changed)).toHaveLength(1);
     expect(staleBlocks(fresh, records)).toEqual([]);
+  });
+});
+
+describe('the runs block (a folder of one-seed runs, e.g. the H100 session)', () => {
+  const doc = ['<!-- results:begin runs docs/results/gpu-h100 -->', END].join('\n');
+
+  it('reads each <run>/records/ folder under the repository root it is given', () => {
+    const runs = loadRuns(ROOT, 'docs/results/gpu-h100');
+    expect(runs.length).toBeGreaterThan(0);
+    const table = renderBlocks(doc, records, 'docs/x.md', ROOT);
+    for (const { run, records: rs } of runs) {
+      expect(table).toContain(`[${run}](results/gpu-h100/${run}/report.md)`);
+      const clean = rs[0]!.outcomes[0]!.metrics.clean_acc!;
+      expect(table).toContain(`| ${(100 * clean).toFixed(1)}% |`);
+    }
+  });
+
+  it('needs the root, and refuses a folder without runs', () => {
+    expect(() => renderBlocks(doc, records, 'x.md')).toThrow(/x\.md:1: results block 'runs' needs the repository root/);
+    expect(() => renderBlocks(['<!-- results:begin runs docs/results/records -->', END].join('\n'), records, 'x.md', ROOT)).toThrow(/no <run>\/records\/ folders/);
   });
 });
 
