@@ -61,8 +61,10 @@ function unitOf(q: { metric: string; minus?: string }): Unit {
   return /gap/.test(bare(q.metric)) ? 'points' : 'percent';
 }
 
+/** Counts (an epoch, a number of epochs) stay whole; other plain numbers get 3 decimals. */
 function num(x: number, unit: Unit): string {
-  return unit === 'plain' ? signed(x, 3) : signed(100 * x, 1);
+  if (unit === 'plain') return Number.isInteger(x) ? signed(x, 0) : signed(x, 3);
+  return signed(100 * x, 1);
 }
 
 const suffix = (unit: Unit) => (unit === 'percent' ? '%' : unit === 'points' ? ' points' : '');
@@ -213,13 +215,39 @@ function cellsTable(records: readonly ResultRecord[], id: string): string {
   const rows = cells.map((c) => {
     const mean = (m: string) => `${num(stat(m + c).s.mean, 'percent')}%`;
     const gap = stat(`adv_acc_fgsm${c}`, `clean_acc${c}`);
-    return `| \`${c}\` | ${mean('clean_acc')} | ${mean('adv_acc_fgsm')} | ${mean('adv_acc_bim')} | ${ci(gap.s, 'points')} | ${gap.xs.map((v) => num(v, 'points')).join(' / ')} |`;
+    const clean = stat(`clean_acc${c}`).xs.map((v) => `${num(v, 'percent')}%`).join(' / ');
+    return `| \`${c}\` | ${mean('clean_acc')} (${clean}) | ${mean('adv_acc_fgsm')} | ${mean('adv_acc_bim')} | ${ci(gap.s, 'points')} | ${gap.xs.map((v) => num(v, 'points')).join(' / ')} |`;
   });
   return [
-    `| cell | clean | FGSM | BIM | FGSM − clean, mean [95% CI] | per seed ${ok.map((o) => o.seed).join(' / ')} |`,
+    `| cell | clean (per seed) | FGSM | BIM | FGSM − clean, mean [95% CI] | per seed ${ok.map((o) => o.seed).join(' / ')} |`,
     '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
+}
+
+/**
+ * Every metric of every claim of a tier (`metrics <tier>`), mean [95% CI] and per seed: what the
+ * prose around the tables refers to. Sweeps (metrics named `…{cell}`) have their own `cells`
+ * table, and the loss-and-accuracy-along-ε points (`loss_eps_8`, …) are the report's curves.
+ */
+function metricsTables(records: readonly ResultRecord[], tier: string): string {
+  const curvePoint = /^(.*\.)?(loss|acc)_eps_\d+$/;
+  return ofTier(records, tier)
+    .map((r) => {
+      const ok = r.outcomes.filter((o) => o.status === 'ok');
+      const names = [...new Set(ok.flatMap((o) => Object.keys(o.metrics)))].filter((m) => !m.includes('{') && !curvePoint.test(m));
+      if (names.length === 0) return undefined;
+      const rows = names.map((m) => {
+        const xs = ok.map((o) => o.metrics[m]).filter((v): v is number => v !== undefined);
+        const s = summarize(xs);
+        const u: Unit = isAccuracy(m) ? (/gap/.test(bare(m)) ? 'points' : 'percent') : 'plain';
+        const ci = meanCi(s.mean, Number.isFinite(s.ci.low) ? s.ci.low : null, Number.isFinite(s.ci.high) ? s.ci.high : null, u);
+        return `| \`${m}\` | ${ci} | ${xs.map((v) => num(v, u)).join(' / ')} |`;
+      });
+      return [`**\`${r.claim.id}\`** (seeds ${ok.map((o) => o.seed).join(', ')})`, '', '| metric | mean [95% CI] | per seed |', '|---|---|---|', ...rows].join('\n');
+    })
+    .filter((t): t is string => t !== undefined)
+    .join('\n\n');
 }
 
 /** Every `<dir>/<run>/records/` folder: one run each (a device session's records, say). */
@@ -269,6 +297,8 @@ const RENDERERS: Record<string, (records: readonly ResultRecord[], arg: string, 
   epochs: (records, id) => epochsTable(records, id),
   /** `cells <claim>`: a sweep's cells. */
   cells: (records, id) => cellsTable(records, id),
+  /** `metrics <tier>`: every metric of every non-sweep claim, per seed. */
+  metrics: (records, tier) => metricsTables(records, tier),
   /** `runs <dir>`: one row per `<dir>/<run>/records/` (one seed each), e.g. a GPU session's runs. */
   runs: (_records, dir, file, root) => runsTable(root, dir, file),
 };
