@@ -168,7 +168,7 @@ export function quantitiesSpec(record: Pick<ResultRecord, 'claim' | 'tier' | 'as
     .filter(([, ms]) => ms.length > 0)
     .map(([u, ms]) => {
       const rows: QuantityRow[] = ok.flatMap((o) => ms.filter((m) => Number.isFinite(o.metrics[m])).map((m) => ({ metric: m, label: metricWords(m), seed: `seed ${o.seed}`, value: o.metrics[m] * scaleOf(u) })));
-      const y = { field: 'label', type: 'nominal', title: null, sort: ms.map(metricWords), axis: { labelLimit: 320, labelFontSize: 12 } } as const;
+      const y = { field: 'label', type: 'nominal', title: null, sort: ms.map(metricWords), axis: { labelLimit: 0, labelFontSize: 12 } } as const;
       const x = { type: 'quantitative', title: u === 'percent' ? 'accuracy (%)' : 'gap (points)', ...(u === 'percent' ? { scale: { domain: [0, 100] } } : {}) } as const;
       return {
         rows,

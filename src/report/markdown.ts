@@ -220,8 +220,9 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string, results: ClaimR
     '',
     `> ${text(r.claim.statement).replace(/\n/g, '\n> ')}`,
     '',
-    `Verdict: **${verdictCell(r)}**.`,
+    `Verdict: **${cell(verdictShort(r))}**${unmetPreconditions(r).length > 0 ? ', so the assertions below are not evidence:' : '.'}`,
     '',
+    ...(unmetPreconditions(r).length > 0 ? [...unmetPreconditions(r).map((u) => `- ✗ ${cell(u)}`), ''] : []),
     ...controls.map((o) => `Read with its positive control [${o.claim.id}](#${anchor(o)}): ${cell(controlReading(r, o))}.`),
     ...(controls.length > 0 ? [''] : []),
     ...(r.claim.controlOf
@@ -246,7 +247,7 @@ function section(c: ClaimResult, plots: Plot[], plotDir: string, results: ClaimR
         quantityCell(a),
         cell(showRegion(a)),
         cell(showInterval(a.mean, a.ci, u)),
-        a.seeds.map((s, i) => `${s}: ${show(a.values[i], u)}`).join(', '),
+        a.seeds.map((s, i) => `${s}: ${show(a.values[i], u, { suffix: false })}`).join(', '),
         `**${a.verdict}**`,
       ].join(' | ')} |`;
     }),

@@ -171,7 +171,9 @@ export function accuracySpec(record: Pick<ResultRecord, 'claim' | 'tier'>, rows:
  * scales so panels compare at a glance. `single`'s data is replaced by `rows`.
  */
 function facetted(single: vl.TopLevelSpec, rows: { model: string }[], models: string[], title: string, subtitle: string): vl.TopLevelSpec {
-  const { $schema, layer, width, height } = single as { $schema: string; layer: unknown[]; width: number; height: number };
+  const { $schema, width, height, ...rest } = single as { $schema: string; layer: { encoding?: Record<string, { field?: string }> }[]; width: number; height: number };
+  // A colour per model says again what the panel titles say: the panels drop it.
+  const layer = rest.layer.map((l) => (l.encoding?.color?.field === 'model' ? { ...l, encoding: Object.fromEntries(Object.entries(l.encoding).filter(([k]) => k !== 'color')) } : l));
   return {
     $schema,
     title: { text: title, subtitle, anchor: 'start' },

@@ -63,7 +63,8 @@ describe('the Markdown report', () => {
     const r = results.find((c) => c.record.claim.id === 'stand-in-leak')!.record;
     const a = r.assertions[0];
     const row = md.split('\n').find((l) => l.startsWith(`| ${a.name} |`))!;
-    for (const [i, s] of a.seeds.entries()) expect(row).toContain(`${s}: +${(a.values[i] * 100).toFixed(1)} points`);
+    expect(row).toContain(`| +${(a.mean! * 100).toFixed(1)} points [`);
+    for (const [i, s] of a.seeds.entries()) expect(row).toContain(`${s}: +${(a.values[i] * 100).toFixed(1)}`);
     expect(row).toContain('<sub>`adv_acc_fgsm − clean_acc`</sub>');
     expect(row.endsWith('| **reproduced** |')).toBe(true);
     expect(md).toContain('- FGSM accuracy (`adv_acc_fgsm`): ours ');
