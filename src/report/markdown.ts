@@ -132,7 +132,8 @@ function preconditionLines(r: ResultRecord): string[] {
 
 /** A quantity in words with the record's name beside it, for people who go on to the records. */
 function quantityCell(q: Pick<AssertionResult, 'metric' | 'minus'>): string {
-  return `${cell(quantityWords(q))} <sub>\`${code(assertionLabel(q))}\`</sub>`;
+  // In a code span only a backtick ends it, but in a table a bare pipe still ends the cell and a newline the row.
+  return `${cell(quantityWords(q))} <sub>\`${code(assertionLabel(q)).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')}\`</sub>`;
 }
 
 /** A backend in one line: what ran, never why others did not (that install advice is for \`label-leak doctor\`). */
