@@ -1,7 +1,9 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { ResultRecord, SeedResult } from '../results/record-types.ts';
+import { checksSpec, quantitiesSpec } from './check-plots.ts';
 import { cellRows, heatmapSpec, lineSpec, numericAxis, sweepPlotMetrics } from './sweep-plots.ts';
+import { cellWords, metricWords } from './units.ts';
 
 /**
  * The report's figures as vega-lite specs (pure data → spec), rendered to SVG by vega's
@@ -25,7 +27,7 @@ export interface LossRow {
 export interface AccuracyRow {
   seed: number;
   model: string;
-  /** 'clean' or 'adversarial'. */
+  /** 'clean' or 'FGSM' (the per-epoch curve's adversarial accuracy is FGSM's at the evaluation ε). */
   metric: string;
   epoch: number;
   accuracy: number;
@@ -39,6 +41,8 @@ export interface AccuracyRow {
 export function modelLabel(prefix: string | undefined, experiment: string): string {
   if (prefix === undefined) return experiment;
   if (prefix === 'control') return 'control (plain training)';
+  // A sweep's cell, `{fraction=1,eps=fixed8}`: its settings in words.
+  if (prefix.startsWith('{')) return cellWords(prefix);
   return prefix;
 }
 
@@ -70,7 +74,7 @@ export function accuracyRows(outcomes: readonly SeedResult[], experiment: string
     for (const p of points) {
       if (!num(p.epoch)) continue;
       if (num(p.cleanAcc)) rows.push({ seed, model, metric: 'clean', epoch: p.epoch, accuracy: p.cleanAcc });
-      if (num(p.advAcc)) rows.push({ seed, model, metric: 'adversarial', epoch: p.epoch, accuracy: p.advAcc });
+      if (num(p.advAcc)) rows.push({ seed, model, metric: 'FGSM', epoch: p.epoch, accuracy: p.advAcc });
     }
   }
   return rows;
@@ -88,11 +92,14 @@ const seedsNote = (n: number) => `mean over ${n} seed${n === 1 ? '' : 's'}, band
 export function lossVsEpsSpec(record: Pick<ResultRecord, 'claim' | 'tier' | 'params'>, rows: LossRow[]): vl.TopLevelSpec {
   const eps = evaluationEps(record.params);
   const seeds = new Set(rows.map((r) => r.seed)).size;
+  const models = [...new Set(rows.map((r) => r.model))];
+  // Two models (adversarial and its plain twin) compare best on one chart; more overlap, so each gets its own panel.
+  if (models.length > 2) return facetted(lossVsEpsSpec(record, rows.map((r) => ({ ...r, model: 'all' }))), rows, models, `${record.claim.id} [${record.tier}]: test loss versus ε, one panel per training setting`, seedsNote(seeds));
   const x = { field: 'eps', type: 'quantitative', title: 'ε (0–255 pixel units), along sign(∇ₓ loss)', scale: { nice: false } } as const;
   const color = { field: 'model', type: 'nominal', title: 'model', legend: LEGEND } as const;
   return {
     $schema: SCHEMA,
-    title: { text: `${record.claim.id} [${record.tier}]: test loss versus ε`, subtitle: seedsNote(seeds) },
+    title: { text: `${record.claim.id} [${record.tier}]: test loss versus ε`, subtitle: seedsNote(seeds), anchor: 'start' },
     width: 520,
     height: 300,
     data: { values: rows },
@@ -126,14 +133,17 @@ export function lossVsEpsSpec(record: Pick<ResultRecord, 'claim' | 'tier' | 'par
 
 export function accuracySpec(record: Pick<ResultRecord, 'claim' | 'tier'>, rows: AccuracyRow[]): vl.TopLevelSpec {
   const seeds = new Set(rows.map((r) => r.seed)).size;
-  const models = new Set(rows.map((r) => r.model)).size;
+  const names = [...new Set(rows.map((r) => r.model))];
+  // Several models on one chart made 8 crossing lines with bands: each model gets its own panel, on one y scale.
+  if (names.length > 1) return facetted(accuracySpec(record, rows.map((r) => ({ ...r, model: 'all' }))), rows, names, `${record.claim.id} [${record.tier}]: clean and FGSM accuracy over training, one panel per model`, seedsNote(seeds));
+  const models = names.length;
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 }, scale: { nice: false } } as const;
-  const color = { field: 'metric', type: 'nominal', title: 'test accuracy', legend: LEGEND } as const;
+  const color = { field: 'metric', type: 'nominal', title: 'test accuracy', scale: { domain: ['clean', 'FGSM'], range: ['#0969da', '#cf222e'] }, legend: LEGEND } as const;
   const dash = models > 1 ? { strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: { ...LEGEND, symbolStrokeColor: '#444', encode: { symbols: { update: { stroke: { value: '#444' } } } } } } as const } : {};
   const detail = { detail: { field: 'model', type: 'nominal' } } as const;
   return {
     $schema: SCHEMA,
-    title: { text: `${record.claim.id} [${record.tier}]: clean and adversarial accuracy over training`, subtitle: seedsNote(seeds) },
+    title: { text: `${record.claim.id} [${record.tier}]: clean and FGSM accuracy over training`, subtitle: seedsNote(seeds), anchor: 'start' },
     width: 520,
     height: 300,
     data: { values: rows },
@@ -142,7 +152,7 @@ export function accuracySpec(record: Pick<ResultRecord, 'claim' | 'tier'>, rows:
         mark: { type: 'area', opacity: 0.15 },
         encoding: {
           x,
-          y: { aggregate: 'min', field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { zero: false } },
+          y: { aggregate: 'min', field: 'accuracy', type: 'quantitative', title: 'accuracy', axis: { format: '.0%' }, scale: { zero: false } },
           y2: { aggregate: 'max', field: 'accuracy' },
           color,
           ...detail,
@@ -154,6 +164,55 @@ export function accuracySpec(record: Pick<ResultRecord, 'claim' | 'tier'>, rows:
       },
     ],
   };
+}
+
+/**
+ * `single` (a layered chart made for one model) repeated in one panel per model, on shared
+ * scales so panels compare at a glance. `single`'s data is replaced by `rows`.
+ */
+function facetted(single: vl.TopLevelSpec, rows: { model: string }[], models: string[], title: string, subtitle: string): vl.TopLevelSpec {
+  const { $schema, width, height, ...rest } = single as { $schema: string; layer: { encoding?: Record<string, { field?: string }> }[]; width: number; height: number };
+  // A colour per model says again what the panel titles say: the panels drop it.
+  const layer = rest.layer.map((l) => (l.encoding?.color?.field === 'model' ? { ...l, encoding: Object.fromEntries(Object.entries(l.encoding).filter(([k]) => k !== 'color')) } : l));
+  return {
+    $schema,
+    title: { text: title, subtitle, anchor: 'start' },
+    data: { values: rows },
+    facet: { field: 'model', type: 'nominal', title: null, sort: models, header: { labelFontSize: 12, labelFontWeight: 'bold', labelLimit: 0 } },
+    columns: 2,
+    spec: { width: Math.round(width * 0.62), height: Math.round(height * 0.7), layer },
+    resolve: { scale: { x: 'shared', y: 'shared' } },
+  } as vl.TopLevelSpec;
+}
+
+/**
+ * Each seed's own clean and FGSM accuracy per epoch, a panel per seed (and per model): the
+ * leak is an event in one seed's training (issue 25), which a mean over seeds smooths away.
+ * Where the FGSM line is above the clean one, that epoch leaks.
+ */
+export function accuracyPerSeedSpec(record: Pick<ResultRecord, 'claim' | 'tier'>, rows: AccuracyRow[]): vl.TopLevelSpec {
+  const models = [...new Set(rows.map((r) => r.model))];
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 }, scale: { nice: false } } as const;
+  return {
+    $schema: SCHEMA,
+    title: { text: `${record.claim.id} [${record.tier}]: accuracy over training in each seed`, subtitle: 'test-subset accuracy after each epoch; where FGSM is above clean, that epoch leaks', anchor: 'start' },
+    data: { values: rows.map((r) => ({ ...r, seedLabel: `seed ${r.seed}` })) },
+    facet: {
+      column: { field: 'seedLabel', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
+      ...(models.length > 1 ? { row: { field: 'model', type: 'nominal', title: null, sort: models, header: { labelFontSize: 12, labelFontWeight: 'bold', labelLimit: 0 } } } : {}),
+    },
+    spec: {
+      width: 210,
+      height: 150,
+      mark: { type: 'line', point: { size: 18 } },
+      encoding: {
+        x,
+        y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', axis: { format: '.0%' }, scale: { zero: false } },
+        color: { field: 'metric', type: 'nominal', title: 'test accuracy', scale: { domain: ['clean', 'FGSM'], range: ['#0969da', '#cf222e'] }, legend: LEGEND },
+      },
+    },
+    resolve: { scale: { y: 'shared' } },
+  } as vl.TopLevelSpec;
 }
 
 /** Compiles vega-lite to vega and renders it headless (no canvas needed for SVG). */
@@ -171,24 +230,36 @@ export interface Plot {
   name: string;
   title: string;
   svg: string;
+  /** The record metrics whose per-seed values the plot draws, read from its data (curves are not metrics). */
+  metrics: string[];
 }
 
-/** The plots a record has data for (none when its experiment records no curves). */
+/** The plots a record has data for: what its checks measured first, then its curves and cells. */
 export async function plotsFor(record: ResultRecord): Promise<Plot[]> {
   const base = `${record.claim.id}-${record.tier}`;
   const plots: Plot[] = [];
+  const withChecks = { ...record, assertions: record.assertions ?? [] };
+  const quantities = quantitiesSpec(withChecks);
+  if (quantities) plots.push({ name: `${base}-quantities.svg`, title: 'The quantities its assertions compare, per seed', svg: await renderSvg(quantities.spec), metrics: quantities.metrics });
+  const checks = checksSpec(withChecks);
+  if (checks) plots.push({ name: `${base}-checks.svg`, title: 'What each assertion and precondition measured', svg: await renderSvg(checks.spec), metrics: checks.metrics });
   const loss = lossRows(record.outcomes, record.claim.experiment);
-  if (loss.length > 0) plots.push({ name: `${base}-loss-vs-eps.svg`, title: 'Loss versus ε', svg: await renderSvg(lossVsEpsSpec(record, loss)) });
+  if (loss.length > 0) plots.push({ name: `${base}-loss-vs-eps.svg`, title: 'Loss versus ε', svg: await renderSvg(lossVsEpsSpec(record, loss)), metrics: [] });
   const acc = accuracyRows(record.outcomes, record.claim.experiment);
-  if (acc.length > 0) plots.push({ name: `${base}-accuracy.svg`, title: 'Accuracy over epochs', svg: await renderSvg(accuracySpec(record, acc)) });
+  if (acc.length > 0) plots.push({ name: `${base}-accuracy.svg`, title: 'Accuracy over epochs', svg: await renderSvg(accuracySpec(record, acc)), metrics: [] });
+  // Records that derive the leak's timing from the epoch curve (epochMetrics) get each seed's curve.
+  if (acc.length > 0 && record.outcomes.some((o) => Object.keys(o.metrics).some((m) => m.endsWith('epoch_first_leak')))) {
+    plots.push({ name: `${base}-accuracy-per-seed.svg`, title: 'Accuracy over epochs, each seed', svg: await renderSvg(accuracyPerSeedSpec(record, acc)), metrics: [] });
+  }
   const metrics = sweepPlotMetrics(record);
   const { rows, axes } = cellRows(record.outcomes, metrics);
   for (const metric of metrics) {
     const own = rows.filter((r) => r.metric === metric);
     if (own.length === 0) continue;
-    plots.push({ name: `${base}-${metric}-cells.svg`, title: `${metric} per cell`, svg: await renderSvg(heatmapSpec(record, metric, own, axes)) });
+    const drawn = [...new Set(own.map((r) => `${metric}{${r.cell}}`))];
+    plots.push({ name: `${base}-${metric}-cells.svg`, title: `${metricWords(metric)} per cell`, svg: await renderSvg(heatmapSpec(record, metric, own, axes)), metrics: drawn });
     const x = numericAxis(own, axes);
-    if (x) plots.push({ name: `${base}-${metric}-along-${x}.svg`, title: `${metric} along ${x}`, svg: await renderSvg(lineSpec(record, metric, own, axes, x)) });
+    if (x) plots.push({ name: `${base}-${metric}-along-${x}.svg`, title: `${metricWords(metric)} along ${x}`, svg: await renderSvg(lineSpec(record, metric, own, axes, x)), metrics: drawn });
   }
   return plots;
 }

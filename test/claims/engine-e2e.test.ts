@@ -47,9 +47,9 @@ describe.skipIf(missing.length > 0)(`the engine on a real experiment kind${missi
     expect(readRecord(recordPath(join(dir, 'results'), 'fast', spec.id))).toEqual(record);
 
     const { reportFile, plotFiles } = await writeReport([join(dir, 'results')], join(dir, 'report'));
-    expect(plotFiles.map((f) => f.split('/').at(-1))).toEqual(['tiny-mnist-fgsm-fast-loss-vs-eps.svg', 'tiny-mnist-fgsm-fast-accuracy.svg']);
+    expect(plotFiles.map((f) => f.split('/').at(-1))).toEqual(['tiny-mnist-fgsm-fast-checks.svg', 'tiny-mnist-fgsm-fast-loss-vs-eps.svg', 'tiny-mnist-fgsm-fast-accuracy.svg']);
     for (const f of plotFiles) expect(readFileSync(f, 'utf8')).toMatch(/^<svg/);
-    expect(readFileSync(reportFile, 'utf8')).toContain('| [tiny-mnist-fgsm](#tiny-mnist-fgsm-fast) | fast |');
+    expect(readFileSync(reportFile, 'utf8')).toContain('| [tiny-mnist-fgsm](#tiny-mnist-fgsm-fast) | ✓ reproduced | **');
     if (process.env.LABEL_LEAK_KEEP_E2E) console.error(`kept: ${dir}`);
     expect(existsSync(join(dir, 'results', 'checkpoints', 'fast', spec.id, 'seed-1'))).toBe(false);
   });

@@ -130,10 +130,15 @@ describe('the report and the committed-record check', () => {
     put(control());
     const results = await run(['stand-in-no-gap', 'stand-in-no-gap-control']);
     const md = renderReport({ results: mergeRecords(readResultDirs([results])), plots: new Map(), plotDir: 'plots', sources: [results], generatedAt: new Date(0) });
-    const rows = md.split('\n').filter((l) => l.startsWith('| [stand-in-no-gap]') || l.startsWith('| ↳'));
-    expect(rows[0]).toContain('✓ refuted; in its positive control [stand-in-no-gap-control](#stand-in-no-gap-control-fast): ✓ reproduced');
-    expect(rows[1]).toMatch(/^\| ↳ \[stand-in-no-gap-control\]\(#stand-in-no-gap-control-fast\) \(positive control of stand-in-no-gap\)/);
-    expect(md).toContain('Positive control: [stand-in-no-gap-control](#stand-in-no-gap-control-fast) **✓ reproduced**');
+    const rows = md.split('\n').filter((l) => l.startsWith('| [stand-in-no-gap'));
+    // One row: the control is read in its claim's row, not a row of its own.
+    expect(rows).toHaveLength(1);
+    const cells = rows[0].split(' | ');
+    expect(cells[1]).toBe('✓ refuted<br><sub>reproduced in its control: the measurement sees the effect</sub>');
+    expect(cells[4]).toMatch(/^\[✓ reproduced\]\(#stand-in-no-gap-control-fast\) \*\*\+\d+\.\d points\*\*/);
+    expect(md).toContain(
+      "Read with its positive control [stand-in-no-gap-control](#stand-in-no-gap-control-fast): refuted under the write-up's protocol at this scale; reproduced in its control (so the measurement can see the effect).",
+    );
     expect(md).toContain('A positive control of [stand-in-no-gap](#stand-in-no-gap-fast)');
   });
 

@@ -172,7 +172,9 @@ describe('preconditions in the record and the report', () => {
     expect(record.verdict).toBe('error');
     expect(() => checkRecord(JSON.parse(JSON.stringify(record)), 'r.json')).not.toThrow();
     const md = renderReport({ results: [{ record, files: ['r.json'], backends: [record.backend], warnings: [] }], plots: new Map(), plotDir: 'plots', sources: ['x'], generatedAt: new Date(0) });
-    expect(md).toContain('✗ error (expected reproduced) — precondition failed: the model learned (seed 2)');
-    expect(md).toContain('| the model learned | clean_acc | > 0.5 | 1: 0.9475, 2: 0.1 ✗, 3: 0.946 | **no** (seed 2) |');
+    expect(md).toContain('Verdict: **✗ error: 1 precondition failed (expected reproduced)**, so the assertions below are not evidence:\n\n- ✗ the model learned (seed 2)\n');
+    // Accuracies in %, the record's metric name beside the words.
+    expect(md).toContain('| the model learned | clean accuracy <sub>`clean_acc`</sub> | &gt; 50% | 1: 94.8%, 2: 10.0% ✗, 3: 94.6% | **no** (seed 2) |');
+    expect(md).toContain('✗ error: 1 precondition failed (expected reproduced)');
   });
 });

@@ -84,6 +84,8 @@ describe('running a sweep claim', () => {
 
     const plots = await plotsFor(record);
     const cellPlots = plots.filter((p) => p.name.includes('-cells') || p.name.includes('-along-'));
+    // The cell plots draw every cell's metric the assertions name.
+    expect(cellPlots[0].metrics).toEqual(expect.arrayContaining(['adv_acc_fgsm{protocol=noisy,gap=0.05}']));
     expect(cellPlots.map((p) => p.name)).toEqual([
       'stand-in-sweep-fast-adv_acc_fgsm-cells.svg',
       'stand-in-sweep-fast-adv_acc_fgsm-along-gap.svg',
@@ -92,9 +94,12 @@ describe('running a sweep claim', () => {
     ]);
     const heat = cellPlots[0].svg;
     expect(heat.startsWith('<svg')).toBe(true);
-    expect(heat).toContain('protocol=noisy');
+    // One other axis: its values label the rows, its name the axis; the metric in words, in %.
+    expect(heat).toContain('>noisy<');
+    expect(heat).toContain('>protocol<');
+    expect(heat).toContain('FGSM accuracy (%)');
     expect(heat).toContain('mean over 3 seeds');
-    expect(cellPlots[1].svg).toContain('protocol=calm');
+    expect(cellPlots[1].svg).toContain('calm');
   });
 
   it('one refuted cell refutes the claim', async () => {

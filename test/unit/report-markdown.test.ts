@@ -17,7 +17,8 @@ const environment: Environment = {
   node: process.version,
   machine: { cpuModel: 'Test CPU', cpus: 2, os: 'test', memoryGiB: 1 },
 };
-const backend = { name: 'wasm', version: '4.22.0', threads: 2, device: 'CPU (wasm SIMD, 2 threads)', reason: 'test' };
+// The reason stands for the console's install advice: the report names what ran, not why others did not.
+const backend = { name: 'wasm', version: '4.22.0', threads: 2, device: 'CPU (wasm SIMD, 2 threads)', reason: 'auto: skipped tensorflow (install @tensorflow/tfjs-node …)' };
 
 let root: string;
 let results: ClaimResult[];
@@ -34,22 +35,39 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const render = (rs = results) => renderReport({ results: rs, plots: new Map(), plotDir: 'plots', sources: ['results'], generatedAt: new Date('2026-01-01T00:00:00Z') });
 
 describe('the Markdown report', () => {
-  it('has one summary row per claim, with the write-up figure beside our mean ± half-width and per-seed values', () => {
+  it('has one summary row per claim: verdict, the headline number in points with its interval, the write-up\'s number beside it', () => {
     const md = render();
     const rows = md.split('\n').filter((l) => l.startsWith('| [stand-in'));
     expect(rows).toHaveLength(2);
     const leak = rows.find((r) => r.includes('[stand-in-leak]'))!;
     const r = results.find((c) => c.record.claim.id === 'stand-in-leak')!.record;
     const a = r.assertions[0];
-    const half = Number((a.ci.high! - a.mean!).toPrecision(4));
-    expect(leak).toContain('clean 92.12%, adversarial 94.81%');
-    expect(leak).toContain(`adv_acc_fgsm − clean_acc = ${Number(a.mean!.toPrecision(4))} ± ${half}`);
-    expect(leak).toContain('(write-up 0.9212)');
-    expect(leak).toContain('(write-up 0.9481)');
-    for (const v of a.values) expect(leak).toContain(String(Number(v.toPrecision(4))));
-    expect(leak).toContain('✓ reproduced');
-    expect(leak).toContain('wasm 4.22.0 (2 threads)');
-    expect(md).toContain('2 of 2 verdicts match');
+    const points = (x: number) => (x * 100).toFixed(1).replace(/^-/, '−');
+    const cells = leak.split(' | ');
+    expect(cells[1]).toBe('✓ reproduced');
+    // The asserted FGSM − clean accuracy, a fraction in the record, in points: bold mean, then its interval.
+    expect(cells[2]).toContain(`**+${points(a.mean!)} points** [${a.ci.low! > 0 ? '+' : ''}${points(a.ci.low!)}, +${points(a.ci.high!)}]`);
+    expect(cells[2]).toContain('<sub>FGSM − clean accuracy; claim &gt; 0.5 points · +1 more</sub>');
+    // The write-up's 94.81% − 92.12% as the same quantity, then its words.
+    expect(cells[3]).toBe('**+2.7 points**<br><sub>clean 92.12%, adversarial 94.81%</sub>');
+    // One <br> between a number and what it is, never a list of assertions run together.
+    for (const c of rows.flatMap((l) => l.split(' | '))) expect(c.split('<br>').length).toBeLessThanOrEqual(2);
+    expect(md).toContain('**2 of 2** verdicts as their specs expect');
+    // What ran, once, in the header: never why other backends did not.
+    expect(md).toContain('Ran on wasm 4.22.0, CPU (wasm SIMD, 2 threads) (all 2 results).');
+    expect(md).not.toContain(backend.reason);
+  });
+
+  it('shows per-seed values and the interval in the claim\'s section, in points', () => {
+    const md = render();
+    const r = results.find((c) => c.record.claim.id === 'stand-in-leak')!.record;
+    const a = r.assertions[0];
+    const row = md.split('\n').find((l) => l.startsWith(`| ${a.name} |`))!;
+    expect(row).toContain(`| +${(a.mean! * 100).toFixed(1)} points [`);
+    for (const [i, s] of a.seeds.entries()) expect(row).toContain(`${s}: +${(a.values[i] * 100).toFixed(1)}`);
+    expect(row).toContain('<sub>`adv_acc_fgsm − clean_acc`</sub>');
+    expect(row.endsWith('| **reproduced** |')).toBe(true);
+    expect(md).toContain('- FGSM accuracy (`adv_acc_fgsm`): ours ');
   });
 
   it('marks a verdict that differs from the expected one, and a partial record', () => {
@@ -58,7 +76,8 @@ describe('the Markdown report', () => {
     expect(verdictCell(wrong)).toBe('✗ reproduced (expected refuted)');
     const partial = { ...c.record, pendingSeeds: [3], outcomes: c.record.outcomes.slice(0, 2) };
     expect(verdictCell(partial)).toMatch(/partial: 2 of 3 seeds/);
-    expect(render([{ ...c, record: wrong }])).toContain('0 of 1 verdicts match');
+    expect(render([{ ...c, record: wrong }])).toContain('**0 of 1** verdicts as their specs expect');
+    expect(render([{ ...c, record: wrong }])).toContain('| ✗ reproduced (expected refuted) |');
   });
 
   it('flags a run whose params were changed with --set, and names the changes', () => {
@@ -66,7 +85,7 @@ describe('the Markdown report', () => {
     const plain = render([c]);
     expect(plain).not.toContain('rescaled');
     const md = render([{ ...c, record: { ...c.record, overrides: ['training.epochs=5', 'model.depth=20'] } }]);
-    expect(md.split('\n').find((l) => l.startsWith('| [stand-in'))).toContain('| fast, rescaled† |');
+    expect(md.split('\n').find((l) => l.startsWith('| [stand-in'))).toMatch(/^\| \[stand-in-[a-z-]+\]\(#[a-z-]+\) \[fast, rescaled†\] \|/);
     expect(md).toContain("† Run with parameters changed from the spec's fast tier: `training.epochs=5`, `model.depth=20`.");
   });
 
@@ -92,8 +111,12 @@ describe('the Markdown report', () => {
     const md = readFileSync(reportFile, 'utf8');
     expect(plotFiles.map((f) => f.slice(out.length + 1)).sort()).toEqual([
       'plots/stand-in-leak-fast-accuracy.svg',
+      'plots/stand-in-leak-fast-checks.svg',
       'plots/stand-in-leak-fast-loss-vs-eps.svg',
+      'plots/stand-in-leak-fast-quantities.svg',
       'plots/stand-in-no-gap-fast-accuracy.svg',
+      'plots/stand-in-no-gap-fast-checks.svg',
+      'plots/stand-in-no-gap-fast-quantities.svg',
     ]);
     for (const f of plotFiles) expect(md).toContain(`](${f.slice(out.length + 1)})`);
   });

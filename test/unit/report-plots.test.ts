@@ -29,14 +29,14 @@ describe('plot data', () => {
     expect(rows.some((r) => r.seed === 3)).toBe(false);
   });
 
-  it('splits epochs into clean and adversarial accuracy, skipping missing (null) values', () => {
+  it('splits epochs into clean and FGSM accuracy, skipping missing (null) values', () => {
     const rows = accuracyRows(outcomes, 'adversarial-training');
     expect(rows).toEqual([
       { seed: 1, model: 'adversarial-training', metric: 'clean', epoch: 1, accuracy: 0.3 },
-      { seed: 1, model: 'adversarial-training', metric: 'adversarial', epoch: 1, accuracy: 0.35 },
+      { seed: 1, model: 'adversarial-training', metric: 'FGSM', epoch: 1, accuracy: 0.35 },
       { seed: 1, model: 'adversarial-training', metric: 'clean', epoch: 2, accuracy: 0.5 },
       { seed: 2, model: 'adversarial-training', metric: 'clean', epoch: 1, accuracy: 0.31 },
-      { seed: 2, model: 'adversarial-training', metric: 'adversarial', epoch: 1, accuracy: 0.36 },
+      { seed: 2, model: 'adversarial-training', metric: 'FGSM', epoch: 1, accuracy: 0.36 },
     ]);
   });
 
@@ -59,10 +59,10 @@ describe('rendered SVG', () => {
     expect((svg.match(/<path[^>]* d="M/g) ?? []).length).toBeGreaterThanOrEqual(4);
   });
 
-  it('accuracy over epochs: clean and adversarial series', async () => {
+  it('accuracy over epochs: clean and FGSM series', async () => {
     const svg = await renderSvg(accuracySpec(record, accuracyRows(outcomes, 'adversarial-training')));
     expect(svg).toContain('>clean<');
-    expect(svg).toContain('>adversarial<');
+    expect(svg).toContain('>FGSM<');
     expect(svg).toContain('epoch');
   });
 

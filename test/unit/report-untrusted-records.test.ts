@@ -62,6 +62,26 @@ describe('text from a record in the Markdown report (issue 26, item 2)', () => {
     expect(md).toContain('cpu [link]\\(javascript:alert(3))');
   });
 
+  it('keeps every table row whole when a metric name holds a pipe, a backtick or a newline', () => {
+    const odd = committedRecord('mnist-no-leaking');
+    // The report re-assesses from the claim's checks and the seeds' metrics: rename the metric in both.
+    const rename = (m: string) => (m === 'adv_acc_fgsm' ? 'adv|acc`x\ny' : m);
+    for (const o of odd.outcomes) o.metrics['adv|acc`x\ny'] = o.metrics.adv_acc_fgsm;
+    odd.claim.assertions = odd.claim.assertions.map((a) => ({ ...a, metric: rename(a.metric) }));
+    // Every precondition reads it too (some then fail: only the tables' shape is checked here).
+    odd.claim.preconditions = odd.claim.preconditions?.map((p) => ({ ...p, metric: 'adv|acc`x\ny' }));
+    const out = renderReport({ results: mergeRecords([{ file: 'r.json', record: odd }]), plots: new Map(), plotDir: 'plots', sources: ['results'], generatedAt: new Date(0) });
+    const lines = out.split('\n');
+    // An unescaped pipe would add a cell; a newline would cut the row short.
+    const cells = (l: string) => l.replace(/\\\|/g, '').split('|').length;
+    const header = (h: string) => lines.findIndex((l) => l.startsWith(h));
+    for (const h of ['| Assertion |', '| Precondition |']) {
+      const i = header(h);
+      expect(i, h).toBeGreaterThan(0);
+      for (const row of lines.slice(i + 2, lines.indexOf('', i))) expect(cells(row), row).toBe(cells(lines[i]));
+    }
+  });
+
   it('keeps the report\'s own markup: the anchor and the links to it', () => {
     expect(md).toContain('<a id="mnist-no-leaking-fast"></a>');
     expect(md).toContain('[mnist-no-leaking](#mnist-no-leaking-fast)');
