@@ -26,6 +26,7 @@ import { saveModelsTo } from './save-models.ts';
 import { pathOption } from './path-option.ts';
 import { checkWritableDir } from '../util/write-check.ts';
 import { asExpected } from '../results/as-expected.ts';
+import { SETTINGS } from '../util/env.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -59,8 +60,8 @@ export function runCommand(): Command {
     .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
     .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))
     .option('--claims <dir>', 'folder of claim specs', pathOption, 'claims')
-    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)', pathOption)
-    .option('--offline', 'never download: claims whose data is missing are skipped (also LABEL_LEAK_OFFLINE=1)', false)
+    .option('--data-dir <dir>', `where datasets live and missing ones are downloaded to (else $${SETTINGS.dataDir.name}, else the cache folder)`, pathOption)
+    .option('--offline', `never download: claims whose data is missing are skipped (also ${SETTINGS.offline.name}=1)`, false)
     .option('--results <dir>', 'where result records and checkpoints go', pathOption, 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
