@@ -26,9 +26,9 @@ import { makeRng } from '../util/rng.ts';
  * that leaks), FGSM toward the model's own prediction (the remedy, which cannot leak), PGD
  * with a random start and BIM (the strong baselines that expose a one-step attack's weakness).
  */
-export const AUDIT_ATTACKS = ['fgsm', 'fgsm-pred', 'pgd', 'bim'] as const;
+const AUDIT_ATTACKS = ['fgsm', 'fgsm-pred', 'pgd', 'bim'] as const;
 
-export function auditAttacks(): AttackName[] {
+function auditAttacks(): AttackName[] {
   return AUDIT_ATTACKS.filter((a) => (ATTACK_NAMES as readonly string[]).includes(a)) as AttackName[];
 }
 
@@ -57,7 +57,7 @@ export function defaultPgd(eps: number): { steps: number; stepSize: number } {
   return { steps, stepSize: (2.5 * eps) / steps };
 }
 
-export const DEFAULT_PROBE: TrainConfig = {
+const DEFAULT_PROBE: TrainConfig = {
   epochs: 3,
   batchSize: 64,
   lr: { base: 0.05, milestones: [], gamma: 1 },
@@ -132,7 +132,7 @@ export function largestDrop(curve: readonly Pick<EpsPoint, 'eps' | 'loss'>[]): {
 }
 
 /** One seed: accuracies under attack, the loss curve along the sign, and the probe score. */
-export async function auditSeed(
+async function auditSeed(
   model: Classifier,
   data: Dataset,
   opts: AuditOptions,

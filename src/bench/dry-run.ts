@@ -1,7 +1,6 @@
-import type { PlannedJob, PlannedTraining } from '../claims/plan.ts';
+import type { ClaimsPlan, PlannedJob, PlannedTraining } from '../claims/plan.ts';
 import { planJobs } from '../claims/plan.ts';
 import { DATASET_SHAPES } from '../data/layout.ts';
-import type { LoadedSpec } from '../claims/spec.ts';
 import type { Tier } from '../spec/names.ts';
 import { estimateRun, H100_SECONDS_PER_KERNEL, type RunEstimate } from './estimate.ts';
 import { measureStepCost, type StepCost } from './step-cost.ts';
@@ -27,18 +26,16 @@ function costKey(t: PlannedTraining): string {
   return JSON.stringify({ m: t.model, d: t.dataset, a: t.training.adversarial ?? null, o: [t.training.momentum, t.training.nesterov, t.training.weightDecay], e: ev ? [ev.attacks, ev.eps, ev.iterative] : null });
 }
 
-export async function dryRun(specs: LoadedSpec[], tier: Tier, opts: { seeds?: number[] }): Promise<DryRun> {
+export async function dryRun(plan: ClaimsPlan): Promise<DryRun> {
   const planned: { id: string; trainings: PlannedTraining[] }[] = [];
   const unplanned: string[] = [];
-  for (const s of specs) {
-    const t = s.tiers[tier];
-    if (!t) continue;
-    const trainings = s.kind.trainings?.(t.params);
-    if (trainings) planned.push({ id: s.id, trainings });
-    else unplanned.push(s.id);
+  for (const c of plan.claims) {
+    const trainings = c.spec.kind.trainings?.(c.tier.params);
+    if (trainings) planned.push({ id: c.spec.id, trainings });
+    else unplanned.push(c.spec.id);
   }
-  const seedsOf = (id: string) => opts.seeds ?? specs.find((s) => s.id === id)!.tiers[tier]!.seeds;
-  const jobs = planJobs(planned, seedsOf);
+  const seeds = new Map(plan.claims.map((c) => [c.spec.id, c.seeds]));
+  const jobs = planJobs(planned, (id) => seeds.get(id)!);
   const costs = new Map<string, { label: string; cost: StepCost }>();
   for (const p of planned) {
     for (const t of p.trainings) {
@@ -53,7 +50,7 @@ export async function dryRun(specs: LoadedSpec[], tier: Tier, opts: { seeds?: nu
     }
   }
   const estimate = (parallel: number) => estimateRun(jobs, (t) => costs.get(costKey(t))!.cost, parallel);
-  return { tier, jobs, unplanned, costs: [...costs.values()], estimate };
+  return { tier: plan.tier, jobs, unplanned, costs: [...costs.values()], estimate };
 }
 
 function describeModel(t: PlannedTraining): string {

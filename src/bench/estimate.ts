@@ -56,7 +56,7 @@ export function trainingCost(t: PlannedTraining, cost: StepCost): Cost {
 }
 
 /** The final evaluation on the test set: clean, each attack, and the loss-versus-ε sweep. */
-export function evaluationCost(t: PlannedTraining, cost: StepCost): Cost {
+function evaluationCost(t: PlannedTraining, cost: StepCost): Cost {
   const n = sizes(t);
   const ev = t.evaluation;
   if (!ev) return { steps: 0, kernels: Math.ceil(n.test / 500) * cost.forward, macs: n.test * cost.forwardMacs };
@@ -99,7 +99,7 @@ export interface RunEstimate {
 
 const seconds = (c: Cost) => ({ hostSeconds: c.kernels * H100_SECONDS_PER_KERNEL, flops: 2 * c.macs });
 
-export function estimateJob(job: PlannedJob, costOf: (t: PlannedTraining) => StepCost): JobEstimate {
+function estimateJob(job: PlannedJob, costOf: (t: PlannedTraining) => StepCost): JobEstimate {
   let cost = NONE;
   for (const t of job.trainings) cost = add(cost, trainingCost(t, costOf(t)));
   for (const t of job.evaluations) cost = add(cost, evaluationCost(t, costOf(t)));

@@ -47,7 +47,7 @@ function machine(loadBefore: number): BenchRecord['machine'] {
  * `steps` steps and one settle, as the training loop reads its losses once per LOSS_READ_EVERY
  * steps. An attack run is settled every time: evaluation reads each adversarial batch.
  */
-export async function countSteps(w: Workload, kind: BenchResult['kind'], batch: number): Promise<StepCounts> {
+async function countSteps(w: Workload, kind: BenchResult['kind'], batch: number): Promise<StepCounts> {
   await runOnce(w);
   const steps = kind === 'train' ? LOSS_READ_EVERY : 2;
   const before = gpuCounts();

@@ -41,7 +41,7 @@ export interface StepCost {
 }
 
 /** The same layers with every width 2: the kernels it runs are the model's. */
-export function structuralTwin(spec: ModelSpec): ModelSpec {
+function structuralTwin(spec: ModelSpec): ModelSpec {
   switch (spec.kind) {
     case 'mlp':
       return { ...spec, hidden: spec.hidden.map(() => 2) };
@@ -81,7 +81,7 @@ async function kernelsOf(f: () => Promise<unknown> | tf.TensorContainer): Promis
 const MAC_KERNELS = new Set(['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'BatchMatMul', '_FusedMatMul', 'MatMul']);
 
 /** Σ of multiply-accumulates of the convolutions and matrix products among `kernels`. */
-export function macsOf(kernels: Kernels): number {
+function macsOf(kernels: Kernels): number {
   let macs = 0;
   for (const k of kernels) {
     if (!MAC_KERNELS.has(k.name)) continue;

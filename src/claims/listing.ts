@@ -1,4 +1,5 @@
-import { tiersOf, type SpecVerdict } from '../spec/claim.ts';
+import { requireTier, tiersOf, type SpecVerdict } from '../spec/claim.ts';
+import { planClaims } from './plan.ts';
 import { TIERS, type Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -34,7 +35,7 @@ export interface MatrixEntry {
 }
 
 function tierListing(s: LoadedSpec, tier: Tier): TierListing {
-  const t = s.tiers[tier]!;
+  const t = requireTier(s, tier);
   return {
     expected: t.expected,
     seeds: t.seeds,
@@ -65,7 +66,7 @@ export function listing(specs: readonly LoadedSpec[]): ClaimListing[] {
 
 /** One job per (claim, seed) at `tier`, for the claims that have it: the shape a CI job matrix (`include`) takes. */
 export function seedMatrix(specs: readonly LoadedSpec[], tier: Tier): MatrixEntry[] {
-  return specs.flatMap((s) => (s.tiers[tier]?.seeds ?? []).map((seed) => ({ claim: s.id, tier, seed })));
+  return planClaims(specs, { tier }).claims.flatMap((c) => c.seeds.map((seed) => ({ claim: c.spec.id, tier, seed })));
 }
 
 /** Plain columns, padded to the widest entry. */

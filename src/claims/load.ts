@@ -2,7 +2,6 @@ import { experiments } from '../experiments/registry.ts';
 import { findSpecsIn, loadSpecDir, loadSpecFile } from './spec-files.ts';
 import type { LoadedSpec, Registry } from './spec.ts';
 
-export { SpecError, UnknownClaimError } from './errors.ts';
 export type { LoadedSpec } from './spec.ts';
 
 /** The spec loader with the project's experiment registry as default (spec-files.ts takes any). */

@@ -1,4 +1,61 @@
 import type { PlannedTraining } from '../experiments/types.ts';
+import { tierOf, tiersOf, type TierSpec } from '../spec/claim.ts';
+import { TIERS, type Tier } from '../spec/names.ts';
+import { MissingTierError } from './errors.ts';
+import { applyOverrides, type Override } from './overrides.ts';
+import type { LoadedSpec } from './spec.ts';
+
+/**
+ * What a run works on, resolved once: which claims have the tier, each one's parameters at
+ * that tier with the `--set` overrides applied, and the seeds it runs. `run` (and so the
+ * claim suite, which runs it), `run --dry-run`, `list --matrix` and the job plan below all
+ * take this plan rather than looking a tier up in a spec themselves.
+ */
+
+/** One claim of a run: its spec (overrides applied), its tier's parameters, the seeds run. */
+export interface PlannedClaim {
+  spec: LoadedSpec;
+  tier: TierSpec;
+  seeds: number[];
+}
+
+export interface ClaimsPlan {
+  tier: Tier;
+  /** The claims that have the tier, in the order given. */
+  claims: PlannedClaim[];
+  /** The claims given that lack the tier (gpu exists only for some): a run skips them by name. */
+  lacking: LoadedSpec[];
+}
+
+export interface PlanOptions {
+  tier: Tier;
+  /** `--set`: changed tier parameters, re-checked as a spec file is. */
+  overrides?: Override[];
+  /** `--seed` / `--seeds`; else each claim's tier's seeds. */
+  seeds?: number[];
+  /**
+   * Set when the claims were named (on the command line): then each must have the tier, and
+   * one that lacks it is a MissingTierError naming the claims of `folder()` that have it.
+   */
+  named?: { folder: () => readonly LoadedSpec[] };
+}
+
+export function planClaims(specs: readonly LoadedSpec[], opts: PlanOptions): ClaimsPlan {
+  const { tier } = opts;
+  const lacking = specs.filter((s) => !tierOf(s, tier));
+  if (lacking.length > 0 && opts.named) {
+    const withTier = opts.named.folder().filter((s) => tierOf(s, tier)).map((s) => s.id);
+    throw new MissingTierError(tier, lacking.map((s) => ({ id: s.id, tiers: tiersOf(s, TIERS) })), withTier);
+  }
+  const claims = specs
+    .filter((s) => tierOf(s, tier))
+    .map((s) => {
+      const spec = applyOverrides(s, tier, opts.overrides ?? []);
+      const t = tierOf(spec, tier)!;
+      return { spec, tier: t, seeds: opts.seeds ?? t.seeds };
+    });
+  return { tier, claims, lacking };
+}
 
 /**
  * The jobs a run starts (`run --jobs N` runs each as one process; `run --dry-run` prints

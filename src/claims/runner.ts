@@ -135,7 +135,7 @@ export function checkRecordOnDisk(spec: LoadedSpec, opts: Pick<RunClaimOptions, 
 }
 
 /** Where a record made by other settings is moved when a fresh run replaces it: kept, but out of the report's way. */
-export function supersededPath(resultsDir: string, tier: Tier, claimId: string, finishedAt: string): string {
+function supersededPath(resultsDir: string, tier: Tier, claimId: string, finishedAt: string): string {
   return join(resultsDir, tier, 'superseded', `${claimId}.${finishedAt.replace(/[:.]/g, '-')}.json`);
 }
 
@@ -178,8 +178,6 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
     file: recordPath(opts.resultsDir, tier, spec.id),
   };
 }
-
-/** The record of a run so far: finished seeds in the order asked, their statistics and verdict. */
 
 /**
  * The record of a run so far, merged with the record on disk (`disk`, of the same settings):
@@ -299,13 +297,6 @@ async function runSeed(plan: RunPlan, seed: number, label: string, opts: RunClai
   return result;
 }
 
-/**
- * Runs one spec at one tier, once per seed, and returns its record. The record is written
- * after every seed, so an interruption loses at most the seed in flight (and that one
- * resumes from its checkpoint with `resume`). A seed that throws or produces NaN/Inf is
- * kept as an error and the verdict is `error`; `Interrupted` is re-thrown once the
- * finished seeds are saved.
- */
 /**
  * Runs one spec at one tier, once per seed, and returns its record. The record is written
  * after every seed, so an interruption loses at most the seed in flight (and that one

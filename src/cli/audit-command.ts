@@ -13,6 +13,7 @@ import { checkWritableFile } from '../util/write-check.ts';
 import { WriteError } from '../util/write-error.ts';
 import { createProgress } from './progress.ts';
 import { seedList } from './seed-options.ts';
+import { SETTINGS } from '../util/env.ts';
 
 const number = (what: string, min = 0) => (v: string) => {
   const n = Number(v);
@@ -60,7 +61,7 @@ export function auditCommand(): Command {
     .option('--masking-gap <fraction>', 'accuracy by which an iterative attack must beat its one-step twin to flag masking', number('--masking-gap'), d.maskingGap)
     .addOption(new Option('--outputs <kind>', 'what the model outputs').choices(['auto', 'logits', 'probabilities']).default('auto'))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices([...BACKEND_NAMES]).default('auto'))
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', `where datasets live (else $${SETTINGS.dataDir.name}, else the cache folder)`)
     .option('--out <file>', 'also write the audit (every seed\'s metrics, the flags\' statistics) as JSON')
     .option('--json', 'print the audit as JSON instead of the report', false)
     .action(async (path: string, o) => {

@@ -54,7 +54,7 @@ interface BenchFlags {
 }
 
 /** `bench --count` counts at this batch: small enough for SwiftShader to run ResNet-20 in seconds. */
-export const COUNT_BATCH = 4;
+const COUNT_BATCH = 4;
 
 export function benchCommand(): Command {
   return new Command('bench')

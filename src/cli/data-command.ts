@@ -9,6 +9,7 @@ import { downloadProgress } from './download-progress.ts';
 import { verifyDataset, type FileCheck, type VerifyReport } from '../data/verify.ts';
 import { measureLoad, type MemoryProbe } from '../data/measure-load.ts';
 import { printable, printableLines } from '../util/printable.ts';
+import { SETTINGS } from '../util/env.ts';
 
 /** The command's edges, replaceable in tests. */
 export interface DataCommandIo {
@@ -81,7 +82,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
     .command('verify')
     .description('check where each dataset is, that its files are all there, their sizes and checksums')
     .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetNames)
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', `where datasets live (else $${SETTINGS.dataDir.name}, else the cache folder)`)
     .option('--no-checksums', 'check presence and sizes only (fast)')
     .option('--json', 'print the reports as JSON', false)
     .action(async (names: DatasetName[] | undefined, o: { dataDir?: string; checksums: boolean; json: boolean }) => {
@@ -97,7 +98,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
     .command('fetch')
     .description('download the official archives, check their SHA-256, unpack into the data directory')
     .argument('[names...]', `datasets (default: all of ${DATASET_NAMES.join(', ')})`, datasetNames)
-    .option('--data-dir <dir>', 'where datasets go (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', `where datasets go (else $${SETTINGS.dataDir.name}, else the cache folder)`)
     .option('--base-url <url>', 'download from this mirror instead of the official address')
     .option('--force', 'download again even when the files are already there', false)
     .option('--json', 'print the results as JSON', false)
@@ -137,7 +138,7 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
     .command('load')
     .description('load a dataset as a claim run does and print its size, the time taken and resident memory')
     .argument('<name>', `dataset (${DATASET_NAMES.join(', ')})`, datasetName)
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder)')
+    .option('--data-dir <dir>', `where datasets live (else $${SETTINGS.dataDir.name}, else the cache folder)`)
     .option('--json', 'print the report as JSON', false)
     .action(async (name: DatasetName, o: { dataDir?: string; json: boolean }) => {
       // Sizes as the official set's: whole records missing or extra are refused, as `run` does.

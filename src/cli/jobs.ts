@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
+import { SETTINGS } from '../util/env.ts';
 
 /**
  * `run --jobs N`: the jobs of a run (claims of one seed that share a trained model together,
@@ -36,7 +37,7 @@ export type JobProgress =
   | { type: 'progress'; event: 'stop' };
 
 /** Set in a child's environment: report progress over IPC instead of drawing it. */
-export const JOB_IPC_ENV = 'LABEL_LEAK_JOB_IPC';
+export const JOB_IPC_ENV = SETTINGS.jobIpc.name;
 
 export interface JobResult {
   job: Job;

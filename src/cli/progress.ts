@@ -16,7 +16,7 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-export const QUIET_INTERVAL_MS = 15_000;
+const QUIET_INTERVAL_MS = 15_000;
 
 const infoText = (info?: Record<string, string | number>) =>
   info ? Object.entries(info).map(([k, v]) => `${k}=${v}`).join(' ') : '';
@@ -66,7 +66,7 @@ export function quietProgress(write: (line: string) => void, opts: { intervalMs?
   };
 }
 
-export function barProgress(stream: NodeJS.WritableStream): ProgressSink {
+function barProgress(stream: NodeJS.WritableStream): ProgressSink {
   let bar: cliProgress.SingleBar | undefined;
   return {
     start(label, total) {

@@ -1,17 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendUnavailableError, startBackend } from '../backend/select.ts';
-import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
-import { MissingTierError } from '../claims/errors.ts';
+import { checkClaimData, ensureDatasets, skippedSummary, type SkippedClaim } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
-import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
+import { parseOverride, type Override } from '../claims/overrides.ts';
 import { checkpointDir, checkRecordOnDisk, runClaim } from '../claims/runner.ts';
 import { checkResumeCheckpoints } from '../claims/checkpoints.ts';
 import { loadDataset } from '../data/registry.ts';
 import { sourceFor } from '../data/mirror.ts';
-import { BACKEND_NAMES, TIERS, type DatasetName, type Tier } from '../spec/names.ts';
-import { requireTier, tiersOf } from '../spec/claim.ts';
+import { BACKEND_NAMES, TIERS, type BackendName, type DatasetName, type Tier } from '../spec/names.ts';
 import { dryRun, formatDryRun } from '../bench/dry-run.ts';
-import { planJobs } from '../claims/plan.ts';
+import { planClaims, planJobs, type ClaimsPlan, type PlannedClaim } from '../claims/plan.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from './progress.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.ts';
@@ -28,6 +26,7 @@ import { saveModelsTo } from './save-models.ts';
 import { pathOption } from './path-option.ts';
 import { checkWritableDir } from '../util/write-check.ts';
 import { asExpected } from '../results/as-expected.ts';
+import { SETTINGS } from '../util/env.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -61,8 +60,8 @@ export function runCommand(): Command {
     .addOption(new Option('--seeds <list>', 'override the spec\'s seeds, e.g. 1,2,3').argParser(seedList).conflicts('seed'))
     .addOption(new Option('--seed <n>', 'run one seed only (one job of a GPU matrix)').argParser(oneSeed))
     .option('--claims <dir>', 'folder of claim specs', pathOption, 'claims')
-    .option('--data-dir <dir>', 'where datasets live and missing ones are downloaded to (else $LABEL_LEAK_DATA_DIR, else the cache folder)', pathOption)
-    .option('--offline', 'never download: claims whose data is missing are skipped (also LABEL_LEAK_OFFLINE=1)', false)
+    .option('--data-dir <dir>', `where datasets live and missing ones are downloaded to (else $${SETTINGS.dataDir.name}, else the cache folder)`, pathOption)
+    .option('--offline', `never download: claims whose data is missing are skipped (also ${SETTINGS.offline.name}=1)`, false)
     .option('--results <dir>', 'where result records and checkpoints go', pathOption, 'results')
     .option('--resume', 're-use finished seeds and continue interrupted ones from their checkpoints', false)
     .option('--checkpoint-every <steps>', 'training steps between checkpoints', positiveInt, 200)
@@ -77,137 +76,187 @@ export function runCommand(): Command {
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/', pathOption)
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
-    .action(async (ids: string[], o) => {
-      const all = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
-      // Only some claims have some tiers (gpu: the CIFAR-10 claims). Named ones must have it;
-      // of all claims, those without it are skipped by name.
-      const lacking = all.filter((s) => !s.tiers[o.tier as Tier]);
-      const loaded = all.filter((s) => s.tiers[o.tier as Tier]);
-      if (lacking.length > 0) {
-        if (ids.length > 0) throw new MissingTierError(o.tier, lacking.map((s) => ({ id: s.id, tiers: tiersOf(s, TIERS) })), loadAllSpecs(o.claims).filter((s) => s.tiers[o.tier as Tier]).map((s) => s.id));
-        console.error(`skipped (no ${o.tier} tier): ${lacking.map((s) => s.id).join(', ')}`);
-      }
-      const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
-      if (o.dryRun) {
-        // Kernels are counted on webgpu where it starts (SwiftShader counts what a GPU would
-        // dispatch), else on cpu: no data, no training.
-        await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
-          if (!(e instanceof BackendUnavailableError)) throw e;
-          await startBackend('cpu');
-        });
-        const seeds = o.seed ?? o.seeds;
-        const plan = await dryRun(specs, o.tier, { seeds });
-        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)]));
-        return;
-      }
-      // Before the backend starts: fetch what is missing (what cannot be had skips its claims
-      // only); then fail when data is damaged or too small for a subset asked for, or a
-      // checkpoint --resume would load is damaged: each throws the error that names the file
-      // or parameter and the fix (exit 2).
-      const seedsOf = (spec: LoadedSpec): number[] => o.seed ?? o.seeds ?? requireTier(spec, o.tier as Tier).seeds;
-      // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
-      checkWritable(o.results, o.tier);
-      if (o.saveModels) checkWritableDir(join(o.saveModels, o.tier), '--save-models');
-      const downloads = downloadProgress(process.stderr);
-      const plan = await ensureDatasets(specs, o.tier, {
-        dataDir: o.dataDir,
-        offline: o.offline,
-        log: (line) => console.error(line),
-        fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
-        afterEach: () => downloads.stop(),
-      });
-      const summary = skippedSummary(plan.skipped);
-      if (plan.runnable.length === 0) {
-        console.error(summary.join('\n'));
-        process.exitCode = 2;
-        return;
-      }
-      await checkClaimData(plan.runnable, o.tier, o.dataDir);
-      // What runClaim (or, with --jobs, every child) would refuse on reading a record or a
-      // checkpoint is refused here, once, before any backend or child starts.
-      for (const spec of plan.runnable) checkRecordOnDisk(spec, { tier: o.tier, resultsDir: o.results, resume: o.resume, overrides: o.set.map((s: Override) => s.text) });
-      if (o.resume) {
-        const load = (name: DatasetName) => loadDataset(name, { dataDir: o.dataDir, source: sourceFor(name) });
-        for (const spec of plan.runnable) {
-          for (const seed of seedsOf(spec)) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
-          await checkResumeCheckpoints(spec, o.tier, o.results, seedsOf(spec), o.backend, load);
-        }
-      }
-
-      // First signal: finish cleanly with a checkpoint; a second one: leave at once.
-      const controller = new AbortController();
-      const stop = (sig: string) => {
-        if (controller.signal.aborted) process.exit(130);
-        console.error(`\n${sig}: writing a checkpoint, then stopping (again to quit at once)`);
-        controller.abort();
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-
-      const report = (spec: LoadedSpec, record: ResultRecord): boolean => {
-        // One seed of a job matrix cannot reach a verdict on its own (the report merges the
-        // seeds): only its own seeds' errors count against it.
-        const ok = o.seed
-          ? record.outcomes.filter((x) => o.seed.includes(x.seed)).every((x) => x.status === 'ok')
-          : asExpected(record);
-        if (!o.json) printRecord(spec, o.tier, record, ok);
-        return ok;
-      };
+    .action(async (ids: string[], o: RunOptions) => {
+      const plan = planOf(ids, o);
+      if (o.dryRun) return printDryRun(plan, o);
+      const ready = await prepareRun(plan, o);
+      if (!ready) return;
+      const summary = skippedSummary(ready.skipped);
+      const signal = stopOnSignals();
+      const report = reporter(o);
 
       // Both cores by default: one process per job, as many at once as the cores take. One job
       // (a single claim and seed, a GPU matrix entry) or --jobs 1 runs here, in this process.
       const parallel = resolveJobs(o.jobs ?? 'auto', o.threads);
-      const jobs = parallel > 1 ? jobsOf(plan.runnable, o.tier, seedsOf) : [];
+      const jobs = parallel > 1 ? jobsOf(ready.runnable) : [];
       if (jobs.length > 1) {
-        const code = await runAsJobs(jobs, parallel, plan.runnable, o, controller.signal, report);
+        const code = await runAsJobs(jobs, parallel, ready.runnable, o, signal, report);
         if (summary.length > 0) console.error(summary.join('\n'));
-        process.exitCode = code === 0 && plan.skipped.length > 0 ? 2 : code;
+        process.exitCode = code === 0 && ready.skipped.length > 0 ? 2 : code;
         return;
       }
-
-      const backend = await startBackend(o.backend, { threads: o.threads });
-      if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
-      // A job of `run --jobs`: progress goes to the parent, which draws it with the others'.
-      const ipc = process.env[JOB_IPC_ENV] && process.send ? process.send.bind(process) : undefined;
-      process.channel?.unref();
-      const progress = ipc ? ipcProgress((m) => ipc(m)) : createProgress(process.stderr);
-
-      const records = [];
-      let mismatches = 0;
-      for (const spec of plan.runnable) {
-        try {
-          const record = await runClaim(spec, {
-            tier: o.tier,
-            seeds: o.seed ?? o.seeds,
-            backend,
-            dataDir: o.dataDir,
-            resultsDir: o.results,
-            resume: o.resume,
-            checkpointEvery: o.checkpointEvery,
-            overrides: o.set.map((s: Override) => s.text),
-            progress,
-            signal: controller.signal,
-            onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
-          });
-          records.push(record);
-          if (!report(spec, record)) mismatches++;
-        } catch (err) {
-          if (err instanceof Interrupted || err instanceof LockWaitAborted) {
-            console.error(err.message);
-            process.exit(130);
-          }
-          throw err;
-        }
-      }
-      if (o.json) console.log(JSON.stringify(records, null, 2));
+      const mismatches = await runHere(ready.runnable, o, signal, report);
       if (summary.length > 0) console.error(summary.join('\n'));
       // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
-      const code = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
+      const code = ready.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
       // The threaded wasm build's worker threads keep the event loop alive after the last
       // claim, so the process would never end: leave with the verdict's code once the output is out.
       await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
       process.exit(code);
     });
+}
+
+/** `run`'s options as commander parses them. */
+interface RunOptions {
+  tier: Tier;
+  backend: BackendName;
+  seeds?: number[];
+  seed?: number[];
+  claims: string;
+  dataDir?: string;
+  offline: boolean;
+  results: string;
+  resume: boolean;
+  checkpointEvery: number;
+  threads?: number;
+  set: Override[];
+  jobs?: number | 'auto';
+  saveModels?: string;
+  json: boolean;
+  dryRun: boolean;
+}
+
+/** The named claims (all when none is) as planClaims resolves them: tier, --set overrides, seeds. */
+function planOf(ids: string[], o: RunOptions): ClaimsPlan {
+  const all = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
+  // Only some claims have some tiers (gpu: the CIFAR-10 claims). Named ones must have it;
+  // of all claims, those without it are skipped by name.
+  const plan = planClaims(all, {
+    tier: o.tier,
+    overrides: o.set,
+    seeds: o.seed ?? o.seeds,
+    named: ids.length > 0 ? { folder: () => loadAllSpecs(o.claims) } : undefined,
+  });
+  if (plan.lacking.length > 0) console.error(`skipped (no ${o.tier} tier): ${plan.lacking.map((s) => s.id).join(', ')}`);
+  return plan;
+}
+
+/** `--dry-run`: the jobs, their kernel counts and the estimated GPU time; trains nothing. */
+async function printDryRun(claims: ClaimsPlan, o: RunOptions): Promise<void> {
+  // Kernels are counted on webgpu where it starts (SwiftShader counts what a GPU would
+  // dispatch), else on cpu: no data, no training.
+  await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
+    if (!(e instanceof BackendUnavailableError)) throw e;
+    await startBackend('cpu');
+  });
+  const plan = await dryRun(claims);
+  console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)]));
+}
+
+/**
+ * Before the backend starts: fetch what is missing (what cannot be had skips its claims
+ * only); then fail when data is damaged or too small for a subset asked for, or a
+ * checkpoint --resume would load is damaged: each throws the error that names the file
+ * or parameter and the fix (exit 2). Undefined (exit code 2 set) when nothing can run.
+ */
+async function prepareRun(plan: ClaimsPlan, o: RunOptions): Promise<{ runnable: PlannedClaim[]; skipped: SkippedClaim[] } | undefined> {
+  // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
+  checkWritable(o.results, o.tier);
+  if (o.saveModels) checkWritableDir(join(o.saveModels, o.tier), '--save-models');
+  const downloads = downloadProgress(process.stderr);
+  const data = await ensureDatasets(plan.claims.map((c) => c.spec), o.tier, {
+    dataDir: o.dataDir,
+    offline: o.offline,
+    log: (line) => console.error(line),
+    fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
+    afterEach: () => downloads.stop(),
+  });
+  if (data.runnable.length === 0) {
+    console.error(skippedSummary(data.skipped).join('\n'));
+    process.exitCode = 2;
+    return undefined;
+  }
+  await checkClaimData(data.runnable, o.tier, o.dataDir);
+  const runnable = plan.claims.filter((c) => data.runnable.includes(c.spec));
+  // What runClaim (or, with --jobs, every child) would refuse on reading a record or a
+  // checkpoint is refused here, once, before any backend or child starts.
+  for (const { spec } of runnable) checkRecordOnDisk(spec, { tier: o.tier, resultsDir: o.results, resume: o.resume, overrides: o.set.map((s: Override) => s.text) });
+  if (o.resume) {
+    const load = (name: DatasetName) => loadDataset(name, { dataDir: o.dataDir, source: sourceFor(name) });
+    for (const { spec, seeds } of runnable) {
+      for (const seed of seeds) checkCheckpoints(checkpointDir(o.results, o.tier, spec.id, seed));
+      await checkResumeCheckpoints(spec, o.tier, o.results, seeds, o.backend, load);
+    }
+  }
+  return { runnable, skipped: data.skipped };
+}
+
+/** First signal: finish cleanly with a checkpoint; a second one: leave at once. */
+function stopOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  const stop = (sig: string) => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error(`\n${sig}: writing a checkpoint, then stopping (again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return controller.signal;
+}
+
+type Report = (spec: LoadedSpec, record: ResultRecord) => boolean;
+
+/** Prints a record (unless --json) and says whether it came out as expected. */
+function reporter(o: RunOptions): Report {
+  return (spec, record) => {
+    // One seed of a job matrix cannot reach a verdict on its own (the report merges the
+    // seeds): only its own seeds' errors count against it.
+    const ok = o.seed
+      ? record.outcomes.filter((x) => o.seed!.includes(x.seed)).every((x) => x.status === 'ok')
+      : asExpected(record);
+    if (!o.json) printRecord(spec, o.tier, record, ok);
+    return ok;
+  };
+}
+
+/** Every claim in this process, one after another, on one backend; returns how many were not as expected. */
+async function runHere(claims: PlannedClaim[], o: RunOptions, signal: AbortSignal, report: Report): Promise<number> {
+  const backend = await startBackend(o.backend, { threads: o.threads });
+  if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
+  // A job of `run --jobs`: progress goes to the parent, which draws it with the others'.
+  const ipc = process.env[JOB_IPC_ENV] && process.send ? process.send.bind(process) : undefined;
+  process.channel?.unref();
+  const progress = ipc ? ipcProgress((m) => ipc(m)) : createProgress(process.stderr);
+
+  const records = [];
+  let mismatches = 0;
+  for (const { spec, seeds } of claims) {
+    try {
+      const record = await runClaim(spec, {
+        tier: o.tier,
+        seeds,
+        backend,
+        dataDir: o.dataDir,
+        resultsDir: o.results,
+        resume: o.resume,
+        checkpointEvery: o.checkpointEvery,
+        overrides: o.set.map((s: Override) => s.text),
+        progress,
+        signal,
+        onTrained: o.saveModels ? saveModelsTo(o.saveModels, (line) => console.error(line)) : undefined,
+      });
+      records.push(record);
+      if (!report(spec, record)) mismatches++;
+    } catch (err) {
+      if (err instanceof Interrupted || err instanceof LockWaitAborted) {
+        console.error(err.message);
+        process.exit(130);
+      }
+      throw err;
+    }
+  }
+  if (o.json) console.log(JSON.stringify(records, null, 2));
+  return mismatches;
 }
 
 function printRecord(spec: LoadedSpec, tier: string, record: ResultRecord, ok: boolean): void {
@@ -227,11 +276,11 @@ function checkWritable(results: string, tier: string): void {
 }
 
 /** The jobs of `planJobs` (what `--dry-run` prints): the claims of one seed that share a trained model go together. */
-function jobsOf(specs: LoadedSpec[], tier: Tier, seedsOf: (spec: LoadedSpec) => number[]): Job[] {
+function jobsOf(claims: PlannedClaim[]): Job[] {
   // A kind that cannot say what it trains shares nothing: its claim runs alone per seed.
-  const planned = specs.map((spec) => ({ id: spec.id, trainings: spec.kind.trainings?.(requireTier(spec, tier).params) ?? [] }));
-  const byId = new Map(specs.map((s) => [s.id, s]));
-  return planJobs(planned, (id) => seedsOf(byId.get(id)!)).map((j) => ({ claims: j.claims, seeds: [j.seed] }));
+  const planned = claims.map((c) => ({ id: c.spec.id, trainings: c.spec.kind.trainings?.(c.tier.params) ?? [] }));
+  const seeds = new Map(claims.map((c) => [c.spec.id, c.seeds]));
+  return planJobs(planned, (id) => seeds.get(id)!).map((j) => ({ claims: j.claims, seeds: [j.seed] }));
 }
 
 /**
@@ -244,10 +293,10 @@ function jobsOf(specs: LoadedSpec[], tier: Tier, seedsOf: (spec: LoadedSpec) => 
 async function runAsJobs(
   jobs: Job[],
   parallel: number,
-  specs: LoadedSpec[],
-  o: Record<string, any>,
+  claims: PlannedClaim[],
+  o: RunOptions,
   signal: AbortSignal,
-  report: (spec: LoadedSpec, record: ResultRecord) => boolean,
+  report: Report,
 ): Promise<number> {
   const shared = [
     // A child is one job: it must not split itself again.
@@ -281,7 +330,7 @@ async function runAsJobs(
   const usage = results.some((r) => r.code === 2);
   let mismatches = 0;
   const records: ResultRecord[] = [];
-  for (const spec of specs) {
+  for (const { spec } of claims) {
     const file = recordPath(o.results, o.tier, spec.id);
     if (!existsSync(file)) continue;
     const record = readRecord(file);

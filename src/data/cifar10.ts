@@ -17,7 +17,7 @@ export const CIFAR_META_FILE = 'batches.meta.txt';
  * `images` (interleaved NHWC) and `labels`, starting at image `first`. Returns the index of
  * the first record whose label is ≥ numClasses, or -1.
  */
-export function decodeCifarRecords(
+function decodeCifarRecords(
   src: Uint8Array,
   records: number,
   images: Uint8Array,

@@ -2,8 +2,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DatasetName } from '../spec/names.ts';
 import { printable } from '../util/printable.ts';
+import { SETTINGS } from '../util/env.ts';
 
-export const DATA_DIR_ENV = 'LABEL_LEAK_DATA_DIR';
+export const DATA_DIR_ENV = SETTINGS.dataDir.name;
 
 export type DataDirSource = 'flag' | 'env' | 'xdg-cache' | 'home-cache';
 

@@ -45,7 +45,7 @@ export class DataDirWriteError extends DataFileError {
 }
 
 /** Seconds of silence (no answer, or no body bytes) after which a download counts as stalled. */
-export const DEFAULT_STALL_MS = 30_000;
+const DEFAULT_STALL_MS = 30_000;
 
 export interface FetchProgress {
   archive: string;
@@ -86,7 +86,7 @@ export interface FetchResult {
   archives: { url: string; bytes: number; sha256: string }[];
 }
 
-export function archiveUrl(baseUrl: string, archive: ArchiveSpec): string {
+function archiveUrl(baseUrl: string, archive: ArchiveSpec): string {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   return new URL(archive.name, base).toString();
 }
@@ -104,7 +104,7 @@ const MiB = 1024 * 1024;
 const inMiB = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
 /** A failed write of the download: a full disk or an unwritable folder, said as such (never as a dropped connection). */
-export function diskFailure(path: string, e: unknown, needBytes?: number): DataDirWriteError {
+function diskFailure(path: string, e: unknown, needBytes?: number): DataDirWriteError {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     const need = needBytes === undefined ? '' : `; ${inMiB(needBytes)} more are needed there`;
@@ -234,7 +234,7 @@ async function requestRest(url: string, file: string, have: number, expectedByte
  * process, or in a later run) asks only for the missing bytes. A file of the wrong size or
  * checksum is removed before the error is thrown, so it is never resumed or used.
  */
-export async function downloadVerified(
+async function downloadVerified(
   url: string,
   file: string,
   expected: { bytes?: number; sha256: string },

@@ -21,7 +21,7 @@ const DTYPE_NAMES: Record<number, string> = {
   0x0e: 'double',
 };
 
-export function isGzip(bytes: Uint8Array): boolean {
+function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 

@@ -91,7 +91,7 @@ function checkUsable(place: LookedAt): boolean {
 }
 
 /** `name` itself, or `name.gz`, inside dir. */
-export function findFile(dir: string, name: string): string | undefined {
+function findFile(dir: string, name: string): string | undefined {
   for (const candidate of [name, `${name}.gz`]) {
     const p = join(dir, candidate);
     if (existsSync(p)) return p;

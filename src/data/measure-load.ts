@@ -19,7 +19,7 @@ export interface MemoryProbe {
   (): { rss: number; peakRss: number };
 }
 
-export const processMemory: MemoryProbe = () => ({
+const processMemory: MemoryProbe = () => ({
   rss: process.memoryUsage().rss,
   // maxRSS is in KiB and covers the whole process so far, transient buffers included.
   peakRss: process.resourceUsage().maxRSS * 1024,

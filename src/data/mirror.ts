@@ -5,13 +5,14 @@ import { parseFlag } from '../util/env-flag.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from './manifest.ts';
 import type { DatasetName } from '../spec/names.ts';
 import { parseSha256Sums } from './verify.ts';
+import { SETTINGS } from '../util/env.ts';
 
 /** Base URL of a mirror laid out as `<mirror>/<dataset>/<official archive name>`. */
-export const MIRROR_ENV = 'LABEL_LEAK_DATA_MIRROR';
+export const MIRROR_ENV = SETTINGS.dataMirror.name;
 /** A `sha256sum` list (`<hex>  <dataset>/<archive>`) to trust instead of the official archive digests. */
-export const SUMS_ENV = 'LABEL_LEAK_DATA_SHA256SUMS';
+const SUMS_ENV = SETTINGS.dataSums.name;
 /** `1` forbids every download (CI, air-gapped machines). */
-export const OFFLINE_ENV = 'LABEL_LEAK_OFFLINE';
+export const OFFLINE_ENV = SETTINGS.offline.name;
 
 type Env = Record<string, string | undefined>;
 

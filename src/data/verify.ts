@@ -10,7 +10,7 @@ import { readDataset } from './registry.ts';
 import type { DatasetName } from '../spec/names.ts';
 
 /** A folder's own checksum list (sha256sum's output format), when it has one. */
-export const LOCAL_SUMS_FILE = 'SHA256SUMS';
+const LOCAL_SUMS_FILE = 'SHA256SUMS';
 
 export interface FileCheck {
   name: string;

@@ -23,7 +23,7 @@ import type { EpochPoint } from '../train/loop.ts';
  *   random        a uniformly random label: control for what the sign pattern says about x itself
  *   pixels        no gradient at all, the raw image: the clean problem's linear baseline
  */
-export const FEATURE_SOURCES = ['true', 'least-likely', 'random', 'pixels'] as const;
+const FEATURE_SOURCES = ['true', 'least-likely', 'random', 'pixels'] as const;
 export type FeatureSource = (typeof FEATURE_SOURCES)[number];
 
 export interface GradientSignProbeParams extends DataSelection {

@@ -97,7 +97,6 @@ function epochCurve(data: SelectedData, ev: EvaluationParams, seed: number) {
   };
 }
 
-/** Trains (or re-uses) one model and evaluates it: the protocol every training kind shares. */
 /** Curve settings are part of what a cached model is (its per-epoch points are kept with it). */
 export const curveOf = (ev: EvaluationParams) => ({ eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize });
 
@@ -116,6 +115,7 @@ export function plannedTraining(sel: DataSelection, model: ModelSpec, training: 
   };
 }
 
+/** Trains (or re-uses) one model and evaluates it: the protocol every training kind shares. */
 export async function trainAndEvaluate(
   sel: DataSelection,
   model: ModelSpec,

@@ -6,7 +6,6 @@ import type { AttackName, DatasetName } from '../spec/names.ts';
 import type { EpochPoint, TrainConfig } from '../train/loop.ts';
 import type { ProgressSink } from '../train/progress.ts';
 
-/** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */
 /** How a trained model is evaluated: the protocol's evaluation params (schema in protocol.ts). */
 export interface EvaluationParams {
   /** ε of the adversarial test examples, 0–255 pixel units (the write-up: 6). */
@@ -22,6 +21,7 @@ export interface EvaluationParams {
   curveSubset: number;
 }
 
+/** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */
 export interface Curves {
   epochs?: EpochPoint[];
   lossVsEps?: EpsPoint[];

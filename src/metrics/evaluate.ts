@@ -66,8 +66,7 @@ async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Ta
  * Clean and adversarial accuracy and mean cross-entropy on `set`, in batches. The
  * loss-versus-ε sweep is FGSM at each ε, as the write-up's curve: every image moves along
  * the sign of its clean true-label gradient, taken once per batch for all ε.
- */
-/**
+ *
  * `alongSign`: ε values at which the loss along the same sign is reported without joining the
  * curve (preconditions read the loss at a small ε: it rises for any model, leaking or not).
  * `perturbationSize`: also measure each attack's mean L∞ step (a no-op attack shows 0).

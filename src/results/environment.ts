@@ -8,7 +8,7 @@ import type { Environment } from './record-types.ts';
 /** What a result was produced with, gathered at the edge (files, processes) for the record. */
 
 /** Packages whose versions matter to a result; those not installed are left out. */
-export const RECORDED_PACKAGES = [
+const RECORDED_PACKAGES = [
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-core',
   '@tensorflow/tfjs-backend-cpu',
@@ -34,7 +34,7 @@ function readVersion(packageJson: string): string | undefined {
  * Versions read from installed package.json files. A bundled build has no node_modules
  * beside it, so tfjs's own `version` table (compiled into the bundle) fills in.
  */
-export async function packageVersions(root = PROJECT_ROOT): Promise<Record<string, string>> {
+async function packageVersions(root = PROJECT_ROOT): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const self = readVersion(join(root, 'package.json'));
   if (self) out['label-leak'] = self;
@@ -68,7 +68,7 @@ export function gitState(cwd = process.cwd()): { gitCommit: string; gitDirty: bo
   return { gitCommit: commit, gitDirty: status === undefined ? null : status.length > 0 };
 }
 
-export function machine(): Environment['machine'] {
+function machine(): Environment['machine'] {
   const cores = cpus();
   return {
     cpuModel: cores[0]?.model.trim() ?? 'unknown',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveWasmDir } from '../backend/wasm-files.ts';
 import type { PageFile } from './server.ts';
+import { SETTINGS } from '../util/env.ts';
 
 /**
  * The page's files, built in memory at start-up: index.html, page.js (src/serve/page/main.ts
@@ -17,7 +18,7 @@ const PAGE_DIR = fileURLToPath(new URL('../../src/serve/page/', import.meta.url)
 const SHIMS = join(PAGE_DIR, 'shims');
 
 /** Node module → the shim that stands in for it in the page. */
-export const SHIM_FOR: Record<string, string> = {
+const SHIM_FOR: Record<string, string> = {
   'node:fs': 'fs.ts',
   fs: 'fs.ts',
   'node:fs/promises': 'fs-promises.ts',
@@ -86,7 +87,7 @@ export async function buildPage(): Promise<PageBuild> {
     ['/page.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(PAGE_DIR, 'page.css')) }],
   ]);
   const wasmDir = resolveWasmDir();
-  if (wasmDir === undefined) throw new Error('the tfjs-backend-wasm .wasm binaries were not found; set LABEL_LEAK_WASM_DIR to the folder holding tfjs-backend-wasm*.wasm');
+  if (wasmDir === undefined) throw new Error(`the tfjs-backend-wasm .wasm binaries were not found; set ${SETTINGS.wasmDir.name} to the folder holding tfjs-backend-wasm*.wasm`);
   for (const f of readdirSync(wasmDir).filter((n) => /^tfjs-backend-wasm[a-z-]*\.wasm$/.test(n))) {
     files.set(`/wasm/${f}`, { type: 'application/wasm', body: readFileSync(join(wasmDir, f)) });
   }

@@ -4,6 +4,7 @@ import { loadAllSpecs } from '../claims/load.ts';
 import { collectEnvironment } from '../results/environment.ts';
 import { buildPage } from './assets.ts';
 import { createServeServer } from './server.ts';
+import { SETTINGS } from '../util/env.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -11,15 +12,15 @@ function port(value: string): number {
   return n;
 }
 
-export const DEFAULT_PORT = 5178;
-export const LOOPBACK = '127.0.0.1';
+const DEFAULT_PORT = 5178;
+const LOOPBACK = '127.0.0.1';
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve a page that runs any claim in a browser tab, on its WebGPU (wasm where it has none), and downloads the record')
     .option('--port <n>', `port to listen on (0: any free one)`, port, DEFAULT_PORT)
     .option('--host [address]', `listen on another address than ${LOOPBACK} (alone: 0.0.0.0, every interface); anyone who reaches it can read the served datasets`)
-    .option('--data-dir <dir>', 'where datasets live (else $LABEL_LEAK_DATA_DIR, else the cache folder), as for `run`')
+    .option('--data-dir <dir>', `where datasets live (else $${SETTINGS.dataDir.name}, else the cache folder), as for \`run\``)
     .option('--claims <dir>', 'folder of claim specs', 'claims')
     .action(async (o: { port: number; host?: string | true; dataDir?: string; claims: string }) => {
       // A bad claims folder fails now, with the spec's own message, rather than on the page.

@@ -5,14 +5,15 @@ import { ensureDatasets, checkClaimData, datasetsOf, missingDatasets, skippedSum
 import { MissingTierError, SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { listing } from '../claims/listing.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
-import { applyOverrides, parseOverride, type Override } from '../claims/overrides.ts';
+import { parseOverride, type Override } from '../claims/overrides.ts';
+import { planClaims } from '../claims/plan.ts';
 import { DatasetMissingError } from '../data/data-dir.ts';
 import { DataFileError } from '../data/errors.ts';
 import { LAYOUTS } from '../data/layout.ts';
 import { locateDataset } from '../data/locate.ts';
 import type { Environment } from '../results/record-types.ts';
 import { requireTier, tiersOf } from '../spec/claim.ts';
-import { isDatasetName, TIERS, type Tier } from '../spec/names.ts';
+import { isDatasetName, isTier, TIERS } from '../spec/names.ts';
 
 /**
  * `label-leak serve`'s HTTP server: the page, the claim specs and the data directory's
@@ -55,7 +56,7 @@ class HttpError extends Error {
 }
 
 /** The decoded segments of a request path, or an HttpError: empty, `.`, `..` or separator-bearing segments are refused. */
-export function pathSegments(rawUrl: string): string[] {
+function pathSegments(rawUrl: string): string[] {
   if (!rawUrl.startsWith('/')) throw new HttpError(400, `request target ${JSON.stringify(rawUrl)} is not a path`);
   const path = rawUrl.split(/[?#]/, 1)[0];
   if (path === '/') return [];
@@ -101,8 +102,8 @@ function claimList(opts: ServeOptions) {
  */
 async function checkRun(opts: ServeOptions, query: URLSearchParams) {
   const claim = query.get('claim') ?? '';
-  const tier = (query.get('tier') ?? 'fast') as Tier;
-  if (!(TIERS as readonly string[]).includes(tier)) throw new HttpError(400, `unknown tier ${JSON.stringify(tier)}; one of ${TIERS.join(', ')}`);
+  const tier = query.get('tier') ?? 'fast';
+  if (!isTier(tier)) throw new HttpError(400, `unknown tier ${JSON.stringify(tier)}; one of ${TIERS.join(', ')}`);
   const sets: Override[] = query.getAll('set').map((s) => {
     try {
       return parseOverride(s);
@@ -111,8 +112,9 @@ async function checkRun(opts: ServeOptions, query: URLSearchParams) {
     }
   });
   const [loaded] = findSpecs([claim], opts.claimsDir);
-  if (!loaded.tiers[tier]) throw new HttpError(400, `claim ${loaded.id} has no ${tier} tier; it has ${tiersOf(loaded, TIERS).join(', ')}`);
-  const spec = applyOverrides(loaded, tier, sets);
+  const [planned] = planClaims([loaded], { tier, overrides: sets }).claims;
+  if (!planned) throw new HttpError(400, `claim ${loaded.id} has no ${tier} tier; it has ${tiersOf(loaded, TIERS).join(', ')}`);
+  const { spec } = planned;
   const plan = await ensureDatasets([spec], tier, { dataDir: opts.dataDir, offline: true });
   // serve never downloads (as run --offline): the summary names the fix, `label-leak data fetch`.
   if (plan.skipped.length > 0) throw new HttpError(409, ['label-leak serve does not download datasets.', ...skippedSummary(plan.skipped)].join('\n'));
@@ -120,7 +122,7 @@ async function checkRun(opts: ServeOptions, query: URLSearchParams) {
   return {
     claim: spec.id,
     tier,
-    datasets: datasetsOf(requireTier(spec, tier).params).map((name) => {
+    datasets: datasetsOf(planned.tier.params).map((name) => {
       const found = locateDataset(name, { dataDir: opts.dataDir }).found!;
       return {
         name,
@@ -135,7 +137,7 @@ async function checkRun(opts: ServeOptions, query: URLSearchParams) {
 }
 
 /** The path of a dataset file to serve, or an HttpError saying why not. */
-export function datasetFile(dataset: string, name: string, dataDir: string | undefined): string {
+function datasetFile(dataset: string, name: string, dataDir: string | undefined): string {
   if (!isDatasetName(dataset)) throw new HttpError(404, `no dataset ${JSON.stringify(dataset)}; the datasets are ${Object.keys(LAYOUTS).join(', ')}`);
   const layout = LAYOUTS[dataset];
   const official = layout.files.find((f) => name === f || name === `${f}.gz`);

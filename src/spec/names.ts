@@ -24,7 +24,7 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export const TRAINING_ATTACK_NAMES = ['fgsm', 'fgsm-pred', 'step-ll', 'step-rand', 'pgd'] as const;
 export type TrainingAttackName = (typeof TRAINING_ATTACK_NAMES)[number];
 /** Attacks that take one ε for the whole batch: evaluation only. */
-export const EVALUATION_ONLY_ATTACK_NAMES = ['bim', 'iter-ll'] as const;
+const EVALUATION_ONLY_ATTACK_NAMES = ['bim', 'iter-ll'] as const;
 export const ATTACK_NAMES = [...TRAINING_ATTACK_NAMES, ...EVALUATION_ONLY_ATTACK_NAMES] as const;
 export type AttackName = (typeof ATTACK_NAMES)[number];
 
@@ -35,13 +35,13 @@ export const BACKEND_NAMES = ['auto', ...CONCRETE_BACKEND_NAMES] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** A type guard for one of the lists above. */
-export function isOneOf<T extends string>(names: readonly T[]) {
+function isOneOf<T extends string>(names: readonly T[]) {
   return (s: unknown): s is T => typeof s === 'string' && (names as readonly string[]).includes(s);
 }
 
 export const isTier = isOneOf(TIERS);
 export const isDatasetName = isOneOf(DATASET_NAMES);
-export const isAttackName = isOneOf(ATTACK_NAMES);
+const isAttackName = isOneOf(ATTACK_NAMES);
 export const isBackendName = isOneOf(BACKEND_NAMES);
 export const isConcreteBackend = isOneOf(CONCRETE_BACKEND_NAMES);
 

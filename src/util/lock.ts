@@ -23,7 +23,7 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
-export const LOCK_SUFFIX = '.lock';
+const LOCK_SUFFIX = '.lock';
 
 /** A `<path>.lock` that is not a lock folder: no process of ours made it, and none will remove it. The CLI exits 2 on it. */
 export class LockFileError extends Error {

@@ -24,11 +24,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isBackendName, isTier, TIERS, type Tier } from '../../src/spec/names.ts';
+import { isBackendName, isTier, TIERS } from '../../src/spec/names.ts';
 import { downloadProgress } from '../../src/cli/download-progress.ts';
 import { ensureDatasets, type DatasetPlan } from '../../src/claims/datasets.ts';
 import { loadAllSpecs } from '../../src/claims/load.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
+import { planClaims, type ClaimsPlan, type PlannedClaim } from '../../src/claims/plan.ts';
 import { readRecord, recordPath, type ResultRecord } from '../../src/results/record.ts';
 import { compareWithCommitted, formatMismatch } from '../../src/results/oracle.ts';
 import { inTestSuite } from '../../src/spec/claim.ts';
@@ -45,7 +46,7 @@ const COMMITTED_DIR = 'docs/results/records';
 
 // Without a timeoutMinutes a fast claim gets half an hour; a full one is left to run (a week).
 // Without a timeoutMinutes a gpu claim gets two hours.
-const timeoutMs = (spec: LoadedSpec) => (spec.tiers[tier as Tier]?.timeoutMinutes ?? (tier === 'fast' ? 30 : tier === 'gpu' ? 120 : 7 * 24 * 60)) * 60_000;
+const timeoutMs = (c: PlannedClaim) => (c.tier.timeoutMinutes ?? (tier === 'fast' ? 30 : tier === 'gpu' ? 120 : 7 * 24 * 60)) * 60_000;
 /** After the time is up the run gets SIGINT, and this long to write its checkpoints and records. */
 const GRACE_MS = 120_000;
 
@@ -61,12 +62,15 @@ function explain(r: ResultRecord, file: string): string {
 
 let specs: LoadedSpec[] = [];
 let loadError: unknown;
+/** The claims at this tier as `label-leak run` plans them (planClaims), and their data. */
+let claims: ClaimsPlan | undefined;
 let plan: DatasetPlan | undefined;
 try {
   specs = loadAllSpecs(CLAIMS_DIR);
   if (isTier(tier)) {
+    claims = planClaims(specs, { tier });
     const downloads = downloadProgress(process.stderr);
-    plan = await ensureDatasets(specs.filter((s) => s.tiers[tier]), tier, {
+    plan = await ensureDatasets(claims.claims.map((c) => c.spec), tier, {
       dataDir,
       log: (line) => console.error(`claims: ${line}`),
       fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
@@ -134,21 +138,22 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
     return;
   }
 
-  const runnable = isTier(tier) ? specs.filter((s) => s.tiers[tier] && inTestSuite(s.tiers[tier]) && !plan?.skipped.some((k) => k.claim === s.id)) : [];
-  const limitMs = runnable.reduce((sum, s) => sum + timeoutMs(s), 0);
+  const planned = (spec: LoadedSpec) => claims?.claims.find((c) => c.spec.id === spec.id);
+  const runnable = (claims?.claims ?? []).filter((c) => inTestSuite(c.tier) && !plan?.skipped.some((k) => k.claim === c.spec.id));
+  const limitMs = runnable.reduce((sum, c) => sum + timeoutMs(c), 0);
   let run: RunOutcome | undefined;
   beforeAll(
     async () => {
       if (!isTier(tier)) throw new Error(`LABEL_LEAK_TIER must be one of ${TIERS.join(', ')}, got "${tier}"`);
       if (!isBackendName(backendName)) throw new Error(`LABEL_LEAK_BACKEND must be auto, wasm, cpu, webgpu or tensorflow, got "${backendName}"`);
       if (jobs !== 'auto' && !/^[1-9]\d*$/.test(jobs)) throw new Error(`LABEL_LEAK_JOBS must be a positive integer or auto, got "${jobs}"`);
-      if (runnable.length > 0) run = await runClaims(runnable.map((s) => s.id), limitMs);
+      if (runnable.length > 0) run = await runClaims(runnable.map((c) => c.spec.id), limitMs);
     },
     limitMs + GRACE_MS,
   );
 
   /** This claim's record as this run wrote it: every seed finished after the run began, else a failure naming what happened. */
-  function recordOf(spec: LoadedSpec): { record: ResultRecord; file: string } {
+  function recordOf({ spec, seeds }: PlannedClaim): { record: ResultRecord; file: string } {
     const file = recordPath(resultsDir, tier, spec.id);
     const why = () =>
       run?.timedOut
@@ -156,18 +161,18 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
         : `label-leak run exited ${run?.code ?? run?.signal}:\n${run?.stderrTail ?? ''}`;
     if (!existsSync(file)) throw new Error(`${spec.id} [${tier}]: no record at ${file}; ${why()}`);
     const record = readRecord(file);
-    const stale = (spec.tiers[tier as Tier]?.seeds ?? record.seeds).filter((s) => !record.outcomes.some((o) => o.seed === s && o.finishedAt >= run!.startedAt));
+    const stale = seeds.filter((s) => !record.outcomes.some((o) => o.seed === s && o.finishedAt >= run!.startedAt));
     if (stale.length > 0) throw new Error(`${spec.id} [${tier}]: seeds ${stale.join(', ')} of ${file} were not run by this run; ${why()}`);
     return { record, file };
   }
 
   for (const spec of specs) {
-    const t = tier as Tier;
-    if (!spec.tiers[t]) {
+    const claim = planned(spec);
+    if (!claim) {
       it.skip(`${spec.id} [${tier}] skipped: the claim has no ${tier} tier (it has: ${Object.keys(spec.tiers).join(', ')})`, () => {});
       continue;
     }
-    if (!inTestSuite(spec.tiers[t])) {
+    if (!inTestSuite(claim.tier)) {
       it.skip(`${spec.id} [${tier}] left to \`npm run claims\`: its tier is "suite": "claims-only" (too slow for npm test); test/unit/claims-only-records.test.ts checks its committed record`, () => {});
       continue;
     }
@@ -177,8 +182,8 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
       it.skip(`${spec.id} [${tier}] skipped: ${why}`, () => {});
       continue;
     }
-    it(`${spec.id} [${tier}] is ${spec.tiers[t]?.expected ?? '?'}`, () => {
-      const { record, file } = recordOf(spec);
+    it(`${spec.id} [${tier}] is ${claim.tier.expected}`, () => {
+      const { record, file } = recordOf(claim);
       expect(record.verdict, explain(record, file)).toBe(record.expected);
       // An expected error counts only as a failed precondition with every seed finished (asExpected).
       expect(asExpected(record), explain(record, file)).toBe(true);
@@ -187,7 +192,7 @@ describe(`claims at the ${tier} tier (backend ${backendName}, --jobs ${jobs})`, 
     const committedFile = recordPath(COMMITTED_DIR, tier, spec.id);
     it(`${spec.id} [${tier}] reproduces every per-seed metric of ${committedFile} where run alike`, (ctx) => {
       if (!existsSync(committedFile)) return ctx.skip(`no committed record ${committedFile}`);
-      const { record, file } = recordOf(spec);
+      const { record, file } = recordOf(claim);
       const oracle = compareWithCommitted(record, readRecord(committedFile));
       if (!oracle.applies) {
         console.error(`claims: ${spec.id} [${tier}]: the committed record does not apply: ${oracle.why}`);

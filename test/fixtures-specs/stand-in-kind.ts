@@ -64,7 +64,7 @@ export const standIn: ExperimentKind<StandInParams> = {
 };
 
 /** A kind that reports NonFiniteError the way training does when the loss diverges. */
-export const diverging: ExperimentKind<Record<string, never>> = {
+const diverging: ExperimentKind<Record<string, never>> = {
   name: 'diverging',
   paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
   metricNames: () => ['clean_acc'],

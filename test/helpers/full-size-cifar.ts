@@ -5,7 +5,7 @@ import { CIFAR_META_FILE, CIFAR_RECORD, CIFAR_TEST_FILES, CIFAR_TRAIN_FILES } fr
 const FIXTURE_META = join(import.meta.dirname, '..', '..', 'fixtures', 'data', 'cifar-10-batches-bin', CIFAR_META_FILE);
 
 /** Records in each official CIFAR-10 batch file. */
-export const CIFAR_BATCH_RECORDS = 10_000;
+const CIFAR_BATCH_RECORDS = 10_000;
 
 /**
  * A `cifar-10-batches-bin/` under `dataDir` with every batch at the official size (10,000

@@ -123,7 +123,7 @@ export function linearInputGradient64(p: LinearParams, x: ArrayLike<number>, lab
 
 const weight = fc.float({ min: -2, max: 2, noNaN: true });
 /** Pixels in [0, 1], with the edges (where clipping bites) well represented. */
-export const pixel = fc.oneof(fc.float({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1));
+const pixel = fc.oneof(fc.float({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1));
 
 export const imageShape: fc.Arbitrary<ImageShape> = fc.record({
   height: fc.integer({ min: 1, max: 3 }),
@@ -177,12 +177,12 @@ export function problem(kinds: ReadonlyArray<'linear' | 'hidden'> = ['linear', '
     );
 }
 
-export function imagesTensor(pr: Problem): tf.Tensor4D {
+function imagesTensor(pr: Problem): tf.Tensor4D {
   const { height, width, channels } = pr.params;
   return tf.tensor4d(pr.images, [pr.batch, height, width, channels]);
 }
 
-export function labelsTensor(pr: Problem): tf.Tensor1D {
+function labelsTensor(pr: Problem): tf.Tensor1D {
   return tf.tensor1d(pr.labels, 'int32');
 }
 

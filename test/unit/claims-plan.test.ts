@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { estimateRun, H100_SECONDS_PER_KERNEL, trainingCost } from '../../src/bench/estimate.ts';
 import type { StepCost } from '../../src/bench/step-cost.ts';
-import { planJobs, type PlannedTraining } from '../../src/claims/plan.ts';
+import { planClaims, planJobs, type PlannedTraining } from '../../src/claims/plan.ts';
+import { MissingTierError } from '../../src/claims/errors.ts';
+import { loadAllSpecs, loadSpec } from '../../src/claims/load.ts';
+import { parseOverride } from '../../src/claims/overrides.ts';
+import { seedMatrix } from '../../src/claims/listing.ts';
 
 const training = (shareKey: string | undefined, epochs = 2): PlannedTraining => ({
   role: 'r',
@@ -93,5 +97,41 @@ describe('the estimate', () => {
     expect(two.wallSeconds).toBeCloseTo(Math.max(host(9) + evaluation, host(5) + host(4) + 2 * evaluation), 9);
     expect(one.wallSeconds).toBeCloseTo(one.hostSeconds, 9);
     expect(two.requiredFlopsPerSecond).toBeGreaterThan(one.requiredFlopsPerSecond);
+  });
+});
+
+describe('planClaims: spec × tier × --set × seeds, resolved once for every consumer', () => {
+  const leak = loadSpec('claims/cifar10-label-leaking.json');
+  // A positive control has only the tiers it was measured at (no gpu).
+  const control = loadSpec('claims/cifar10-label-leaking-control.json');
+
+  it('gives each claim its tier parameters with the overrides applied, and the tier seeds unless seeds are given', () => {
+    const plan = planClaims([leak], { tier: 'gpu', overrides: [parseOverride('training.epochs=3')] });
+    expect(plan.claims).toHaveLength(1);
+    const [c] = plan.claims;
+    expect((c.tier.params as { training: { epochs: number } }).training.epochs).toBe(3);
+    // The planned spec carries the same params, so a consumer reading either sees one value.
+    expect(c.spec.tiers.gpu).toBe(c.tier);
+    expect(leak.tiers.gpu!.params).not.toEqual(c.tier.params);
+    expect(c.seeds).toEqual(leak.tiers.gpu!.seeds);
+    expect(planClaims([leak], { tier: 'gpu', seeds: [7] }).claims[0].seeds).toEqual([7]);
+  });
+
+  it('leaves out claims without the tier (listing them), or refuses them when they were named', () => {
+    const plan = planClaims([control, leak], { tier: 'gpu' });
+    expect(plan.claims.map((c) => c.spec.id)).toEqual([leak.id]);
+    expect(plan.lacking.map((s) => s.id)).toEqual([control.id]);
+    const named = () => planClaims([control], { tier: 'gpu', named: { folder: () => [control, leak] } });
+    expect(named).toThrow(MissingTierError);
+    expect(named).toThrow(`claims with one: ${leak.id}`);
+  });
+
+  it('is what the CI matrix (list --matrix) lists: one entry per planned claim and seed', () => {
+    const specs = loadAllSpecs('claims');
+    const plan = planClaims(specs, { tier: 'gpu' });
+    const withGpu = specs.filter((s) => s.tiers.gpu);
+    expect(seedMatrix(specs, 'gpu')).toEqual(withGpu.flatMap((s) => s.tiers.gpu!.seeds.map((seed) => ({ claim: s.id, tier: 'gpu', seed }))));
+    expect(plan.claims.map((c) => c.spec.id)).toEqual(withGpu.map((s) => s.id));
+    expect(plan.lacking.map((s) => s.id)).toEqual(specs.filter((s) => !s.tiers.gpu).map((s) => s.id));
   });
 });
