@@ -2,7 +2,7 @@
 // time goes"), for the three 3×3 stride-1 layer shapes of ResNet-20 at batch 128:
 //   npx tsx scripts/profile-conv-grad.ts [--threads N] [--repeats R]
 // Each line is the median of R runs (default 9) after 2 warm-ups, in ms. The parts are what
-// src/backend/wasm-conv-grad.ts runs: two transposes, then one forward convolution whose
+// src/backend/ops/conv2d-backprop-filter.ts, conv2d-backprop-input.ts runs: two transposes, then one forward convolution whose
 // "filter" is dy (8 MB here). tfjs-wasm caches an XNNPACK operator per filter tensor, so a
 // convolution with a filter it has seen before skips repacking it; the gradient's filter is
 // new every time.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedCrossEntropy, fusedCrossEntropyAvailable } from '../backend/webgpu-cross-entropy.ts';
+import { crossEntropy, UNWEIGHTED } from '../backend/ops/index.ts';
 import type { Classifier } from '../models/types.ts';
 
 /** What every attack passes on to `model.logits` while crafting. */
@@ -8,29 +8,18 @@ export interface AttackOptions {
   training?: boolean;
 }
 
-/** Every example weighs 1 (webgpu's fused kernel, src/backend/webgpu-cross-entropy.ts, weighs rows). */
-const UNWEIGHTED = { k: 0, adversarialWeight: 1, cleanWeight: 1 };
-
 /**
- * Softmax cross-entropy summed over the batch (on webgpu one fused kernel, the same arithmetic). A sum, not a mean: each example's gradient
+ * Softmax cross-entropy summed over the batch. A sum, not a mean: each example's gradient
  * is then its own `softmax − onehot`, independent of the batch size, so nothing is divided
  * towards float32 underflow before its sign is taken.
  */
 export function crossEntropySum(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scalar {
-  if (fusedCrossEntropyAvailable()) return fusedCrossEntropy(labels, logits, { reduction: 'sum', ...UNWEIGHTED }) as tf.Scalar;
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-    return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
-  });
+  return crossEntropy(labels, logits, { reduction: 'sum', ...UNWEIGHTED }) as tf.Scalar;
 }
 
 /** Softmax cross-entropy of each example, shape [batch]. */
 export function crossEntropyEach(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Tensor1D {
-  if (fusedCrossEntropyAvailable()) return fusedCrossEntropy(labels, logits, { reduction: 'each', ...UNWEIGHTED }) as tf.Tensor1D;
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-    return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.NONE) as tf.Tensor1D;
-  });
+  return crossEntropy(labels, logits, { reduction: 'each', ...UNWEIGHTED }) as tf.Tensor1D;
 }
 
 /**

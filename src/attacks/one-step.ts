@@ -1,20 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/types.ts';
 import type { Rng } from '../util/rng.ts';
-import { fusedSignStep, fusedSignStepAvailable } from '../backend/webgpu-sign-step.ts';
-import { checkEpsilon, PIXEL_LEVELS, unitEpsilon, type Epsilon } from './epsilon.ts';
-import { gradientSignToward, gradientToward, leastLikelyOf, predictedOf, type AttackOptions } from './gradient.ts';
+import { signStep } from '../backend/ops/index.ts';
+import { checkEpsilon, PIXEL_LEVELS, type Epsilon } from './epsilon.ts';
+import { gradientToward, leastLikelyOf, predictedOf, type AttackOptions } from './gradient.ts';
 
 /** Away from the target label (+1, raises its loss) or toward it (−1, lowers it). */
 type Direction = 1 | -1;
-
-/** clip(x ± e·sign, 0, 1), e on the [0, 1] scale: the move every one-step attack makes once it has its gradient sign. */
-function signStep(x: tf.Tensor4D, sign: tf.Tensor4D, e: tf.Tensor, direction: Direction): tf.Tensor4D {
-  return tf.tidy(() => {
-    const moved = direction === 1 ? tf.add(x, tf.mul(e, sign)) : tf.sub(x, tf.mul(e, sign));
-    return tf.clipByValue(moved, 0, 1) as tf.Tensor4D;
-  });
-}
 
 function step(
   model: Classifier,
@@ -26,12 +18,8 @@ function step(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     // ε is checked before the model runs: a bad one costs no forward or backward pass.
-    if (fusedSignStepAvailable()) {
-      checkEpsilon(eps, x.shape[0]);
-      return fusedSignStep(x, gradientToward(model, x, labelsOf, opts), eps, { direction, levels: PIXEL_LEVELS });
-    }
-    const e = unitEpsilon(eps, x.shape[0]);
-    return signStep(x, gradientSignToward(model, x, labelsOf, opts), e, direction);
+    checkEpsilon(eps, x.shape[0]);
+    return signStep(x, gradientToward(model, x, labelsOf, opts), eps, { direction, levels: PIXEL_LEVELS });
   });
 }
 
@@ -51,7 +39,9 @@ export function fgsm(
  * loss-versus-ε sweep moves the same images along one sign for many ε.
  */
 export function fgsmAlong(x: tf.Tensor4D, trueLabelSign: tf.Tensor4D, eps: Epsilon): tf.Tensor4D {
-  return tf.tidy(() => signStep(x, trueLabelSign, unitEpsilon(eps, x.shape[0]), 1));
+  checkEpsilon(eps, x.shape[0]);
+  // The reference everywhere, as before the fused step existed: sign(sign) is the sign, and the sweep's numbers stay what they were on every backend.
+  return signStep.reference(x, trueLabelSign, eps, { direction: 1, levels: PIXEL_LEVELS });
 }
 
 /**

@@ -3,7 +3,7 @@ import { setThreadsCount, setWasmPaths, getThreadsCount, version_wasm } from '@t
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { resolveWasmDir } from './wasm-files.ts';
-import { registerWasmTrainingKernels } from './wasm-training-kernels.ts';
+import { registerOps } from './ops/index.ts';
 import { initWithNodeThreads } from './wasm-threads.ts';
 
 export interface WasmOptions {
@@ -40,7 +40,7 @@ export async function startWasm(opts: WasmOptions = {}): Promise<BackendInfo> {
     setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
     pathsSet = true;
   }
-  registerWasmTrainingKernels();
+  registerOps('wasm');
   const threaded = (opts.threads ?? 1) > 1 && tf.findBackend('wasm') === null;
   if (threaded) setThreadsCount(opts.threads as number);
   const ok = threaded ? await initWithNodeThreads(opts.threads as number, () => tf.setBackend('wasm')) : await tf.setBackend('wasm');

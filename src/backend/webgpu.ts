@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from './info.ts';
 import { BackendUnavailableError } from './errors.ts';
 import { importModule, type ModuleLoader } from './tensorflow.ts';
-import { registerWebgpuTrainingKernels } from './webgpu-training-kernels.ts';
+import { registerOps } from './ops/index.ts';
 import { countGpuCalls } from './webgpu-counts.ts';
 import { offerSwiftshader, SWIFTSHADER_INSTALL_HINT } from './swiftshader.ts';
 
@@ -150,7 +150,7 @@ export async function startWebgpu(
   }
   await tf.ready();
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', SUBMIT_BATCH_SIZE);
-  registerWebgpuTrainingKernels();
+  registerOps('webgpu');
   return {
     name: 'webgpu',
     // tfjs-backend-webgpu exports no version; the tfjs packages are released in lockstep.

@@ -13,7 +13,7 @@ export interface KernelTime {
  * also lists what only wraps kernels (custom-gradient scopes, `…__op` wrappers), which would
  * count the same work twice; only kernels registered for the active backend are kept, so the
  * total stays close to the run's wall time. Kernels built from other kernels below the engine
- * (src/backend/wasm-conv-grad.ts) count as one.
+ * (src/backend/ops/conv2d-backprop-filter.ts, conv2d-backprop-input.ts) count as one.
  */
 export async function profileKernels(run: () => Promise<void>): Promise<KernelTime[]> {
   const backend = tf.getBackend();

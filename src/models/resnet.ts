@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { globalAveragePool } from '../backend/webgpu-global-pool.ts';
+import { globalAveragePool } from '../backend/ops/index.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Classifier } from './types.ts';
 import { applyConv, applyDense, conv, dense, disposeAll, variablePrefix, type Conv } from './layers.ts';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedSgdAvailable, fusedSgdUpdate } from '../backend/webgpu-sgd.ts';
+import { sgdUpdate } from '../backend/ops/index.ts';
 
 /** SGD with (optionally Nesterov) momentum and L2 weight decay, as in He et al.'s CIFAR ResNets. */
 export interface SgdConfig {
@@ -28,26 +28,12 @@ export class Sgd {
   /** v ← μv + g (+ λw);  w ← w − lr·(g + μv) with Nesterov, else w − lr·v. */
   apply(grads: tf.Tensor[], learningRate: number): void {
     const { momentum, nesterov, weightDecay } = this.config;
-    if (fusedSgdAvailable()) {
-      // webgpu: the same arithmetic in two kernels per variable (src/backend/webgpu-sgd.ts).
-      tf.tidy(() => {
-        this.params.forEach((p, i) => {
-          const decay = weightDecay > 0 && p.rank > 1 ? weightDecay : 0;
-          const [v, w] = fusedSgdUpdate(p, this.velocities[i], grads[i], { momentum, decay, learningRate, nesterov });
-          this.velocities[i].assign(v);
-          p.assign(w);
-        });
-      });
-      return;
-    }
     tf.tidy(() => {
       this.params.forEach((p, i) => {
-        let g = grads[i];
-        if (weightDecay > 0 && p.rank > 1) g = g.add(p.mul(weightDecay));
-        const v = this.velocities[i].mul(momentum).add(g);
+        const decay = weightDecay > 0 && p.rank > 1 ? weightDecay : 0;
+        const [v, w] = sgdUpdate(p, this.velocities[i], grads[i], { momentum, decay, learningRate, nesterov });
         this.velocities[i].assign(v);
-        const step = nesterov ? g.add(v.mul(momentum)) : v;
-        p.assign(p.sub(step.mul(learningRate)));
+        p.assign(w);
       });
     });
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attack } from '../attacks/index.ts';
-import { fusedCrossEntropy, fusedCrossEntropyAvailable } from '../backend/webgpu-cross-entropy.ts';
+import { crossEntropy } from '../backend/ops/index.ts';
 import { unitEpsilon } from '../attacks/epsilon.ts';
 import type { Classifier } from '../models/types.ts';
 import type { TrainingAttackName } from '../spec/names.ts';
@@ -117,35 +117,22 @@ export function trainStep(
     return k === m ? adversarial : (tf.concat([adversarial, xc]) as tf.Tensor4D);
   });
   // Per-example weights: λ for the k adversarial, 1 for the rest, normalised as Kurakin et al.
-  const lambda = adv ? adv.lossWeight : 1;
-  // webgpu: one fused kernel that takes the weights as uniforms (src/backend/webgpu-cross-entropy.ts).
-  const fused = fusedCrossEntropyAvailable();
-  const weights = fused
-    ? undefined
-    : tf.tidy(() => tf.concat([tf.fill([k], lambda), tf.ones([m - k])]).div(m - k + lambda * k));
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.logits(inputs, true);
-    if (fused) return fusedCrossEntropy(batch.y, logits, { reduction: 'sum', k, ...lossWeights(m, k, lambda) }) as tf.Scalar;
-    const perExample = tf.losses.softmaxCrossEntropy(
-      tf.oneHot(batch.y, model.numClasses),
-      logits,
-      undefined,
-      undefined,
-      tf.Reduction.NONE,
-    );
-    return perExample.mul(weights!).sum() as tf.Scalar;
-  }, model.trainable);
+  const weights = { k, ...lossWeights(m, k, adv ? adv.lossWeight : 1) };
+  const { value, grads } = tf.variableGrads(
+    () => crossEntropy(batch.y, model.logits(inputs, true), { reduction: 'sum', ...weights }) as tf.Scalar,
+    model.trainable,
+  );
   sgd.apply(
     model.trainable.map((v) => grads[v.name]),
     learningRate,
   );
-  tf.dispose([inputs, weights, grads]);
+  tf.dispose([inputs, grads]);
   return value;
 }
 
 /**
- * λ/(m − k + λk) and 1/(m − k + λk) as float32 numbers, rounded as the tensors above round them
- * (λ and the divisor become float32 first; a float32 quotient computed in float64 and rounded
+ * λ/(m − k + λk) and 1/(m − k + λk) as float32 numbers, rounded as float32 tensors would round
+ * them (λ and the divisor become float32 first; a float32 quotient computed in float64 and rounded
  * once is the correctly rounded float32 quotient).
  */
 export function lossWeights(m: number, k: number, lambda: number): { adversarialWeight: number; cleanWeight: number } {

@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fgsm, fgsmPred, lossGradientSign, stepLL, stepRand } from '../../src/attacks/index.ts';
-import { CROSS_ENTROPY } from '../../src/backend/webgpu-cross-entropy.ts';
-import { SIGN_STEP } from '../../src/backend/webgpu-sign-step.ts';
+import { CROSS_ENTROPY } from '../../src/backend/ops/cross-entropy.ts';
+import { SIGN_STEP } from '../../src/backend/ops/sign-step.ts';
 import { makeRng } from '../../src/util/rng.ts';
 import { problem, withProblem, type Problem } from '../helpers/linear-classifier.ts';
 import { webgpuUnavailable } from '../helpers/webgpu.ts';
 
 /**
  * On webgpu the one-step attacks take their loss and their step from this project's kernels
- * (src/backend/webgpu-cross-entropy.ts, webgpu-sign-step.ts) instead of tfjs's ops. They
+ * (src/backend/ops/cross-entropy.ts, sign-step.ts) instead of tfjs's ops. They
  * craft the same images: every pixel equal to cpu's within float32 rounding (1e-6), except
  * where the input gradient is within rounding of 0 — there sign(∇) may take either value on
  * either backend, so such pixels are excused (|∇| ≤ 1e-5 of the largest, measured on cpu).

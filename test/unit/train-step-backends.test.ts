@@ -11,7 +11,7 @@ import { webgpuUnavailable } from '../helpers/webgpu.ts';
 
 /**
  * The webgpu path (tfjs-backend-webgpu plus this project's kernels: fused SGD, im2col filter
- * gradient, and whatever else src/backend/webgpu-training-kernels.ts registers) trains the same
+ * gradient, and whatever else src/backend/ops/index.ts registers) trains the same
  * model as wasm: a fixed-seed run of the training loop's step — a BatchNorm ResNet with half of
  * each batch FGSM, ε drawn per example — then an evaluation, clean and under FGSM, on both.
  *

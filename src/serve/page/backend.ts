@@ -4,8 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendInfo } from '../../backend/info.ts';
-import { registerWasmTrainingKernels } from '../../backend/wasm-training-kernels.ts';
-import { registerWebgpuTrainingKernels } from '../../backend/webgpu-training-kernels.ts';
+import { registerOps } from '../../backend/ops/index.ts';
 import { isSoftwareAdapter, SUBMIT_BATCH_SIZE } from '../../backend/webgpu.ts';
 
 /**
@@ -38,7 +37,7 @@ function describe(adapter: GpuAdapterLike): string {
 
 async function startWasm(reason: string): Promise<BackendInfo> {
   setWasmPaths('/wasm/');
-  registerWasmTrainingKernels();
+  registerOps('wasm');
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs-backend-wasm failed to initialise (see the browser console)');
   await tf.ready();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
@@ -50,7 +49,7 @@ async function startWebgpu(adapter: GpuAdapterLike, reason: string): Promise<Bac
   if (!(await tf.setBackend('webgpu'))) throw new Error('an adapter was found but tfjs-backend-webgpu failed to initialise (see the browser console)');
   await tf.ready();
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', SUBMIT_BATCH_SIZE);
-  registerWebgpuTrainingKernels();
+  registerOps('webgpu');
   return { name: 'webgpu', version: tf.version_core, threads: 1, device: describe(adapter), reason };
 }
 

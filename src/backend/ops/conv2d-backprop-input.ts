@@ -1,57 +1,17 @@
-import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
-import { subPixelFilter } from './sub-pixel.ts';
-import { nhwcConvInfo as convInfo } from './conv-info.ts';
-import { kernelScope } from './kernel-scope.ts';
+import * as tf from '@tensorflow/tfjs';
+import type { Conv2DBackpropInputAttrs, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import { subPixelFilter } from '../sub-pixel.ts';
+import { nhwcConvInfo as convInfo, randomConv } from '../conv-info.ts';
+import { kernelScope } from '../kernel-scope.ts';
+import { defineOp } from './op.ts';
 
 /**
  * Convolution gradients for tfjs-backend-wasm 4.22, built only from its own kernels so
  * they run at wasm (XNNPACK) speed. Measured reasons, 64×32×32×16 input, 3×3×16×16 filter,
  * one thread: the forward Conv2D (XNNPACK) takes 22 ms; the stock Conv2DBackpropInput is a
- * scalar C++ loop (125 ms); Conv2DBackpropFilter does not exist at all. Both gradients are
- * therefore written as forward convolutions of rearranged operands.
+ * scalar C++ loop (125 ms); Conv2DBackpropFilter does not exist at all (conv2d-backprop-filter.ts).
+ * Both gradients are therefore written as forward convolutions of rearranged operands.
  */
-
-/**
- * dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh − top, ow·s + kw − left, ci] · dy[n, oh, ow, co]
- * is itself a forward convolution, over the batch axis: the image is x as [Ci, H, W, N]
- * (channels N), the "filter" is dy as [OH, OW, N, Co] dilated by the stride, and the
- * KH×KW output is dW as [Ci, KH, KW, Co]. XNNPACK runs it; the only copies are three
- * transposes. Measured against an im2col variant (one strided slice and one matrix
- * product per filter tap), median of 6 under load, ms: 64×32×32×16 → 16, stride 1:
- * 63 vs 240; → 32, stride 2: 33 vs 640; 64×8×8×64 → 64: 29 vs 72.
- */
-export function conv2dBackpropFilterWasm(args: {
-  inputs: { x: TensorInfo; dy: TensorInfo };
-  backend: KernelBackend;
-  attrs: Conv2DBackpropFilterAttrs;
-}): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const { x, dy } = inputs;
-  const info = convInfo(x.shape, attrs.filterShape, attrs);
-  const { inChannels: ci, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p } = info;
-  // Rows past the last one a filter tap reaches are cut off (negative padding) rather than padded.
-  const bottom = kh + (oh - 1) * sh - h - p.top;
-  const right = kw + (ow - 1) * sw - w - p.left;
-
-  const k = kernelScope(backend, 'wasm');
-  try {
-    let image = k.run('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [Ci, H, W, N]
-    if (bottom < 0 || right < 0) {
-      image = k.run('Slice', { x: image }, { begin: [0, 0, 0, 0], size: [ci, h + Math.min(bottom, 0), w + Math.min(right, 0), -1] });
-    }
-    const filter = k.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, N, Co]
-    const dw = k.run('Conv2D', { x: image, filter }, {
-      strides: [1, 1],
-      pad: [[0, 0], [p.top, Math.max(bottom, 0)], [p.left, Math.max(right, 0)], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [sh, sw],
-    }); // [Ci, KH, KW, Co]
-    return k.keep(k.run('Transpose', { x: dw }, { perm: [1, 2, 0, 3] }));
-  } finally {
-    k.release();
-  }
-}
 
 /**
  * dx as a forward convolution, which XNNPACK runs: dy dilated by the stride (zeros between
@@ -60,7 +20,7 @@ export function conv2dBackpropFilterWasm(args: {
  * undefined for layouts this does not cover (padding wider than the filter, or a stride
  * that skips input rows), which then use the stock kernel.
  */
-export function conv2dBackpropInputViaConv(
+function conv2dBackpropInputViaConv(
   args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: KernelBackend; attrs: Conv2DBackpropInputAttrs },
 ): TensorInfo | undefined {
   const { inputs, backend, attrs } = args;
@@ -157,3 +117,28 @@ function subPixelInputGradient(
     k.release();
   }
 }
+
+type Conv2dBackpropInput = (dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: [number, number, number, number], strides: [number, number], pad: 'same' | 'valid') => tf.Tensor4D;
+
+/** ∂/∂x of a convolution: tfjs's own kernel of that name, which wasm's below replaces (tf.conv2d's gradient reaches it). */
+const reference: Conv2dBackpropInput = (dy, filter, inputShape, strides, pad) =>
+  tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides, pad, dataFormat: 'NHWC', dilations: 1, inputShape } as never) as tf.Tensor4D;
+
+export const conv2dBackpropInput = defineOp<Conv2dBackpropInput>({
+  name: 'conv2d input gradient',
+  reference,
+  kernels: {
+    wasm: {
+      // Layouts the forward-convolution form does not cover keep the stock kernel.
+      Conv2DBackpropInput: (args, stock) => conv2dBackpropInputViaConv(args as never) ?? (stock!(args as never) as TensorInfo),
+    },
+  },
+  check: {
+    run: (rng, call) => {
+      const { x, filter, dy, strides, pad } = randomConv(rng, 2);
+      return [call(dy, filter, x.shape, strides, pad)];
+    },
+    tolerance: 1e-4,
+    why: 'the same products summed in another order (a forward convolution of the rotated filter over dilated dy): float32 rounding; a wrong tap, stride or padding is off by order 1',
+  },
+});

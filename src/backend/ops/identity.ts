@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { defineOp, normals } from './op.ts';
 
 /**
  * tfjs saves every tensor a gradient needs through `Identity` (engine.clone), and wasm 4.22's
@@ -9,7 +11,7 @@ import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
  * and wasm frees a buffer only when its last reference goes (BackendWasm.disposeData), so
  * sharing is safe; string tensors (held in JS, not the heap) keep the stock path.
  */
-export function identitySharingData(stock: KernelFunc): KernelFunc {
+function identitySharingData(stock: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend } = args as unknown as { inputs: { x: TensorInfo }; backend: KernelBackend };
     const { x } = inputs;
@@ -18,3 +20,20 @@ export function identitySharingData(stock: KernelFunc): KernelFunc {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }
+
+export const identity = defineOp<(x: tf.Tensor) => tf.Tensor>({
+  name: 'identity (clone)',
+  reference: (x) => tf.clone(x),
+  kernels: { wasm: { Identity: (args, stock) => identitySharingData(stock!)(args as never) as TensorInfo } },
+  check: {
+    // The clone outlives its source: sharing must count references, not free the data twice.
+    run: (rng, call) => {
+      const x = tf.tensor(normals(1 + rng.int(20), rng));
+      const y = call(x);
+      x.dispose();
+      return [y];
+    },
+    tolerance: 0,
+    why: 'the same values, shared rather than copied',
+  },
+});

@@ -1,19 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, runsHere, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
+import { defineOp, normals } from './op.ts';
+import { flatProgram, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
- * Softmax cross-entropy from logits and integer labels as one kernel forward and one backward on
- * webgpu, where tfjs's `losses.softmaxCrossEntropy` over a one-hot matrix takes about twenty
+ * Softmax cross-entropy from logits and integer labels: on webgpu one kernel forward and one
+ * backward, where tfjs's `losses.softmaxCrossEntropy` over a one-hot matrix takes about twenty
  * (oneHot, max, sub, exp, sum, log, add, sub, mul, neg, sum forward; exp, sub, mul backward; the
  * loss weights' fill, ones, concat, div; ones for the sum's gradient), several of them uploading a
  * scalar or a `ones` tensor every step.
  *
  * Each row i has a weight wᵢ = (i < k ? wAdversarial : wClean), taken from uniforms: the training
  * step's per-example weights (λ for the k adversarial rows, 1 for the others, over m − k + λk)
- * cost no tensor, no dispatch and no upload. The attacks use weights 1.
+ * cost no tensor, no dispatch and no upload. The attacks use weights 1 (UNWEIGHTED).
  *
- * The arithmetic is tfjs's (ops/losses/softmax_cross_entropy.ts), in its order:
+ * The arithmetic is the reference's, tfjs's (ops/losses/softmax_cross_entropy.ts), in its order:
  *   lseᵢ = maxᵢ + log Σⱼ exp(xᵢⱼ − maxᵢ);   lossᵢ = −(xᵢ,yᵢ − lseᵢ)·wᵢ
  *   ∂/∂xᵢⱼ = (dyᵢ·wᵢ)·(exp(xᵢⱼ − lseᵢ) − [j = yᵢ])
  * A label outside [0, classes) picks nothing, as tfjs's oneHot gives a row of zeros for it.
@@ -24,11 +25,14 @@ export const CROSS_ENTROPY_GRAD = 'LabelLeakSoftmaxCrossEntropyGrad';
 export interface CrossEntropyAttrs {
   /** 'each': one loss per row, shape [m]; 'sum': Σᵢ lossᵢ·wᵢ, a scalar. */
   reduction: 'each' | 'sum';
-  /** The first `k` rows have weight `adversarialWeight`, the others `cleanWeight`. */
+  /** The first `k` rows have weight `adversarialWeight`, the others `cleanWeight` (float32 numbers). */
   k: number;
   adversarialWeight: number;
   cleanWeight: number;
 }
+
+/** Every example weighs 1. */
+export const UNWEIGHTED = { k: 0, adversarialWeight: 1, cleanWeight: 1 } as const;
 
 /** Row i's log-sum-exp, as `lse`, and its label, as `y` (WGSL, shared by both kernels). */
 const ROW = `
@@ -132,26 +136,62 @@ const gradient: GradConfig = {
   },
 };
 
-/** Registers both kernels for webgpu and the forward kernel's gradient. Idempotent. */
-export function registerWebgpuCrossEntropy(): void {
-  registerWebgpuKernels({ [CROSS_ENTROPY]: forward, [CROSS_ENTROPY_GRAD]: backward });
-  // Only webgpu has the forward kernel, so this gradient is never reached on another backend.
-  if (tf.getGradient(CROSS_ENTROPY) === undefined) tf.registerGradient(gradient);
-}
-
-/** Whether the active backend runs the fused cross-entropy (only webgpu registers it). */
-export function fusedCrossEntropyAvailable(): boolean {
-  return runsHere(CROSS_ENTROPY);
-}
-
 /**
  * Softmax cross-entropy of `logits` [m, classes] against integer `labels` [m]: each row's loss
  * ([m]) or their weighted sum (a scalar); differentiable in the logits.
  */
-export function fusedCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor2D, attrs: CrossEntropyAttrs): tf.Tensor {
-  return tf.tidy(() => {
+type CrossEntropy = (labels: tf.Tensor1D, logits: tf.Tensor2D, attrs: CrossEntropyAttrs) => tf.Tensor;
+
+const reference: CrossEntropy = (labels, logits, a) =>
+  tf.tidy(() => {
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    const each = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.NONE);
+    const unweighted = a.k === 0 && a.cleanWeight === 1;
+    if (unweighted) return a.reduction === 'each' ? each : tf.sum(each);
+    const m = logits.shape[0];
+    // The float32 weights as the kernels read them: λ/(m − k + λk) and 1/(m − k + λk) rounded once.
+    const weighted = tf.mul(each, tf.concat([tf.fill([a.k], a.adversarialWeight), tf.fill([m - a.k], a.cleanWeight)]));
+    return a.reduction === 'each' ? weighted : tf.sum(weighted);
+  });
+
+const fused: CrossEntropy = (labels, logits, attrs) =>
+  tf.tidy(() => {
     // A no-op for int32 labels (the usual case), so no dispatch.
     const ints = tf.cast(labels, 'int32');
     return tf.engine().runKernel(CROSS_ENTROPY, { logits, labels: ints }, attrs as unknown as NamedAttrMap) as tf.Tensor;
   });
-}
+
+export const crossEntropy = defineOp<CrossEntropy>({
+  name: 'softmax cross-entropy',
+  reference,
+  fused,
+  kernels: { webgpu: { [CROSS_ENTROPY]: forward, [CROSS_ENTROPY_GRAD]: backward } },
+  gradients: [gradient],
+  check: {
+    // Labels outside [0, classes) pick nothing; weighted rows as the training step has them;
+    // labels taken from the logits themselves (step-LL: no gradient through them); a scalar dy
+    // on the GPU (as a kernel leaves it) as well as one on the CPU.
+    run: (rng, call) => {
+      const m = 1 + rng.int(9);
+      const classes = 2 + rng.int(9);
+      const logits = tf.tensor2d(normals(m * classes, rng).map((v) => 4 * v), [m, classes]);
+      const labels = tf.tensor1d(Int32Array.from({ length: m }, () => (rng.next() < 0.1 ? classes : rng.int(classes))), 'int32');
+      const k = rng.int(m + 1);
+      const lambda = [1, 0.3][rng.int(2)];
+      const d = Math.fround(m - k + lambda * k);
+      const weights = rng.next() < 0.5 ? UNWEIGHTED : { k, adversarialWeight: Math.fround(Math.fround(lambda) / d), cleanWeight: Math.fround(1 / d) };
+      const attrs: CrossEntropyAttrs = { reduction: rng.next() < 0.5 ? 'each' : 'sum', ...weights };
+      const dy = attrs.reduction === 'each' ? tf.tensor1d(normals(m, rng)) : tf.scalar(rng.normal());
+      // Drawn on every backend, so that both runs see the same inputs.
+      const dyOnGpu = rng.next() < 0.5;
+      const upload = (tf.backend() as unknown as { uploadToGPU?(id: object): void }).uploadToGPU;
+      if (dyOnGpu && upload !== undefined) upload.call(tf.backend(), dy.dataId);
+      const leastLikely = rng.next() < 0.3;
+      const loss = (l: tf.Tensor) => call(leastLikely ? (tf.argMin(l, 1) as tf.Tensor1D) : labels, l as tf.Tensor2D, attrs);
+      const { value, grad } = tf.valueAndGrad(loss)(logits, dy);
+      return [value, grad];
+    },
+    tolerance: 1e-5,
+    why: 'the same formula; exp and log in WGSL are not correctly rounded and the sum is one loop on both, so a few ulps of the largest loss; a wrong label, weight or row is off by order 1',
+  },
+});

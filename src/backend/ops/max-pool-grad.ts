@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
+import { defineOp } from './op.ts';
 
 /** BackendWasm's allocator and heap views; KernelBackend does not declare them. */
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-let tiledCalls = 0;
-
-/** How many MaxPoolGrad calls took the tiled path below (tests check that it ran). */
-export function maxPoolGradTiledCalls(): number {
-  return tiledCalls;
 }
 
 /**
@@ -22,7 +16,7 @@ export function maxPoolGradTiledCalls(): number {
  * with FGSM on every image (bench case fastnet-fgsm-cifar, wasm, 1 thread, tf.profile,
  * 2026-12-06) its 6 calls took 324 ms of 1,776 (18%), 54 ms for a 128×32×32×32 input.
  */
-export function maxPoolGradTiled(stock: KernelFunc): KernelFunc {
+function maxPoolGradTiled(stock: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as {
       inputs: { dy: TensorInfo; input: TensorInfo };
@@ -36,7 +30,6 @@ export function maxPoolGradTiled(stock: KernelFunc): KernelFunc {
     // Windows that neither overlap nor reach into padding (one window per axis never overlaps).
     const tiles = (oh === 1 || fh === sh) && (ow === 1 || fw === sw) && p.top + p.left + p.bottom + p.right === 0;
     if (input.dtype !== 'float32' || !tiles) return stock(args);
-    tiledCalls++;
     const wasm = backend as unknown as WasmBackendLike;
     const out = wasm.makeOutput(input.shape, 'float32');
     // Views after the allocation: growing the heap detaches earlier ones.
@@ -129,3 +122,27 @@ function pool2x2(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, 
     }
   }
 }
+
+type MaxPoolGrad = (x: tf.Tensor4D, dy: tf.Tensor4D, filter: number, stride: number) => tf.Tensor4D;
+
+/** ∂/∂x of a 'valid' max pool given the output's gradient dy: tf.maxPool's gradient, which reaches the kernel below on wasm. */
+export const maxPoolGrad = defineOp<MaxPoolGrad>({
+  name: 'max-pool gradient',
+  reference: (x, dy, filter, stride) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, filter, stride, 'valid'), dy)))(x) as tf.Tensor4D,
+  kernels: { wasm: { MaxPoolGrad: (args, stock) => maxPoolGradTiled(stock!)(args as never) as TensorInfo } },
+  check: {
+    // Tiled pools (the JS path) on pixels of a few levels, so windows hold ties: the gradient
+    // goes to the first maximum in row-major order, as on cpu.
+    run: (rng, call) => {
+      const filter = 1 + rng.int(3);
+      const [n, h, w, c] = [1 + rng.int(3), filter + rng.int(7), filter + rng.int(7), 1 + rng.int(5)];
+      const levels = [2, 3, 1000][rng.int(3)];
+      const x = tf.tensor4d(Float32Array.from({ length: n * h * w * c }, () => Math.floor(rng.next() * levels)), [n, h, w, c]);
+      const [oh, ow] = [Math.floor((h - filter) / filter) + 1, Math.floor((w - filter) / filter) + 1];
+      const dy = tf.tensor4d(Float32Array.from({ length: n * oh * ow * c }, () => rng.normal()), [n, oh, ow, c]);
+      return [call(x, dy, filter, filter)];
+    },
+    tolerance: 0,
+    why: 'it only moves dy\'s values: any difference is a wrong position',
+  },
+});

@@ -1,5 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 
 /**
  * The slice of tfjs-backend-webgpu 4.22's program interface (WebGPUProgram, runWebGPUProgram)
@@ -60,24 +59,4 @@ export function flatProgram(key: string, variableNames: string[], n: number, bod
         }
       }`,
   };
-}
-
-/**
- * Whether the active backend has `kernelName`: only webgpu registers this project's kernels, so
- * callers take the fused path there and tfjs's ops everywhere else.
- */
-export function runsHere(kernelName: string): boolean {
-  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
-}
-
-/**
- * Registers each kernel (name → function) for webgpu unless it already is: idempotent, and
- * other backends keep running tfjs's ops for those names' callers.
- */
-export function registerWebgpuKernels(kernels: Record<string, (args: never) => TensorInfo>): void {
-  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
-    if (tf.getKernel(kernelName, 'webgpu') === undefined) {
-      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as KernelFunc });
-    }
-  }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { flatProgram, registerWebgpuKernels, runsHere, type WebgpuBackendLike } from './webgpu-program.ts';
+import { defineOp, normals } from './op.ts';
+import { flatProgram, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * Global average pooling of NHWC images, tf.mean(x, [1, 2]), as one kernel forward and one
@@ -71,18 +72,25 @@ const gradient: GradConfig = {
   },
 };
 
-/** Registers both kernels for webgpu and the forward kernel's gradient. Idempotent. */
-export function registerWebgpuGlobalPool(): void {
-  registerWebgpuKernels({ [GLOBAL_AVERAGE_POOL]: forward, [GLOBAL_AVERAGE_POOL_GRAD]: backward });
-  // Only webgpu has the forward kernel, so this gradient is never reached on another backend.
-  if (tf.getGradient(GLOBAL_AVERAGE_POOL) === undefined) tf.registerGradient(gradient);
-}
+type GlobalAveragePool = (x: tf.Tensor4D) => tf.Tensor2D;
 
-/**
- * The mean of each image's channels over its positions, [batch, h, w, c] → [batch, c]: the
- * fused kernels on webgpu, tf.mean(x, [1, 2]) everywhere else.
- */
-export function globalAveragePool(x: tf.Tensor4D): tf.Tensor2D {
-  if (!runsHere(GLOBAL_AVERAGE_POOL)) return tf.mean(x, [1, 2]) as tf.Tensor2D;
-  return tf.engine().runKernel(GLOBAL_AVERAGE_POOL, { x }, {}) as tf.Tensor2D;
-}
+/** The mean of each image's channels over its positions, [batch, h, w, c] → [batch, c]. */
+export const globalAveragePool = defineOp<GlobalAveragePool>({
+  name: 'global average pool',
+  reference: (x) => tf.mean(x, [1, 2]) as tf.Tensor2D,
+  fused: (x) => tf.engine().runKernel(GLOBAL_AVERAGE_POOL, { x }, {}) as tf.Tensor2D,
+  kernels: { webgpu: { [GLOBAL_AVERAGE_POOL]: forward, [GLOBAL_AVERAGE_POOL_GRAD]: backward } },
+  // Reached only on backends with the forward kernel.
+  gradients: [gradient],
+  check: {
+    run: (rng, call) => {
+      const shape: [number, number, number, number] = [1 + rng.int(3), 1 + rng.int(6), 1 + rng.int(6), 1 + rng.int(9)];
+      const x = tf.tensor4d(normals(tf.util.sizeFromShape(shape), rng), shape);
+      const dy = tf.tensor2d(normals(shape[0] * shape[3], rng), [shape[0], shape[3]]);
+      const { value, grad } = tf.valueAndGrad((xi: tf.Tensor) => call(xi as tf.Tensor4D))(x, dy);
+      return [value, grad];
+    },
+    tolerance: 1e-6,
+    why: 'both divide each value by h·w and sum in the same order, so only WGSL\'s division may round differently (2.5 ulps a term); a missed position, channel or image, or a wrong divisor, is off by far more',
+  },
+});
