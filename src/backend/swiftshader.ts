@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SETTINGS } from '../util/env.ts';
 
 /**
  * SwiftShader, a Vulkan driver that runs on the CPU, gives dawn.node a WebGPU adapter on any
@@ -14,7 +15,8 @@ export const SWIFTSHADER_INSTALL_HINT = 'run `scripts/swiftshader.sh` for a soft
 /** Where to look: LABEL_LEAK_SWIFTSHADER_DIR, `.cache/swiftshader` above the code or the cwd, chromium's folder. */
 export function swiftshaderCandidates(env: NodeJS.ProcessEnv = process.env, from = dirname(fileURLToPath(import.meta.url)), cwd = process.cwd()): string[] {
   const out: string[] = [];
-  if (env.LABEL_LEAK_SWIFTSHADER_DIR) out.push(join(resolve(env.LABEL_LEAK_SWIFTSHADER_DIR), SWIFTSHADER_ICD));
+  const dir = env[SETTINGS.swiftshaderDir.name];
+  if (dir) out.push(join(resolve(dir), SWIFTSHADER_ICD));
   // The sources (src/backend), the compiled CLI (.cache/cli) and a bundle (dist/) all sit at most
   // a few folders below the checkout's root.
   for (const start of [from, cwd]) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { SETTINGS } from '../util/env.ts';
 
 /**
  * The binaries tfjs-backend-wasm loads at start-up. A bundled CLI (one file from esbuild)
@@ -39,7 +40,7 @@ export function resolveWasmDir(
 ): string | undefined {
   const candidates = [
     explicit,
-    env.LABEL_LEAK_WASM_DIR,
+    env[SETTINGS.wasmDir.name],
     scriptPath ? dirname(scriptPath) : undefined,
     installedWasmDir(),
   ];

@@ -5,6 +5,7 @@ import { BackendUnavailableError } from './errors.ts';
 import { resolveWasmDir } from './wasm-files.ts';
 import { registerOps } from './ops/index.ts';
 import { initWithNodeThreads } from './wasm-threads.ts';
+import { SETTINGS } from '../util/env.ts';
 
 export interface WasmOptions {
   /** XNNPACK threads; above 1 the threaded build is used (see `threadsNote`). Fixed at first start. */
@@ -32,7 +33,7 @@ export async function startWasm(opts: WasmOptions = {}): Promise<BackendInfo> {
     if (dir === undefined) {
       throw new BackendUnavailableError(
         'wasm',
-        'the tfjs-backend-wasm .wasm binaries were not found; set LABEL_LEAK_WASM_DIR to the folder ' +
+        `the tfjs-backend-wasm .wasm binaries were not found; set ${SETTINGS.wasmDir.name} to the folder ` +
           'holding tfjs-backend-wasm*.wasm (a bundled CLI needs them copied beside it)',
       );
     }

@@ -5,6 +5,7 @@ import { importModule, type ModuleLoader } from './tensorflow.ts';
 import { registerOps } from './ops/index.ts';
 import { countGpuCalls } from './webgpu-counts.ts';
 import { offerSwiftshader, SWIFTSHADER_INSTALL_HINT } from './swiftshader.ts';
+import { SETTINGS } from '../util/env.ts';
 
 /** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
 interface AdapterLike {
@@ -44,7 +45,7 @@ export const NO_ADAPTER_HINT =
  * `adapter=NAME`. Absent: none.
  */
 export function dawnFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.LABEL_LEAK_WEBGPU_FLAGS ?? '').split(/\s+/).filter((s) => s.length > 0);
+  return (env[SETTINGS.webgpuFlags.name] ?? '').split(/\s+/).filter((s) => s.length > 0);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

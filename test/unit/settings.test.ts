@@ -53,17 +53,8 @@ function namesInCode(text: string): { name: string; line: number }[] {
   return found;
 }
 
-/**
- * src/backend/ is being reworked on another branch (issue 27 item 1); its four reads move
- * to SETTINGS when that lands. Each entry must still hold such a read (else it is stale and
- * this list fails) and may name only listed settings.
- */
-const PENDING: Record<string, string[]> = {
-  'src/backend/wasm.ts': ['LABEL_LEAK_WASM_DIR'],
-  'src/backend/wasm-files.ts': ['LABEL_LEAK_WASM_DIR'],
-  'src/backend/swiftshader.ts': ['LABEL_LEAK_SWIFTSHADER_DIR'],
-  'src/backend/webgpu.ts': ['LABEL_LEAK_WEBGPU_FLAGS'],
-};
+/** Files allowed to read a setting without SETTINGS: none now (each entry must still hold such a read, or it is stale). */
+const PENDING: Record<string, string[]> = {};
 
 const listed = new Set(Object.values(SETTINGS).map((s) => s.name));
 
