@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ajvProblems, SpecError, UnknownClaimError } from '../../src/claims/errors.ts';
+import { ajvProblems, MissingTierError, SpecError, UnknownClaimError } from '../../src/claims/errors.ts';
 
 describe('spec errors', () => {
   it('a SpecError is one line per problem: file, pointer (or "(document)"), reason', () => {
@@ -24,5 +24,15 @@ describe('spec errors', () => {
       { file: 'f.json', pointer: '/op', reason: 'must be one of "above", "below"' },
       { file: 'f.json', pointer: '/v', reason: 'must be 2' },
     ]);
+  });
+});
+
+describe('a claim named without the tier asked for', () => {
+  it('names each lacking claim with its tiers, the claims that have the tier, and a tier to use', () => {
+    const e = new MissingTierError('gpu', [{ id: 'a', tiers: ['fast', 'full'] }, { id: 'b', tiers: ['full'] }], ['c', 'd']);
+    expect(e.message).toBe('no gpu tier in a (has: fast, full); b (has: full); claims with one: c, d — name those, or use --tier fast');
+    expect(e.name).toBe('MissingTierError');
+    expect(new MissingTierError('gpu', [{ id: 'b', tiers: ['full'] }], []).message).toBe('no gpu tier in b (has: full); claims with one: (none) — name those, or use --tier full');
+    expect(new MissingTierError('gpu', [], []).message).toBe('no gpu tier in ; claims with one: (none) — name those, or use --tier fast');
   });
 });
