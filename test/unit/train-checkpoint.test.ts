@@ -100,12 +100,41 @@ describe('what a checkpoint holds, and what reading it checks', () => {
     expect(readCheckpointMeta(dir).tensors[1]).toEqual({ shape: [2, 2], offset: 3, length: 4 });
   });
 
-  it('a missing metadata or weights file is named', async () => {
+  it('a missing metadata or weights file is named by its error code', async () => {
     const { dir, meta } = await savedTwo();
     rmSync(join(dir, 'checkpoint.bin'));
-    expect(() => readCheckpointMeta(dir)).toThrowError(`${join(dir, 'checkpoint.bin')}: cannot read: ENOENT`);
+    expect(() => readCheckpointMeta(dir)).toThrowError(`${join(dir, 'checkpoint.bin')}: cannot read: ENOENT; delete ${dir}`);
     rmSync(meta);
-    expect(() => readCheckpointMeta(dir)).toThrowError(`${meta}: cannot read: ENOENT`);
+    expect(() => readCheckpointMeta(dir)).toThrowError(`${meta}: cannot read: ENOENT; delete ${dir}`);
+  });
+
+  it('a CheckpointError is named so', async () => {
+    const { dir, meta } = await savedTwo((m) => void (m.tensors[0].offset = -1));
+    let caught: unknown;
+    try {
+      readCheckpointMeta(dir);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(CheckpointError);
+    expect((caught as Error).name).toBe('CheckpointError');
+    expect((caught as CheckpointError).file).toBe(meta);
+  });
+
+  it('metadata that is JSON null, or a tensor entry that is null, is damaged, not a crash', async () => {
+    const { dir, meta } = await savedTwo();
+    const good = readFileSync(meta, 'utf8');
+    writeFileSync(meta, 'null');
+    expect(() => readCheckpointMeta(dir)).toThrowError(`${meta}: damaged (not a checkpoint description);`);
+    const m = JSON.parse(good);
+    m.tensors[1] = null;
+    writeFileSync(meta, JSON.stringify(m));
+    expect(() => readCheckpointMeta(dir)).toThrowError(`${meta}: damaged (tensor 1's shape, offset or length does not fit checkpoint.bin);`);
+  });
+
+  it('a tensor with a zero dimension (no values) fits', async () => {
+    const { dir } = await savedTwo((m) => void m.tensors.push({ shape: [0, 3], offset: 7, length: 0 }));
+    expect(readCheckpointMeta(dir).tensors[2]).toEqual({ shape: [0, 3], offset: 7, length: 0 });
   });
 
   it('loading into variables of another count or shape is refused', async () => {
