@@ -18,11 +18,15 @@ export default {
   // Anchored at the root: a bare 'results' also matched src/results/ and docs/results/, so the
   // sandbox lacked the record code, and the tests that import it (claims-runner,
   // claims-sweep-spec) ran no test at all, leaving every runner.ts mutant uncovered.
-  ignorePatterns: ['/results', '/reports', '/coverage', '/dist', '/.cache'],
+  // '/.stryker-tmp*': a run with its own --tempDirName (two folders at once) must not copy the other's sandbox.
+  ignorePatterns: ['/results', '/reports', '/coverage', '/dist', '/.cache', '/.stryker-tmp*'],
   coverageAnalysis: 'perTest',
   // The machines this runs on have two cores; more workers only queue on them.
   concurrency: 2,
   timeoutMS: 60000,
+  // The initial run of src/claims' 20 test files took over StrykerJS's default 5 minutes on a
+  // shared 2-core machine (load 23, 2026-12-06) and the whole run was lost.
+  dryRunTimeoutMinutes: 30,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${folder}.html` },
   jsonReporter: { fileName: `reports/mutation/${folder}.json` },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandAssertions, expandCellAssertion, parseCellMetric, parseCondition, satisfies } from '../../src/claims/cells.ts';
+import { expandAssertions, expandCellAssertion, isCellAssertion, parseCellMetric, parseCondition, satisfies } from '../../src/claims/cells.ts';
 import type { CellAssertion } from '../../src/spec/claim.ts';
 
 /** A 2 × 3 grid (fraction × eps) with two per-cell metrics, as a sweep names them. */
@@ -109,5 +109,103 @@ describe('expandAssertions', () => {
     const plain = { name: 'p', metric: 'clean_acc{fraction=1,eps=4}', op: 'above' as const, threshold: 0, tolerance: 0 };
     expect(expandAssertions([plain, every({ fraction: 0.5, eps: 4 })], names)).toEqual([plain, expect.objectContaining({ metric: 'leak_gap_fgsm{fraction=0.5,eps=4}' })]);
     expect(() => expandAssertions([every({ nope: 1 })], names)).toThrow(/assertion "leaks": \/inEveryCellWith\/nope/);
+  });
+});
+
+describe('cell names and conditions, at their edges', () => {
+  it('a cell name is the whole name: text around it, an empty axis or a brace in the base is not a cell', () => {
+    expect(parseCellMetric('x}y{a=1}')).toBeUndefined();
+    expect(parseCellMetric('x{a=1}z')).toBeUndefined();
+    expect(parseCellMetric('x{=1}')).toBeUndefined();
+    expect(parseCellMetric('x{a=}')).toMatchObject({ base: 'x', id: 'a=' });
+  });
+
+  it('a comparator counts only at the start; text before it makes the whole string a value', () => {
+    expect(parseCondition('a >= 3')).toEqual({ op: '=', value: 'a >= 3' });
+    expect(parseCondition('  >= 3  ')).toEqual({ op: '>=', value: '3' });
+  });
+
+  // Each order operator below, at and above the value: an operator swapped for another, or a
+  // comparison made strict or loose, changes one row.
+  it.each([
+    ['3', '>= 4', false], ['4', '>= 4', true], ['5', '>= 4', true],
+    ['3', '> 4', false], ['4', '> 4', false], ['5', '> 4', true],
+    ['3', '<= 4', true], ['4', '<= 4', true], ['5', '<= 4', false],
+    ['3', '< 4', true], ['4', '< 4', false], ['5', '< 4', false],
+    ['4', '!= 4.0', false], ['4', '!= 5', true],
+  ] as const)('%s satisfies %s: %s', (actual, cond, expected) => {
+    expect(satisfies(actual, cond)).toBe(expected);
+  });
+
+  it('blank or infinite text is not a number: it equals nothing numeric and orders against nothing', () => {
+    // Number('') and Number(' ') are 0, Number('Infinity') is Infinity: numeric() must refuse them.
+    expect(satisfies('', 0)).toBe(false);
+    expect(satisfies(' ', 0)).toBe(false);
+    expect(satisfies('', '>= 0')).toBe(false);
+    expect(satisfies('Infinity', '>= 3')).toBe(false);
+    expect(satisfies('0', ' ')).toBe(false);
+  });
+
+  it('an assertion with only risesWith or fallsWith is a cell assertion', () => {
+    expect(isCellAssertion({ name: 'r', metric: 'm', risesWith: 'eps', tolerance: 0 } as CellAssertion)).toBe(true);
+    expect(isCellAssertion({ name: 'f', metric: 'm', fallsWith: 'eps', tolerance: 0 } as CellAssertion)).toBe(true);
+    expect(isCellAssertion({ name: 'p', metric: 'm', op: 'above', threshold: 0, tolerance: 0 })).toBe(false);
+  });
+});
+
+describe('cell expansion, what it returns beside problems', () => {
+  it('a problem comes with no assertions, and says exactly what is wrong', () => {
+    expect(expandCellAssertion(every({ eps: 4 }), ['clean_acc'])).toEqual({
+      assertions: [],
+      problems: [{ pointer: '', reason: 'the experiment produces no per-cell metrics (name{axis=value}); cell assertions need a sweep' }],
+    });
+    expect(expandCellAssertion(every({ epsilon: 4 }), names).assertions).toEqual([]);
+    expect(expandCellAssertion(every({ eps: '> 16' }), names).assertions).toEqual([]);
+    expect(expandCellAssertion({ name: 'r', metric: 'clean_acc', risesWith: 'eps', inEveryCellWith: { eps: 8 }, tolerance: 0 }, names).assertions).toEqual([]);
+  });
+
+  it('an unknown rises/falls axis is named under its own field', () => {
+    expect(expandCellAssertion({ name: 'f', metric: 'clean_acc', fallsWith: 'epsilon', tolerance: 0 }, names)).toEqual({
+      assertions: [],
+      problems: [{ pointer: '/fallsWith', reason: 'no axis "epsilon"; the axes are: fraction, eps' }],
+    });
+    expect(expandCellAssertion({ name: 'r', metric: 'clean_acc', risesWith: 'epsilon', tolerance: 0 }, names).problems).toEqual([
+      { pointer: '/risesWith', reason: 'no axis "epsilon"; the axes are: fraction, eps' },
+    ]);
+  });
+
+  it('only cells that have the metric (and the minus) are selected; the threshold is kept', () => {
+    const partial = ['a{eps=4}', 'a{eps=8}', 'b{eps=4}'];
+    expect(expandCellAssertion(every({}, { metric: 'b', threshold: 0.05 }), partial).assertions).toEqual([
+      { name: 'leaks — {eps=4}', metric: 'b{eps=4}', op: 'above', threshold: 0.05, tolerance: 0 },
+    ]);
+    expect(expandCellAssertion(every({}, { metric: 'a', minus: 'b' }), partial).assertions.map((a) => a.metric)).toEqual(['a{eps=4}']);
+  });
+
+  it('with three axes a group names both other axes; with one axis a pair has no group', () => {
+    const three = ['1', '2'].flatMap((x) => ['p', 'q'].flatMap((y) => `m{x=${x},y=${y},z=1}`));
+    const { assertions } = expandCellAssertion({ name: 'r', metric: 'm', risesWith: 'x', threshold: 0.1, tolerance: 0 }, three);
+    expect(assertions.map((a) => [a.name, a.threshold])).toEqual([
+      ['r — {y=p,z=1}: x 1 → 2', 0.1],
+      ['r — {y=q,z=1}: x 1 → 2', 0.1],
+    ]);
+    const one = expandCellAssertion({ name: 'r', metric: 'clean_acc', risesWith: 'eps', tolerance: 0 }, ['clean_acc{eps=4}', 'clean_acc{eps=8}']);
+    expect(one.assertions.map((a) => a.name)).toEqual(['r — eps 4 → 8']);
+  });
+
+  it('named levels keep the grid order, even when some of them look like numbers', () => {
+    // Sorted numerically these would come out 2, 10, x.
+    const mixed = ['10', '2', 'x'].map((l) => `m{level=${l}}`);
+    const { assertions } = expandCellAssertion({ name: 'r', metric: 'm', risesWith: 'level', tolerance: 0 }, mixed);
+    expect(assertions.map((a) => [a.minus, a.metric])).toEqual([
+      ['m{level=10}', 'm{level=2}'],
+      ['m{level=2}', 'm{level=x}'],
+    ]);
+  });
+
+  it('expandAssertions names every problem of an assertion, separated by "; "', () => {
+    expect(() => expandAssertions([every({ nope: 1 }, { metric: 'gap' })], names)).toThrow(
+      'assertion "leaks": /inEveryCellWith/nope: no axis "nope"; the axes are: fraction, eps; /metric: "gap" is not a per-cell metric; the cells have: leak_gap_fgsm, clean_acc',
+    );
   });
 });

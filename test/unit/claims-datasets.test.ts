@@ -1,8 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { datasetsOf, ensureDatasets, missingDatasets, skippedSummary, type EnsureOptions } from '../../src/claims/datasets.ts';
+import { checkClaimData, datasetsOf, ensureDatasets, missingDatasets, skippedSummary, type EnsureOptions } from '../../src/claims/datasets.ts';
+import { SpecError } from '../../src/claims/errors.ts';
+import { DataFileError } from '../../src/data/errors.ts';
+import type { Dataset } from '../../src/data/types.ts';
+import { experiments } from '../../src/experiments/registry.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
 import { defaultFallbacks } from '../../src/data/layout.ts';
@@ -131,5 +135,96 @@ describe('ensureDatasets: a run fetches what is missing before training, and ski
     const lines = skippedSummary([{ claim: 'on-cifar', missing: [{ dataset: 'cifar10', reason: 'offline', fix: 'go online' }] }]);
     expect(lines).toEqual(['skipped 1 claim: their data could not be had', '  - on-cifar: needs cifar10 — offline', '      fix: go online']);
     expect(skippedSummary([])).toEqual([]);
+  });
+});
+
+describe('checkClaimData: every subset and batch fits its data, checked before the backend starts', () => {
+  /** A stand-in for a loaded dataset: only the sizes are read. */
+  const sized = (train: number, test: number) => ({ train: { count: train }, test: { count: test } }) as unknown as Dataset;
+  const loads: string[] = [];
+  const load = async (name: string) => {
+    loads.push(name);
+    return sized(500, 200);
+  };
+  beforeEach(() => void (loads.length = 0));
+
+  /** The stand-in spec with fast-tier params holding these selections (the stand-in kind plans no training). */
+  const selecting = (...sets: Record<string, unknown>[]): LoadedSpec => {
+    const spec = loadSpecFile('test/fixtures-specs/stand-in-leak.json', standInRegistry);
+    return { ...spec, tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params: { sets } } } };
+  };
+  const problemsOf = async (specs: LoadedSpec[]) => {
+    const e = await checkClaimData(specs, 'fast', undefined, load as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as SpecError).problems;
+  };
+  const real = (edit: (p: Record<string, any>) => void = () => {}): LoadedSpec => {
+    const spec = loadSpecFile('test/fixtures-specs/real-kinds/tiny-mnist-fgsm.json', experiments);
+    const params = structuredClone(spec.tiers.fast.params) as Record<string, any>;
+    edit(params);
+    return { ...spec, tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params } } };
+  };
+
+  it('subsets up to the split\'s size pass; each selection\'s data is read', async () => {
+    await expect(checkClaimData([selecting({ dataset: 'mnist', trainSubset: 500, testSubset: 200 }, { dataset: 'cifar10' })], 'fast', undefined, load as never)).resolves.toBeUndefined();
+    expect(loads).toEqual(['mnist', 'cifar10']);
+  });
+
+  it('a subset larger than its split names its pointer, the sizes and the fix', async () => {
+    const spec = selecting({ dataset: 'mnist', trainSubset: 501 }, { dataset: 'cifar10', testSubset: 201, nested: [{ dataset: 'fashion-mnist', trainSubset: 600 }] });
+    expect(await problemsOf([spec])).toEqual([
+      { file: spec.file, pointer: '/tiers/fast/params/sets/0/trainSubset', reason: '501 is more than the 500 train images of mnist; use at most 500' },
+      { file: spec.file, pointer: '/tiers/fast/params/sets/1/testSubset', reason: '201 is more than the 200 test images of cifar10; use at most 200' },
+      { file: spec.file, pointer: '/tiers/fast/params/sets/1/nested/0/trainSubset', reason: '600 is more than the 500 train images of fashion-mnist; use at most 500' },
+    ]);
+  });
+
+  it('a batch larger than the images it draws from is refused once, at the training object the models share', async () => {
+    // The fixture's adversarial model and its control share one training object (trainSubset 400).
+    const spec = real((p) => (p.training.batchSize = 401));
+    expect(await problemsOf([spec])).toEqual([
+      {
+        file: spec.file,
+        pointer: '/tiers/fast/params/training/batchSize',
+        reason: '401 is more than the 400 training images (trainSubset 400 of mnist), so it would train 0 training steps; use a batch size of at most 400, or a larger trainSubset',
+      },
+    ]);
+    // A batch of exactly the subset trains one step an epoch.
+    await expect(checkClaimData([real((p) => (p.training.batchSize = 400))], 'fast', undefined, load as never)).resolves.toBeUndefined();
+  });
+
+  it('without a trainSubset the whole training split counts', async () => {
+    const spec = real((p) => {
+      delete p.trainSubset;
+      p.training.batchSize = 501;
+    });
+    const [p] = await problemsOf([spec]);
+    expect(p.reason).toMatch(/^501 is more than the 500 training images \(all of mnist\), so it would train 0 training steps; use a batch size of at most 500/);
+    expect(loads).toContain('mnist');
+  });
+
+  it('a training object not found in the params is named by its model', async () => {
+    const spec = real((p) => (p.training.batchSize = 401));
+    const copied = { ...spec, kind: { ...spec.kind, trainings: (p: never) => spec.kind.trainings!(p)!.map((t) => ({ ...t, training: { ...t.training, lr: { ...t.training.lr } } })) } };
+    const problems = await problemsOf([copied]);
+    expect(problems.map((p) => [p.pointer, p.reason.split(' is more')[0]])).toEqual([
+      ['/tiers/fast/params', 'model adversarial: batchSize 401'],
+      ['/tiers/fast/params', 'model control: batchSize 401'],
+    ]);
+  });
+
+  it('a damaged data file read by the default loader gets the fix appended', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'llk-damaged-'));
+    try {
+      mkdirSync(join(data, 'mnist'));
+      for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) writeFileSync(join(data, 'mnist', f), 'xy');
+      clearDatasetCache();
+      const e = (await checkClaimData([selecting({ dataset: 'mnist' })], 'fast', data).catch((x: unknown) => x)) as Error;
+      expect(e).toBeInstanceOf(DataFileError);
+      expect(e.message).toMatch(/: truncated IDX file: 2 bytes, shorter than the 4-byte magic; replace the file with a good copy \(`label-leak data fetch mnist --force`; `label-leak data verify mnist` checks them all\)$/);
+    } finally {
+      clearDatasetCache();
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });

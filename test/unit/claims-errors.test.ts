@@ -1,5 +1,6 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { ajvProblems, SpecError, UnknownClaimError } from '../../src/claims/errors.ts';
+import { ajvProblems, MissingTierError, SpecError, UnknownClaimError } from '../../src/claims/errors.ts';
 
 describe('spec errors', () => {
   it('a SpecError is one line per problem: file, pointer (or "(document)"), reason', () => {
@@ -24,5 +25,51 @@ describe('spec errors', () => {
       { file: 'f.json', pointer: '/op', reason: 'must be one of "above", "below"' },
       { file: 'f.json', pointer: '/v', reason: 'must be 2' },
     ]);
+  });
+});
+
+describe('a claim named without the tier asked for', () => {
+  it('names each lacking claim with its tiers, the claims that have the tier, and a tier to use', () => {
+    const e = new MissingTierError('gpu', [{ id: 'a', tiers: ['fast', 'full'] }, { id: 'b', tiers: ['full'] }], ['c', 'd']);
+    expect(e.message).toBe('no gpu tier in a (has: fast, full); b (has: full); claims with one: c, d — name those, or use --tier fast');
+    expect(e.name).toBe('MissingTierError');
+    expect(new MissingTierError('gpu', [{ id: 'b', tiers: ['full'] }], []).message).toBe('no gpu tier in b (has: full); claims with one: (none) — name those, or use --tier full');
+    expect(new MissingTierError('gpu', [], []).message).toBe('no gpu tier in ; claims with one: (none) — name those, or use --tier fast');
+  });
+});
+
+describe('ajv errors as problems, without the noise of rejected branches', () => {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  const model = {
+    oneOf: [
+      { type: 'object', required: ['kind'], properties: { kind: { const: 'mlp' }, hidden: { type: 'array', items: { type: 'integer' } } } },
+      { type: 'object', required: ['kind'], properties: { kind: { const: 'cnn' }, width: { type: 'integer' } } },
+    ],
+  };
+  const validate = ajv.compile({ type: 'object', properties: { model, other: { type: 'integer' } } });
+  const problemsFor = (data: unknown) => {
+    expect(validate(data)).toBe(false);
+    return ajvProblems('f.json', validate.errors, '/p');
+  };
+
+  it('a oneOf told apart by its kind reports only the branch of that kind, and errors outside it', () => {
+    expect(problemsFor({ model: { kind: 'mlp', hidden: [1.5] }, other: 'x' })).toEqual([
+      { file: 'f.json', pointer: '/p/model/hidden/0', reason: 'must be integer' },
+      { file: 'f.json', pointer: '/p/other', reason: 'must be integer' },
+    ]);
+  });
+
+  it('a kind no branch accepts keeps every error, the oneOf\'s own included', () => {
+    const problems = problemsFor({ model: { kind: 'rnn' } });
+    expect(problems).toContainEqual({ file: 'f.json', pointer: '/p/model', reason: 'must match exactly one schema in oneOf' });
+    expect(problems.filter((p) => p.pointer === '/p/model/kind')).toHaveLength(2);
+  });
+
+  it('an `if` failure is left out: the branch\'s own errors say what to fix; no errors, no problems', () => {
+    const cond = ajv.compile({ type: 'object', if: { properties: { a: { const: 1 } }, required: ['a'] }, then: { properties: { b: true }, required: ['b'] } });
+    expect(cond({ a: 1 })).toBe(false);
+    expect(cond.errors!.map((e) => e.keyword).sort()).toEqual(['if', 'required']);
+    expect(ajvProblems('f.json', cond.errors)).toEqual([{ file: 'f.json', pointer: '/b', reason: 'required field is missing' }]);
+    expect(ajvProblems('f.json', null)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpecError, UnknownClaimError } from '../../src/claims/errors.ts';
-import { findSpecsIn, loadSpecDir, loadSpecFile } from '../../src/claims/spec-files.ts';
+import { findSpecsIn, loadSpecDir, loadSpecFile, specIds } from '../../src/claims/spec-files.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
 
 const FIXTURES = 'test/fixtures-specs';
@@ -158,5 +158,116 @@ describe('finding specs by id', () => {
 
   it('a missing claims directory is a spec error naming it', () => {
     expect(() => loadSpecDir('no/such/dir', standInRegistry)).toThrowError(/no\/such\/dir.*cannot read the claims directory/);
+  });
+});
+
+describe('spec loading at its edges', () => {
+  it('a file whose JSON is not an object is reported, not crashed on', () => {
+    for (const text of ['null', '5', '"spec"', '[]']) {
+      const problems = problemsOf(writeSpec(text));
+      expect(problems.length, text).toBeGreaterThan(0);
+      expect(problems.every((p) => p.pointer === ''), text).toBe(true);
+    }
+  });
+
+  it('a spec failing the claim schema with no usable kind or tiers reports only the schema\'s problems', () => {
+    for (const edit of [(s: any) => (s.experiment = 5), (s: any) => (s.experiment = 'nope'), (s: any) => (s.tiers = null), (s: any) => (s.tiers = 'fast')]) {
+      const spec = good();
+      spec.colour = 'red';
+      edit(spec);
+      const problems = problemsOf(writeSpec(spec));
+      expect(problems.some((p) => p.pointer === '/colour')).toBe(true);
+      expect(problems.filter((p) => p.pointer.includes('/params'))).toEqual([]);
+    }
+  });
+
+  it('a spec failing the claim schema still reports the params problems of every tier, and no tier twice', () => {
+    const spec = good();
+    spec.colour = 'red';
+    spec.tiers.fast.params.depth = 110;
+    spec.tiers.full.params.depth = 110;
+    const problems = problemsOf(writeSpec(spec));
+    expect(problems.filter((p) => p.pointer.endsWith('/depth')).map((p) => p.pointer)).toEqual(['/tiers/fast/params/depth', '/tiers/full/params/depth']);
+  });
+
+  it('the id must be the file name less its last .json', () => {
+    const file = writeSpec(good(), 'stand-in-leak.jsonl');
+    expect(problemsOf(file)).toContainEqual({ file, pointer: '/id', reason: '"stand-in-leak" must equal the file name ("stand-in-leak.jsonl")' });
+  });
+
+  it('an unknown kind with no kinds registered says "(none)"', () => {
+    const file = writeSpec(good());
+    expect(() => loadSpecFile(file, {})).toThrow(`${file}: /experiment: unknown experiment kind "stand-in"; known kinds: (none)`);
+  });
+
+  it('a kind whose own params schema does not compile is named, and the spec is what cannot load', () => {
+    const broken = { ...standInRegistry['stand-in'], paramsSchema: { type: 'object', properties: { x: { type: 'nonsense' } } } };
+    const file = writeSpec(good());
+    const e = (() => {
+      try {
+        loadSpecFile(file, { 'stand-in': broken } as never);
+      } catch (x) {
+        return x as SpecError;
+      }
+    })()!;
+    expect(e).toBeInstanceOf(SpecError);
+    expect(e.problems).toHaveLength(1);
+    expect(e.problems[0]).toMatchObject({ file, pointer: '/experiment' });
+    expect(e.problems[0].reason).toMatch(/^experiment kind "stand-in" has an invalid paramsSchema: schema is invalid: data\/properties\/x\/type /);
+  });
+
+  it('a kind\'s own problems with a tier\'s params are placed under that tier; its metrics are then not checked', () => {
+    const picky = { ...standInRegistry['stand-in'], problems: (p: { gap: number }) => (p.gap > 0.04 ? [{ pointer: '/gap', reason: 'too wide' }] : []) };
+    const spec = good();
+    spec.assertions[0].metric = 'nope';
+    const file = writeSpec(spec);
+    const e = (() => {
+      try {
+        loadSpecFile(file, { 'stand-in': picky } as never);
+      } catch (x) {
+        return x as SpecError;
+      }
+    })()!;
+    // fast's gap is 0.05 (its own problem, metrics unchecked); full's is 0.027 (checked).
+    expect(e.problems.map((p) => [p.pointer, p.reason.replace(/; it produces.*/, '')])).toEqual([
+      ['/tiers/fast/params/gap', 'too wide'],
+      ['/assertions/0/metric', 'metric "nope" is not produced by "stand-in" at tier full'],
+    ]);
+  });
+
+  it('write-up values are checked only once every tier\'s params are valid (a bad tier would leave its metrics unknown)', () => {
+    const spec = good();
+    // Only fast (invalid here) would produce loss_eps_6; full (valid) does not sweep ε.
+    spec.writeUpFigure.values = { loss_eps_6: 1 };
+    spec.tiers.fast.params.epsSweep = [6];
+    spec.tiers.fast.params.depth = 1;
+    const problems = problemsOf(writeSpec(spec));
+    expect(problems.map((p) => p.pointer)).toEqual(['/tiers/fast/params/depth']);
+    // With valid params a value that no tier produces is named.
+    const fine = good();
+    fine.writeUpFigure.values = { loss_eps_7: 1 };
+    expect(problemsOf(writeSpec(fine)).map((p) => p.pointer)).toEqual(['/writeUpFigure/values/loss_eps_7']);
+  });
+
+  it('$schema is not part of the content hash', () => {
+    const a = good();
+    const b = good();
+    delete b.$schema;
+    expect(loadSpecFile(writeSpec(a), standInRegistry).hash).toBe(loadSpecFile(writeSpec(b), standInRegistry).hash);
+  });
+
+  it('a spec that cannot be read names the file and says what a spec is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
+    dirs.push(dir);
+    const missing = join(dir, 'absent.json');
+    expect(problemsOf(missing)).toEqual([{ file: missing, pointer: '', reason: expect.stringMatching(/^cannot read: .+; a claim spec is a JSON file$/) }]);
+    expect(problemsOf(dir)[0].reason).toMatch(/^cannot read: .*not a regular file.*; a claim spec is a JSON file$/);
+  });
+
+  it('the claim ids of a folder: its .json files but the schema, sorted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-spec-ids-'));
+    dirs.push(dir);
+    for (const f of ['b.json', 'a.json', 'claim.schema.json', 'notes.md', 'c.json.bak', 'json']) writeFileSync(join(dir, f), '{}');
+    expect(specIds(dir)).toEqual(['a', 'b']);
   });
 });

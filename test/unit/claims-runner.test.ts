@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkpointDir, ResumeError, runClaim, type RunClaimOptions } from '../../src/claims/runner.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { checkpointDir, ResumeError, runClaim, supersededPath, type RunClaimOptions } from '../../src/claims/runner.ts';
+import type { RunContext, SeedOutcome } from '../../src/experiments/types.ts';
+import { WriteError } from '../../src/util/write-error.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
 import type { ProgressSink } from '../../src/train/progress.ts';
@@ -264,5 +266,242 @@ describe('the data a record names', () => {
     const record = await runClaim(mnistSpec(), opts({ dataDir: other, seeds: [3], notice: (l) => notices.push(l) }));
     expect(record.outcomes.map((o) => o.seed)).toEqual([3]);
     expect(notices.join('\n')).toMatch(/other data files.*finished seeds \(1, 2\) were moved to .*superseded/);
+  });
+});
+
+/** The stand-in spec with its kind's run replaced (the rest of the kind, schema and metric names, kept). */
+function withRun(run: (p: any, ctx: RunContext) => Promise<SeedOutcome>, edit?: (s: Record<string, any>) => void): LoadedSpec {
+  const s = spec('stand-in-leak', edit);
+  return { ...s, kind: { ...s.kind, run: async (p: any, ctx: RunContext) => {
+    runs.push({ seed: ctx.seed, ctx });
+    return run(p, ctx);
+  } } };
+}
+const fine = (extra: Partial<SeedOutcome> = {}): SeedOutcome => ({ metrics: { clean_acc: 0.6, adv_acc_fgsm: 0.7 }, curves: {}, ...extra });
+/** A clock that moves by `stepMs` at each reading, from `start`. */
+function clock(start: string, stepMs: number): () => Date {
+  let t = Date.parse(start);
+  return () => {
+    const d = new Date(t);
+    t += stepMs;
+    return d;
+  };
+}
+
+describe('what a record holds of each seed', () => {
+  it('curves are stored JSON-safe: undefined fields and absent curves left out, non-finite points kept as null', async () => {
+    const s = withRun(async () =>
+      fine({ curves: { epochs: [{ epoch: 1, cleanAcc: Infinity, advAcc: undefined as unknown as number }, { epoch: 2, cleanAcc: 0.5, advAcc: NaN }], lossVsEps: undefined } }),
+    );
+    const record = await runClaim(s, opts({ seeds: [1] }));
+    expect(record.outcomes[0].curves).toEqual({ epochs: [{ epoch: 1, cleanAcc: null }, { epoch: 2, cleanAcc: 0.5, advAcc: null }] });
+  });
+
+  it('an asserted metric the experiment did not report makes the seed an error naming it', async () => {
+    const record = await runClaim(withRun(async () => ({ metrics: { clean_acc: 0.6 }, curves: {} })), opts({ seeds: [1] }));
+    expect(record.outcomes[0]).toMatchObject({ status: 'error', error: { name: 'MissingMetricError', message: 'the experiment did not report asserted metrics: adv_acc_fgsm' } });
+    // A minus metric counts as asserted too.
+    const minus = withRun(async () => ({ metrics: { adv_acc_fgsm: 0.7 }, curves: {} }), (j) => {
+      j.assertions = [{ name: 'gap', metric: 'adv_acc_fgsm', minus: 'clean_acc', op: 'above', threshold: 0, tolerance: 0 }];
+    });
+    expect((await runClaim(minus, opts({ seeds: [1] }))).outcomes[0].error?.message).toBe('the experiment did not report asserted metrics: clean_acc');
+  });
+
+  it('throughput is kept when finite, left out otherwise; wall times are in seconds', async () => {
+    const speeds = [1234, NaN, undefined];
+    const s = withRun(async (_p, ctx) => fine({ imagesPerSecond: speeds[ctx.seed - 1] }));
+    // Each reading of the clock is 1.5 s after the last: the run's start, the first save, then a
+    // seed's start and end (1.5 s apart) and the save after it.
+    const record = await runClaim(s, opts({ seeds: [1, 2, 3], now: clock('2026-12-06T01:00:00.000Z', 1500) }));
+    expect(record.outcomes.map((o) => o.imagesPerSecond)).toEqual([1234, undefined, undefined]);
+    expect(record.outcomes.map((o) => 'imagesPerSecond' in o)).toEqual([true, false, false]);
+    expect(record.outcomes.map((o) => o.wallSeconds)).toEqual([1.5, 1.5, 1.5]);
+    expect(record.outcomes[0]).toMatchObject({ startedAt: '2026-12-06T01:00:03.000Z', finishedAt: '2026-12-06T01:00:04.500Z' });
+    expect(record.startedAt).toBe('2026-12-06T01:00:00.000Z');
+    expect(record.environment).toEqual(environment);
+  });
+
+  it('a seed that throws keeps the error\'s name and message and its wall time', async () => {
+    class Boom extends Error {
+      override name = 'Boom';
+    }
+    const s = withRun(async () => {
+      throw new Boom('it broke');
+    });
+    const record = await runClaim(s, opts({ seeds: [1], now: clock('2026-12-06T01:00:00.000Z', 250) }));
+    expect(record.outcomes[0]).toEqual({
+      seed: 1,
+      status: 'error',
+      metrics: {},
+      curves: {},
+      wallSeconds: 0.25,
+      error: { name: 'Boom', message: 'it broke' },
+      // Readings: the run's start, the first save, then the seed's start and end.
+      startedAt: '2026-12-06T01:00:00.500Z',
+      finishedAt: '2026-12-06T01:00:00.750Z',
+    });
+    // Something thrown that is not an Error is kept as its text.
+    const odd = withRun(async () => {
+      throw 'plain text';
+    });
+    expect((await runClaim(odd, opts({ seeds: [1] }))).outcomes[0].error).toEqual({ name: 'Error', message: 'plain text' });
+  });
+
+  it('the run\'s wall time is from its start to its last write', async () => {
+    const record = await runClaim(withRun(async () => fine()), opts({ seeds: [1], now: clock('2026-12-06T01:00:00.000Z', 2000) }));
+    // Readings: start 0 s, first save 2 s, seed 4–6 s, save 8 s, final save 10 s.
+    expect(record.wallSeconds).toBe(10);
+    expect(record.finishedAt).toBe('2026-12-06T01:00:10.000Z');
+  });
+
+  it('repeated seeds run once', async () => {
+    await runClaim(withRun(async () => fine()), opts({ seeds: [2, 2, 1] }));
+    expect(runs.map((r) => r.seed)).toEqual([2, 1]);
+  });
+});
+
+describe('what a seed is handed', () => {
+  it('its data folder, backend, checkpoint settings and signal; progress labelled with claim, tier, seed and position', async () => {
+    const started: string[] = [];
+    const ticks: number[] = [];
+    let stops = 0;
+    const progress: ProgressSink = { start: (l) => void started.push(l), tick: (d) => void ticks.push(d), stop: () => void stops++ };
+    const signal = new AbortController().signal;
+    await runClaim(spec(), opts({ seeds: [5, 6], dataDir: '/data/here', checkpointEvery: 17, signal, progress }));
+    expect(started).toEqual(['stand-in-leak [fast] seed 5 (1/2) stand-in', 'stand-in-leak [fast] seed 6 (2/2) stand-in']);
+    expect(ticks).toEqual([1, 2, 1, 2]);
+    expect(stops).toBe(2);
+    const ctx = runs[0].ctx;
+    expect([ctx.dataDir, ctx.backend, ctx.checkpointEvery, ctx.signal]).toEqual(['/data/here', backend, 17, signal]);
+  });
+
+  it('onTrained gets each model with the claim, tier and seed it belongs to; without it the seed is handed none', async () => {
+    const got: unknown[] = [];
+    const model = { marker: 'model' } as never;
+    const s = withRun(async (_p, ctx) => {
+      await ctx.onTrained?.(model, { role: 'adversarial', key: 'k' } as never);
+      return fine();
+    });
+    await runClaim(s, opts({ seeds: [4], tier: 'fast', onTrained: async (m, info) => void got.push([m, info]) }));
+    expect(got).toEqual([[model, { role: 'adversarial', key: 'k', claim: 'stand-in-leak', tier: 'fast', seed: 4 }]]);
+    runs.length = 0;
+    await runClaim(s, opts({ seeds: [4] }));
+    expect(runs[0].ctx.onTrained).toBeUndefined();
+  });
+});
+
+describe('records on disk that this run must not mix with', () => {
+  it('a record of another claim or tier under this claim\'s name is refused, resume or not', async () => {
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+    await runClaim(spec('stand-in-no-gap'), opts());
+    mkdirSync(join(dir, 'results', 'fast'), { recursive: true });
+    writeFileSync(file, readFileSync(recordPath(join(dir, 'results'), 'fast', 'stand-in-no-gap')));
+    for (const resume of [false, true]) {
+      const err = (await runClaim(spec(), opts({ resume })).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(ResumeError);
+      expect(err.name).toBe('ResumeError');
+      expect(err.message).toBe(`${file} holds stand-in-no-gap [fast], not stand-in-leak [fast]; move it away`);
+    }
+    // The same claim at another tier, stored under the fast tier's name.
+    await runClaim(spec(), opts({ tier: 'full', seeds: [1] }));
+    writeFileSync(file, readFileSync(recordPath(join(dir, 'results'), 'full', 'stand-in-leak')));
+    await expect(runClaim(spec(), opts())).rejects.toThrow(`${file} holds stand-in-leak [full], not stand-in-leak [fast]; move it away`);
+  });
+
+  it('refusing --resume names both runs\' --set values', async () => {
+    await runClaim(spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1)), opts({ overrides: ['gap=0.1', 'noise=0.01'] }));
+    const err = (await runClaim(spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.2)), opts({ resume: true, overrides: ['gap=0.2'] })).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/was made with --set gap=0\.1 --set noise=0\.01, this run has --set gap=0\.2 \(params hash [0-9a-f]{16}, now [0-9a-f]{16}\)/);
+  });
+
+  it('a record of other settings with no finished seed is replaced, not set aside', async () => {
+    await runClaim(spec('stand-in-leak', (s) => (s.tiers.fast.params.failSeeds = [1, 2, 3])), opts());
+    const notices: string[] = [];
+    const record = await runClaim(spec(), opts({ seeds: [1], notice: (l) => notices.push(l) }));
+    expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual([[1, 'ok']]);
+    expect(existsSync(join(dir, 'results', 'fast', 'superseded'))).toBe(false);
+    expect(notices).toEqual([]);
+  });
+
+  it('a superseded record is named by its claim and finish time, with no colon or dot', () => {
+    expect(supersededPath('res', 'fast', 'c', '2026-12-06T04:05:06.789Z')).toBe(join('res', 'fast', 'superseded', 'c.2026-12-06T04-05-06-789Z.json'));
+  });
+
+  it('the merged record keeps the earlier start of the record it merges with', async () => {
+    await runClaim(spec(), opts({ seeds: [1], now: clock('2026-12-06T01:00:00.000Z', 1000) }));
+    const later = await runClaim(spec(), opts({ seeds: [2], now: clock('2026-12-06T03:00:00.000Z', 1000) }));
+    expect(later.startedAt).toBe('2026-12-06T01:00:00.000Z');
+    const earlier = await runClaim(spec(), opts({ seeds: [3], now: clock('2026-12-06T00:00:00.000Z', 1000) }));
+    expect(earlier.startedAt).toBe('2026-12-06T00:00:00.000Z');
+  });
+});
+
+describe('a seed finished by another process is taken, not trained again', () => {
+  it('without --resume, a seed finished since this run began (at the same instant too) is taken; one finished before is re-run', async () => {
+    const at = () => new Date('2026-12-06T01:00:00.000Z');
+    await runClaim(spec(), opts({ seeds: [1, 2], now: at }));
+    runs.length = 0;
+    // Every reading of this run's clock is the instant the record's seeds finished.
+    const record = await runClaim(spec(), opts({ seeds: [1, 2, 3], now: at }));
+    expect(runs.map((r) => r.seed)).toEqual([3]);
+    expect(record.outcomes.map((o) => o.seed)).toEqual([1, 2, 3]);
+    runs.length = 0;
+    await runClaim(spec(), opts({ seeds: [1, 2], now: () => new Date('2026-12-06T01:00:00.001Z') }));
+    expect(runs.map((r) => r.seed)).toEqual([1, 2]);
+  });
+
+  it('with --resume and onTrained, a re-used seed is announced: no model of it is saved', async () => {
+    await runClaim(spec(), opts({ seeds: [1] }));
+    runs.length = 0;
+    const notices: string[] = [];
+    await runClaim(spec(), opts({ seeds: [1, 2], resume: true, onTrained: async () => {}, notice: (l) => notices.push(l) }));
+    expect(runs.map((r) => r.seed)).toEqual([2]);
+    expect(notices).toEqual([
+      `stand-in-leak [fast] seed 1 (1/2): finished earlier, re-used from ${recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')} without training, so no model of it is saved; run it without --resume to save its models`,
+    ]);
+    // Without onTrained there is nothing to announce.
+    notices.length = 0;
+    await runClaim(spec(), opts({ seeds: [1, 2], resume: true, notice: (l) => notices.push(l) }));
+    expect(notices).toEqual([]);
+  });
+});
+
+describe('a seed that could not write stops the run', () => {
+  it('a WriteError in a seed is recorded, then thrown: the next seeds would fail the same way', async () => {
+    const s = withRun(async (_p, ctx) => {
+      if (ctx.seed === 1) throw new WriteError('/full/disk', 'no space left on device');
+      return fine();
+    });
+    const err = (await runClaim(s, opts({ seeds: [1, 2] })).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(WriteError);
+    expect(err.message).toBe('no space left on device');
+    expect(runs.map((r) => r.seed)).toEqual([1]);
+    const saved = readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak'));
+    expect(saved.outcomes.map((o) => [o.seed, o.error?.name])).toEqual([[1, 'WriteError']]);
+    // Any other error is kept and the run goes on.
+    runs.length = 0;
+    const other = withRun(async (_p, ctx) => {
+      if (ctx.seed === 1) throw new Error('no space left on device');
+      return fine();
+    });
+    await runClaim(other, opts({ seeds: [1, 2] }));
+    expect(runs.map((r) => r.seed)).toEqual([1, 2]);
+  });
+});
+
+describe('notices go to stderr unless a sink is given', () => {
+  it('setting a record aside is announced on stderr by default', async () => {
+    await runClaim(spec(), opts({ seeds: [1] }));
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await runClaim(spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1)), opts({ seeds: [2] }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toMatch(/finished seeds \(1\) were moved to .*superseded.*\n$/);
   });
 });
