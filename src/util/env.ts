@@ -155,6 +155,13 @@ export const SETTINGS = {
     scope: 'scripts',
     readIn: 'vitest.stryker.config.ts',
   }),
+  mutateTests: setting({
+    name: 'LABEL_LEAK_MUTATE_TESTS',
+    unset: 'the folder\'s own list of test files',
+    description: 'comma-separated test files that replace the folder\'s list for a quick partial StrykerJS run (its score is then a lower bound)',
+    scope: 'scripts',
+    readIn: 'vitest.stryker.config.ts',
+  }),
   stateDir: setting({
     name: 'LABEL_LEAK_STATE_DIR',
     unset: '`~/label-leak-state`',
