@@ -1,25 +1,32 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectEnvironment } from '../../src/results/environment.ts';
 import { readRecord, recordPath, type ResultRecord } from '../../src/results/record.ts';
+import { plotsFor } from '../../src/report/plots.ts';
 import { buildPage } from '../../src/serve/assets.ts';
 import { createServeServer } from '../../src/serve/server.ts';
 import { cli } from '../helpers/cli.ts';
 
 /**
  * `label-leak serve` in a real browser: Debian's chromium, headless, with WebGPU on
- * SwiftShader (.ci/run installs it). The page runs mnist-no-leaking at the fast tier, cut
- * down with --set-style overrides to keep CI short (2 epochs on 512 images, 256 on webgpu):
- * once on webgpu (verdict, a record the report reads, no console error, metrics within the
- * webgpu-vs-wasm tolerance of the CLI's on wasm) and once on wasm, whose per-seed metrics
- * must equal the CLI's record of the same settings to the last digit (one wasm thread each).
+ * SwiftShader (.ci/run installs it). The page runs mnist-no-leaking's fast tier as the spec
+ * has it (3 seeds, 6 epochs on 10,000 images) on wasm: the spec's expected verdict, the
+ * report's plots, and per-seed metrics equal to the CLI's committed record to the last digit.
+ * SwiftShader runs WebGPU's kernels on the CPU at about 1.4 s a step here (2026-12-06, a quiet
+ * machine), so the fast tier on it would take over half an hour (468 steps a seed): the
+ * webgpu run is cut down with --set-style overrides (1 epoch on 2,048 images) to a setting
+ * whose verdict the CLI decides on wasm, and must give that verdict, metrics within the
+ * webgpu-vs-wasm tolerance, a record the report reads and no console error.
+ * LABEL_LEAK_BROWSER_WEBGPU_FAST=1 runs the whole fast tier on WebGPU instead (by hand).
+ * Small cut-down runs on wasm check the CLI's record and resuming (after Stop, and after the
+ * tab was closed: from the checkpoints the page keeps in IndexedDB).
  *
- * LABEL_LEAK_SCREENSHOTS=DIR saves the page after each run as DIR/serve-<backend>.png (the
+ * LABEL_LEAK_SCREENSHOTS=DIR saves the page after the webgpu run and the fast tier on wasm as DIR/serve-<backend>.png (the
  * README's are made so: LABEL_LEAK_SCREENSHOTS=docs/images).
  */
 
@@ -29,8 +36,19 @@ if (noBrowser && process.env.LABEL_LEAK_REQUIRE_BROWSER === '1') throw new Error
 
 const CLAIM = 'mnist-no-leaking';
 const SETS = ['training.epochs=2', 'trainSubset=512', 'testSubset=256'];
-/** SwiftShader runs the kernels on the CPU, far slower than wasm: half the data there. */
-const WEBGPU_SETS = ['training.epochs=2', 'trainSubset=256', 'testSubset=128'];
+/** Steps a seed takes under SETS (2 epochs of 512 images in batches of the spec's 128: 4 an epoch). */
+const SETS_STEPS = 8;
+/**
+ * SwiftShader runs the kernels on the CPU, far slower than wasm: 16 steps, enough for the
+ * MLP to pass the claim's "the model learned" precondition (4 steps left it at 28% clean).
+ */
+const WEBGPU_FAST = process.env.LABEL_LEAK_BROWSER_WEBGPU_FAST === '1';
+const WEBGPU_SETS = WEBGPU_FAST ? [] : ['training.epochs=1', 'trainSubset=2048', 'testSubset=500'];
+/** Two seeds: one gives an unbounded interval, so inconclusive whatever it measures. */
+const WEBGPU_SEEDS = WEBGPU_FAST ? '' : '1,2';
+/** The CLI's record of the claim's fast tier, as committed (what `run` wrote on wasm, one thread). */
+const COMMITTED = join('docs', 'results', 'records', 'fast', `${CLAIM}.json`);
+const specExpected = (): string => JSON.parse(readFileSync(join('claims', `${CLAIM}.json`), 'utf8')).tiers.fast.expected;
 const DATA_ENV = { LABEL_LEAK_DATA_DIR: process.env.LABEL_LEAK_DATA_DIR ?? '' };
 
 let server: Server;
@@ -66,8 +84,9 @@ interface Run {
   consoleErrors: string[];
 }
 
-async function openPage(): Promise<{ page: Page; consoleErrors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+/** A new page; in a new browser context (its own, empty IndexedDB) unless `context` is given. */
+async function openPage(context?: BrowserContext): Promise<{ page: Page; consoleErrors: string[] }> {
+  const page = await (context ?? browser).newPage({ viewport: { width: 1200, height: 900 } });
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -76,14 +95,15 @@ async function openPage(): Promise<{ page: Page; consoleErrors: string[] }> {
   return { page, consoleErrors };
 }
 
-async function waitForEnd(page: Page): Promise<Pick<Run, 'state' | 'error' | 'record'>> {
-  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as any).labelLeak?.state), null, { timeout: 280_000, polling: 500 });
+async function waitForEnd(page: Page, timeout = 280_000): Promise<Pick<Run, 'state' | 'error' | 'record'>> {
+  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as any).labelLeak?.state), null, { timeout, polling: 500 });
   const st = await page.evaluate(() => (globalThis as any).labelLeak);
   return { state: st.state, error: st.error, record: st.record };
 }
 
 /** Fills the form and presses Run. */
-async function start(page: Page, backend: 'webgpu' | 'wasm', seeds: string, sets = SETS): Promise<void> {
+async function start(page: Page, backend: 'webgpu' | 'wasm', seeds: string, sets = SETS, checkpointEvery = 200): Promise<void> {
+  await page.fill('#checkpoint-every', String(checkpointEvery));
   await page.selectOption('#tier', 'fast');
   await page.selectOption('#backend', backend);
   await page.fill('#seeds', seeds);
@@ -92,16 +112,34 @@ async function start(page: Page, backend: 'webgpu' | 'wasm', seeds: string, sets
 }
 
 /** Opens the page, runs the claim with `backend` and `seeds`, and waits for the end. */
-async function runInPage(backend: 'webgpu' | 'wasm', seeds: string, sets = SETS): Promise<Run> {
+async function runInPage(backend: 'webgpu' | 'wasm', seeds: string, sets = SETS, timeout?: number, shot?: string): Promise<Run> {
   const { page, consoleErrors } = await openPage();
   await start(page, backend, seeds, sets);
-  const end = await waitForEnd(page);
+  const end = await waitForEnd(page, timeout);
   const dir = process.env.LABEL_LEAK_SCREENSHOTS;
-  if (dir) {
+  if (dir && shot) {
     mkdirSync(dir, { recursive: true });
-    await page.screenshot({ path: join(dir, `serve-${backend}.png`), fullPage: true });
+    await page.screenshot({ path: join(dir, `${shot}.png`), fullPage: true });
   }
   return { page, ...end, consoleErrors };
+}
+
+/**
+ * The page shows `record`: its verdict and the spec's expectation, one row per assertion with
+ * its verdict, and exactly the plots `label-leak report` draws for it.
+ */
+async function expectShown(page: Page, record: ResultRecord): Promise<void> {
+  expect(await page.textContent('#verdict')).toContain(`${record.verdict} (the spec expects ${record.expected})`);
+  const rows = await page.locator('#assertions tbody tr').allTextContents();
+  expect(rows.length).toBe(record.assertions.length);
+  for (const [i, a] of record.assertions.entries()) {
+    expect(rows[i]).toContain(a.name);
+    expect(rows[i]).toContain(a.verdict);
+  }
+  const plots = (await plotsFor(record)).map((p) => p.title);
+  expect(plots.length).toBeGreaterThan(0);
+  expect(await page.locator('#plots figcaption').allTextContents()).toEqual(plots);
+  expect(await page.locator('#plots svg').count()).toBeGreaterThanOrEqual(plots.length);
 }
 
 /** The CLI's record of the wasm run, for the resume test too. */
@@ -118,38 +156,49 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     await page.close();
   });
 
-  it('runs the claim on the browser\'s WebGPU: verdict, curves, plots, a record the report reads, no console error', { timeout: 300_000 }, async () => {
-    const run = await runInPage('webgpu', '1', WEBGPU_SETS);
+  it(`runs the claim on the browser's WebGPU${WEBGPU_FAST ? ' at the whole fast tier' : ''}: the verdict the CLI gives on wasm, curves, plots, a record the report reads, no console error`, { timeout: WEBGPU_FAST ? 4 * 3600_000 : 960_000 }, async () => {
+    // A ceiling, not a timing: 32 steps took ~45 s on a quiet machine, and over 9 minutes with ~20 runnable processes.
+    const run = await runInPage('webgpu', WEBGPU_SEEDS, WEBGPU_SETS, WEBGPU_FAST ? 4 * 3600_000 : 900_000, 'serve-webgpu');
     expect(run.error).toBeUndefined();
     expect(run.state).toBe('done');
     expect(run.consoleErrors).toEqual([]);
     const record = run.record!;
     expect(record.backend.name).toBe('webgpu');
     expect(record.backend.device).toMatch(/swiftshader|GPU/i);
-    expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual([[1, 'ok']]);
-    // 4 training steps (kept tiny: SwiftShader is a CPU) leave the MLP below the claim's "the model
-    // learned" precondition (the CLI gives clean 28% on wasm), so error is what an honest page says;
-    // any other error (a crash, a NaN) fails here.
-    if (record.verdict === 'error') expect(record.preconditions?.some((p) => p.failedSeeds.length > 0)).toBe(true);
-    else expect(['reproduced', 'refuted', 'inconclusive']).toContain(record.verdict);
-    expect(await run.page.textContent('#verdict')).toContain(record.verdict);
+    // The wasm record to hold it against: the CLI's committed one for the whole tier, else the
+    // CLI run here with the same overrides (one wasm thread).
+    let wasm: ResultRecord;
+    if (WEBGPU_FAST) wasm = readRecord(COMMITTED);
+    else {
+      const cliResults = join(work, 'cli-webgpu-settings');
+      const r = await cli(['run', CLAIM, '--tier', 'fast', '--backend', 'wasm', '--threads', '1', '--seeds', WEBGPU_SEEDS, '--results', cliResults, ...WEBGPU_SETS.flatMap((s) => ['--set', s])], { env: DATA_ENV });
+      expect(r.code, r.stderr).not.toBe(2);
+      wasm = readRecord(recordPath(cliResults, 'fast', CLAIM));
+    }
+    expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual(wasm.outcomes.map((o) => [o.seed, 'ok']));
+    // A setting that decides (every precondition held on wasm), so the page must decide it too,
+    // and as wasm did; error here is a crash, a NaN or a model that did not learn on webgpu.
+    expect(wasm.verdict).not.toBe('error');
+    expect(record.verdict).toBe(wasm.verdict);
+    if (WEBGPU_FAST) expect(record.verdict).toBe(specExpected());
+    await expectShown(run.page, record);
     expect(await run.page.textContent('#assertions')).toContain('qualitative: no leaking on MNIST');
-    // Two epochs, so two points of the live loss curve; the report's accuracy plot beneath.
-    expect(await run.page.locator('#curves circle').count()).toBe(2);
-    expect(await run.page.locator('#plots svg').count()).toBeGreaterThan(0);
-    // Within the webgpu-vs-wasm tolerance of test/unit/train-step-backends.test.ts: losses to
-    // 1e-5 relative (float32 rounding carried by SGD), accuracies within one test example.
-    const cliResults = join(work, 'cli-webgpu-settings');
-    const r = await cli(['run', CLAIM, '--tier', 'fast', '--backend', 'wasm', '--threads', '1', '--seeds', '1', '--results', cliResults, ...WEBGPU_SETS.flatMap((s) => ['--set', s])], { env: DATA_ENV });
-    expect(r.code, r.stderr).not.toBe(2);
-    const wasm = readRecord(recordPath(cliResults, 'fast', CLAIM)).outcomes[0].metrics;
-    const testImages = Number(WEBGPU_SETS.find((s) => s.startsWith('testSubset='))!.split('=')[1]);
-    for (const [k, v] of Object.entries(wasm)) {
-      const got = record.outcomes[0].metrics[k];
-      // A gap is a difference of two accuracies: two examples.
-      if (/_acc/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(1 / testImages + 1e-12);
-      else if (/_gap/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(2 / testImages + 1e-12);
-      else expect(Math.abs(got - v) / Math.abs(v), k).toBeLessThanOrEqual(1e-5);
+    // One point a seed and epoch on the live loss curves; the report's plots beneath.
+    const epochs = (record.params as { training: { epochs: number } }).training.epochs;
+    expect(await run.page.locator('#curves circle').count()).toBe(epochs * record.outcomes.length);
+    // Accuracies within one test example, as test/unit/train-step-backends.test.ts allows. Its
+    // losses agree to 1e-5 relative after one step; over the 16 SGD steps a seed takes here the
+    // float32 rounding compounds (clean_loss differed by 2.9e-5 relative on 2026-12-06), so 1e-4.
+    const LOSS_RTOL = 1e-4;
+    const testImages = (record.params as { testSubset: number }).testSubset;
+    for (const [i, o] of wasm.outcomes.entries()) {
+      for (const [k, v] of Object.entries(o.metrics)) {
+        const got = record.outcomes[i].metrics[k];
+        // A gap is a difference of two accuracies: two examples.
+        if (/_acc/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(1 / testImages + 1e-12);
+        else if (/_gap/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(2 / testImages + 1e-12);
+        else expect(Math.abs(got - v) / Math.abs(v), k).toBeLessThanOrEqual(LOSS_RTOL);
+      }
     }
     // The downloaded file is a record `label-leak report` reads (schema-checked) and renders.
     const results = join(work, 'webgpu');
@@ -157,10 +206,27 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     mkdirSync(join(results, 'fast'), { recursive: true });
     const [download] = await Promise.all([run.page.waitForEvent('download'), run.page.click('#download')]);
     await download.saveAs(file);
-    expect(readRecord(file).outcomes[0].metrics).toEqual(record.outcomes[0].metrics);
+    expect(readRecord(file).outcomes.map((o) => o.metrics)).toEqual(record.outcomes.map((o) => o.metrics));
     const report = await cli(['report', '--results', results, '--out', join(work, 'report')]);
     expect(report.stderr).toBe('');
     expect(report.code).toBe(0);
+    await run.page.close();
+  });
+
+  it("runs the claim's whole fast tier on wasm (one thread): the spec's expected verdict, the report's plots, every per-seed metric equal to the CLI's committed record", { timeout: 900_000 }, async () => {
+    const run = await runInPage('wasm', '', [], 840_000, 'serve-wasm');
+    expect(run.error).toBeUndefined();
+    expect(run.consoleErrors).toEqual([]);
+    const record = run.record!;
+    const committed = readRecord(COMMITTED);
+    expect(record.backend).toMatchObject({ name: 'wasm', threads: 1 });
+    // The tier as the spec has it: no override (a record without any names none).
+    expect(record.overrides ?? []).toEqual([]);
+    expect(committed.overrides ?? []).toEqual([]);
+    expect([record.claim.hash, record.paramsHash]).toEqual([committed.claim.hash, committed.paramsHash]);
+    expect(record.verdict).toBe(specExpected());
+    expect(record.outcomes.map((o) => [o.seed, o.status, o.metrics])).toEqual(committed.outcomes.map((o) => [o.seed, 'ok', o.metrics]));
+    await expectShown(run.page, record);
     await run.page.close();
   });
 
@@ -179,6 +245,7 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     expect(page.outcomes.map((o) => [o.seed, o.metrics])).toEqual(ours.outcomes.map((o) => [o.seed, o.metrics]));
     expect(page.outcomes.map((o) => o.curves)).toEqual(ours.outcomes.map((o) => o.curves));
     expect([page.claim.hash, page.paramsHash, page.overrides, page.verdict]).toEqual([ours.claim.hash, ours.paramsHash, ours.overrides, ours.verdict]);
+    await expectShown(run.page, page);
     const pageResults = join(work, 'page-wasm');
     mkdirSync(join(pageResults, 'fast'), { recursive: true });
     const [download] = await Promise.all([run.page.waitForEvent('download'), run.page.click('#download')]);
@@ -216,6 +283,60 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     expect(await page.evaluate(() => (globalThis as any).firstStepAfterResume)).toBeGreaterThan(3);
     expect(end.record!.outcomes.map((o) => [o.seed, o.metrics])).toEqual(cliRecord!.outcomes.map((o) => [o.seed, o.metrics]));
     await page.close();
+  });
+
+  it('a tab closed mid-run: reopened, the page offers the run it kept in IndexedDB, resumes it from the last checkpoint and ends with the uninterrupted metrics', { timeout: 300_000 }, async () => {
+    expect(cliRecord, 'the wasm test above ran the CLI').toBeDefined();
+    const context = await browser.newContext();
+    try {
+      const first = await openPage(context);
+      // Closed (as a user closes it: no Stop, no beforeunload) once seed 2 has taken 3 steps,
+      // with a checkpoint after every step: seed 1 is in the record, seed 2 checkpointed at least
+      // after its second step (the third's checkpoint follows the progress tick that asked).
+      let closeNow!: () => void;
+      const closeAsked = new Promise<void>((r) => (closeNow = r));
+      await first.page.exposeFunction('closeThisTab', () => closeNow());
+      await first.page.evaluate(() =>
+        window.addEventListener('label-leak:progress', (e) => {
+          const { label, done } = (e as CustomEvent).detail;
+          if (/seed 2 /.test(label) && done === 3) (window as any).closeThisTab();
+        }),
+      );
+      await start(first.page, 'wasm', '1,2', SETS, 1);
+      await closeAsked;
+      await first.page.close({ runBeforeUnload: false });
+      expect(first.consoleErrors).toEqual([]);
+
+      const second = await openPage(context);
+      await second.page.waitForSelector('#interrupted', { state: 'visible' });
+      const offer = (await second.page.textContent('#interrupted-text'))!;
+      expect(offer).toContain(`A run of ${CLAIM} [fast], seeds 1,2 on wasm`);
+      expect(offer).toContain('seed 1 finished');
+      const at = /checkpoint of seed-2 at epoch (\d+), step (\d+) next/.exec(offer);
+      expect(at, offer).not.toBeNull();
+      // Steps seed 2 had done when its last checkpoint was written.
+      const step = (Number(at![1]) - 1) * (SETS_STEPS / 2) + Number(at![2]) - 1;
+      expect(step).toBeGreaterThanOrEqual(2);
+      expect(step).toBeLessThan(SETS_STEPS);
+      await second.page.evaluate(() => window.addEventListener('label-leak:progress', (e) => ((globalThis as any).firstStepAfterResume ??= (e as CustomEvent).detail.done)));
+      await second.page.click('#resume-saved');
+      await second.page.waitForFunction(() => (globalThis as any).labelLeak?.state !== 'ready');
+      const end = await waitForEnd(second.page);
+      expect(end.error).toBeUndefined();
+      expect(second.consoleErrors).toEqual([]);
+      // Seed 1 came from the kept record; seed 2 went on from the step after its checkpoint.
+      const trained = await second.page.evaluate(() => (globalThis as any).labelLeak.curves.map((c: { label: string }) => c.label));
+      expect(trained.every((l: string) => / seed 2 /.test(l)), trained.join('; ')).toBe(true);
+      expect(await second.page.evaluate(() => (globalThis as any).firstStepAfterResume)).toBe(step + 1);
+      expect(end.record!.outcomes.map((o) => [o.seed, o.metrics])).toEqual(cliRecord!.outcomes.map((o) => [o.seed, o.metrics]));
+      expect(end.record!.verdict).toBe(cliRecord!.verdict);
+      // Finished, the run is no longer offered.
+      const third = await openPage(context);
+      await third.page.waitForFunction(() => (globalThis as any).labelLeak?.state === 'ready');
+      expect(await third.page.isVisible('#interrupted')).toBe(false);
+    } finally {
+      await context.close();
+    }
   });
 
   it('closing the tab mid-run asks first; an idle tab closes without asking', { timeout: 120_000 }, async () => {

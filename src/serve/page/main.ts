@@ -1,16 +1,18 @@
 import { loadSpec } from '../../claims/load.ts';
 import { applyOverrides, parseOverride, type Override } from '../../claims/overrides.ts';
-import { runClaim } from '../../claims/runner.ts';
+import { checkpointDir, runClaim } from '../../claims/runner.ts';
 import { plotsFor } from '../../report/plots.ts';
 import type { BackendInfo } from '../../backend/info.ts';
 import type { Environment, ResultRecord } from '../../results/record-types.ts';
-import { recordPath } from '../../results/record.ts';
+import { readRecord, recordPath } from '../../results/record.ts';
+import { readCheckpointMeta } from '../../train/checkpoint.ts';
 import { Interrupted } from '../../train/errors.ts';
 import type { ProgressSink } from '../../train/progress.ts';
 import type { Tier } from '../../spec/names.ts';
-import { mkdirSync, rmSync, writeFileSync, existsSync } from './shims/fs.ts';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from './shims/fs.ts';
 import { probeWebgpu, startPageBackend, type PageBackendChoice } from './backend.ts';
 import { lossCurveSvg, type CurveSeries } from './curves.ts';
+import { persisted, persistFailure, persistTree, savedRun, saveRun, type SavedRun } from './store.ts';
 
 /**
  * The page: lists the claims, runs one with the project's own runner (src/claims/runner.ts)
@@ -41,6 +43,8 @@ interface PageState {
   error?: string;
   /** Per-epoch training loss of each labelled training, as the progress reported it. */
   curves: CurveSeries[];
+  /** An unfinished run an earlier tab left in this browser's storage, offered for resuming. */
+  saved?: SavedRun;
 }
 const page: PageState = { state: 'loading', curves: [] };
 (globalThis as unknown as { labelLeak: PageState }).labelLeak = page;
@@ -244,14 +248,76 @@ function download(record: ResultRecord): void {
 
 let controller: AbortController | undefined;
 
+/** The form as a saved run, and back. */
+function formRun(status: SavedRun['status']): SavedRun {
+  return {
+    claim: $<HTMLSelectElement>('claim').value,
+    tier: $<HTMLSelectElement>('tier').value,
+    seeds: $<HTMLInputElement>('seeds').value,
+    sets: $<HTMLTextAreaElement>('sets').value,
+    backend: $<HTMLSelectElement>('backend').value,
+    checkpointEvery: Number($<HTMLInputElement>('checkpoint-every').value),
+    status,
+  };
+}
+function fillForm(r: SavedRun): void {
+  $<HTMLSelectElement>('claim').value = r.claim;
+  $<HTMLSelectElement>('claim').dispatchEvent(new Event('change'));
+  $<HTMLSelectElement>('tier').value = r.tier;
+  $<HTMLInputElement>('seeds').value = r.seeds;
+  $<HTMLTextAreaElement>('sets').value = r.sets;
+  $<HTMLSelectElement>('backend').value = r.backend;
+  $<HTMLInputElement>('checkpoint-every').value = String(r.checkpointEvery);
+}
+
+/** Keeps the run's form and state for a later tab; storage trouble never stops a run. */
+async function remember(status: SavedRun['status']): Promise<void> {
+  await saveRun(formRun(status)).catch((e: unknown) => console.warn('label-leak: the run could not be saved in IndexedDB', e));
+}
+
 /**
- * Runs the claim as the form says. `resume`: after a stop, as `run --resume` does — the
- * finished seeds are kept and the stopped one continues from its checkpoint, all in this
- * tab's memory (a closed tab loses them).
+ * What a closed tab left: the seeds its record holds finished and the checkpoint of each
+ * other seed (step, epoch), read from the results the store put back.
+ */
+function describeSaved(r: SavedRun): string {
+  const tier = r.tier as Tier;
+  const file = recordPath(RESULTS_DIR, tier, r.claim);
+  const finished = existsSync(file) ? readRecord(file).outcomes.filter((o) => o.status === 'ok').map((o) => o.seed) : [];
+  const root = checkpointDir(RESULTS_DIR, tier, r.claim, 0).replace(/\/seed-0$/, '');
+  const partial: string[] = [];
+  // Each training of a seed checkpoints in its own folder below seed-N (an experiment may train several).
+  const walk = (dir: string, seed: string): void => {
+    for (const d of readdirSync(dir) as string[]) {
+      const sub = `${dir}/${d}`;
+      if (d !== 'checkpoint.json') {
+        if (statSync(sub).isDirectory()) walk(sub, seed);
+        continue;
+      }
+      try {
+        const m = readCheckpointMeta(dir);
+        partial.push(`${seed} at epoch ${m.epoch + 1}, step ${m.step + 1} next`);
+      } catch {
+        // Unreadable: that training starts from its beginning, as in the CLI.
+      }
+    }
+  };
+  for (const d of existsSync(root) ? (readdirSync(root) as string[]) : []) walk(`${root}/${d}`, d);
+  const what = [finished.length > 0 ? `seed${finished.length === 1 ? '' : 's'} ${finished.join(', ')} finished` : 'no seed finished', partial.length > 0 ? `checkpoint of ${partial.join(', ')}` : 'no checkpoint'].join('; ');
+  const how = r.status === 'stopped' ? 'was stopped' : 'did not finish (the tab was closed or reloaded)';
+  const seeds = r.seeds.trim() === '' ? "the tier's seeds" : `seeds ${r.seeds}`;
+  const sets = r.sets.trim() === '' ? '' : `, with ${r.sets.trim().split('\n').join(', ')}`;
+  return `A run of ${r.claim} [${r.tier}], ${seeds} on ${r.backend}${sets}, ${how}: ${what}.`;
+}
+
+/**
+ * Runs the claim as the form says. `resume`: as `run --resume` does — the finished seeds are
+ * kept and each unfinished one continues from its checkpoint (after a stop, or from what a
+ * closed tab left in this browser's storage).
  */
 async function run(resume = false): Promise<void> {
   const claim = $<HTMLSelectElement>('claim').value;
   const tier = $<HTMLSelectElement>('tier').value as Tier;
+  $('interrupted').hidden = true;
   $('error').hidden = true;
   page.error = undefined;
   page.record = undefined;
@@ -266,6 +332,8 @@ async function run(resume = false): Promise<void> {
   page.state = 'running';
   controller = new AbortController();
   try {
+    const checkpointEvery = Number($<HTMLInputElement>('checkpoint-every').value);
+    if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new Error(`checkpoint every: ${JSON.stringify($<HTMLInputElement>('checkpoint-every').value)} is not a whole number of steps ≥ 1, e.g. 200`);
     const seeds = parseSeeds($<HTMLInputElement>('seeds').value);
     const lines = $<HTMLTextAreaElement>('sets').value.split('\n').map((s) => s.trim()).filter((s) => s !== '');
     const sets: Override[] = lines.map((s) => parseOverride(s));
@@ -287,6 +355,7 @@ async function run(resume = false): Promise<void> {
     // A fresh run shows itself only: a record an earlier run in this tab left is not merged in,
     // nor (as in the runner without resume) its checkpoints used.
     if (!resume) rmSync(recordPath(RESULTS_DIR, tier, spec.id), { force: true });
+    await remember('running');
     const record = await runClaim(spec, {
       tier,
       seeds,
@@ -294,7 +363,7 @@ async function run(resume = false): Promise<void> {
       dataDir: DATA_DIR,
       resultsDir: RESULTS_DIR,
       resume,
-      checkpointEvery: 200,
+      checkpointEvery,
       overrides: sets.map((s) => s.text),
       progress: progressSink(),
       signal: controller.signal,
@@ -302,15 +371,20 @@ async function run(resume = false): Promise<void> {
       environment: await pageEnvironment(),
     });
     page.record = record;
+    await persisted();
+    await remember('done');
     await showRecord(record);
     say(`done: ${record.outcomes.length} seed${record.outcomes.length === 1 ? '' : 's'} in ${fmtDuration(record.wallSeconds)}`);
     page.state = 'done';
   } catch (e) {
+    await persisted();
     if (e instanceof Interrupted) {
+      await remember('stopped');
       page.state = 'stopped';
-      showError('stopped: a checkpoint was written in this tab — Resume continues from it (the seeds finished are kept), Run starts over; closing the tab loses both');
+      showError(`stopped: a checkpoint was written${persistFailure() ? ' in this tab only' : ' (kept in this browser, so it outlives the tab)'} — Resume continues from it (the seeds finished are kept), Run starts over`);
       $<HTMLButtonElement>('resume').disabled = false;
     } else {
+      if (page.backend) await remember('failed');
       page.state = 'failed';
       showError(e instanceof Error ? e.message : String(e));
       console.warn(e);
@@ -329,6 +403,7 @@ function fillTiers(claims: ClaimInfo[]): void {
 }
 
 async function init(): Promise<void> {
+  await persistTree(RESULTS_DIR).catch((e: unknown) => console.warn('label-leak: no IndexedDB, so checkpoints live in this tab only', e));
   const probe = await probeWebgpu();
   $('gpu').textContent =
     'adapter' in probe
@@ -357,6 +432,24 @@ async function init(): Promise<void> {
     void run();
   });
   $('resume').addEventListener('click', () => void run(true));
+  const saved = await savedRun().catch(() => undefined);
+  if (saved && (saved.status === 'running' || saved.status === 'stopped') && claims.some((c) => c.id === saved.claim)) {
+    $('interrupted-text').textContent = describeSaved(saved);
+    $('interrupted').hidden = false;
+    page.saved = saved;
+  }
+  $('resume-saved').addEventListener('click', () => {
+    fillForm(page.saved!);
+    void run(true);
+  });
+  $('discard-saved').addEventListener('click', () => {
+    const r = page.saved!;
+    rmSync(checkpointDir(RESULTS_DIR, r.tier as Tier, r.claim, 0).replace(/\/seed-0$/, ''), { recursive: true, force: true });
+    rmSync(recordPath(RESULTS_DIR, r.tier as Tier, r.claim), { force: true });
+    $('interrupted').hidden = true;
+    page.saved = undefined;
+    void saveRun({ ...r, status: 'failed' }).catch(() => undefined);
+  });
   $('stop').addEventListener('click', () => {
     controller?.abort();
     $('progress').textContent += '\nstopping at the next step…';
@@ -366,7 +459,7 @@ async function init(): Promise<void> {
   window.addEventListener('beforeunload', (e) => {
     if (page.state !== 'running') return;
     e.preventDefault();
-    e.returnValue = 'A run is in progress; closing the tab ends it and loses the seeds not yet shown.';
+    e.returnValue = 'A run is in progress; closing the tab ends it (reopening the page offers to resume it from its last checkpoint).';
   });
   page.state = 'ready';
 }

@@ -10,6 +10,31 @@ import { dirname, normalize, resolve } from './path.ts';
 const files = new Map<string, Uint8Array>();
 const dirs = new Set<string>(['/']);
 
+/** Told of every file the tree gains, changes or loses (null), as it happens: the page mirrors its results into IndexedDB so. */
+type TreeListener = (path: string, data: Uint8Array | null) => void;
+const listeners: TreeListener[] = [];
+export function onFileChange(fn: TreeListener): void {
+  listeners.push(fn);
+}
+function setFile(path: string, data: Uint8Array): void {
+  files.set(path, data);
+  for (const fn of listeners) fn(path, data);
+}
+function deleteFile(path: string): boolean {
+  if (!files.delete(path)) return false;
+  for (const fn of listeners) fn(path, null);
+  return true;
+}
+
+/** Puts files back into the tree (what an earlier tab left in IndexedDB), their folders made, no listener told. */
+export function restoreFiles(entries: Iterable<[string, Uint8Array]>): void {
+  for (const [path, data] of entries) {
+    const a = abs(path);
+    mkdirSync(dirname(a), { recursive: true });
+    files.set(a, data);
+  }
+}
+
 function errno(code: string, syscall: string, path: string): Error {
   const e = new Error(`${code}: ${syscall} '${path}'`) as Error & { code: string; syscall: string; path: string };
   e.code = code;
@@ -124,7 +149,7 @@ export function writeFileSync(p: string, data: string | Uint8Array): void {
   const a = abs(p);
   if (!dirs.has(dirname(a))) throw errno('ENOENT', 'open', a);
   if (dirs.has(a)) throw errno('EISDIR', 'open', a);
-  files.set(a, toBytes(data));
+  setFile(a, toBytes(data));
 }
 
 export function renameSync(from: string, to: string): void {
@@ -133,20 +158,20 @@ export function renameSync(from: string, to: string): void {
   const f = files.get(a);
   if (!f) throw errno('ENOENT', 'rename', a);
   if (!dirs.has(dirname(b))) throw errno('ENOENT', 'rename', b);
-  files.delete(a);
-  files.set(b, f);
+  deleteFile(a);
+  setFile(b, f);
 }
 
 export function rmSync(p: string, opts?: { recursive?: boolean; force?: boolean }): void {
   const a = abs(p);
-  if (files.delete(a)) return;
+  if (deleteFile(a)) return;
   if (!dirs.has(a)) {
     if (opts?.force) return;
     throw errno('ENOENT', 'rm', a);
   }
   const inside = (k: string) => k.startsWith(`${a}/`);
   if (!opts?.recursive && ([...files.keys()].some(inside) || [...dirs].some(inside))) throw errno('ENOTEMPTY', 'rm', a);
-  for (const k of [...files.keys()]) if (inside(k)) files.delete(k);
+  for (const k of [...files.keys()]) if (inside(k)) deleteFile(k);
   for (const k of [...dirs]) if (inside(k)) dirs.delete(k);
   if (a !== '/') dirs.delete(a);
 }
@@ -206,7 +231,7 @@ export function fsyncSync(fd: number): void {
       all.set(c, at);
       at += c.byteLength;
     }
-    files.set(h.path, all);
+    setFile(h.path, all);
   }
 }
 
