@@ -77,7 +77,7 @@ function checkpointFolders(root: string): string[] {
  * What trainedModel keys a planned training on, less seed and backend; undefined when it
  * cannot be rebuilt (checked against the plan's share key, which hashes the same parts).
  */
-function keyParts(t: PlannedTraining): ReturnType<typeof modelKeyParts> | undefined {
+export function keyParts(t: PlannedTraining): ReturnType<typeof modelKeyParts> | undefined {
   if (t.shareKey === undefined) return undefined;
   const data = { dataset: t.dataset, trainSubset: t.trainSubset, testSubset: t.testSubset };
   for (const curve of [undefined, t.evaluation && curveOf(t.evaluation)]) {

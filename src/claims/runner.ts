@@ -135,7 +135,7 @@ export function checkRecordOnDisk(spec: LoadedSpec, opts: Pick<RunClaimOptions, 
 }
 
 /** Where a record made by other settings is moved when a fresh run replaces it: kept, but out of the report's way. */
-function supersededPath(resultsDir: string, tier: Tier, claimId: string, finishedAt: string): string {
+export function supersededPath(resultsDir: string, tier: Tier, claimId: string, finishedAt: string): string {
   return join(resultsDir, tier, 'superseded', `${claimId}.${finishedAt.replace(/[:.]/g, '-')}.json`);
 }
 

@@ -214,7 +214,7 @@ export function loadSpecFile(file: string, registry: Registry): LoadedSpec {
 }
 
 /** Claim ids present in `dir`: the spec files' names. */
-function specIds(dir: string): string[] {
+export function specIds(dir: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(dir);

@@ -141,6 +141,13 @@ export const SETTINGS = {
     scope: 'tests',
     readIn: 'test/browser/serve.test.ts',
   }),
+  browserWebgpuFast: setting({
+    name: 'LABEL_LEAK_BROWSER_WEBGPU_FAST',
+    unset: 'the cut-down WebGPU run (1 epoch, 2,048 images, seeds 1 and 2)',
+    description: 'set to 1: the browser test runs mnist-no-leaking\'s whole fast tier in the page on WebGPU (over half an hour on SwiftShader)',
+    scope: 'tests',
+    readIn: 'test/browser/serve.test.ts',
+  }),
   screenshots: setting({
     name: 'LABEL_LEAK_SCREENSHOTS',
     unset: 'no screenshots',
