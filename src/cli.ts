@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { auditCommand } from './cli/audit-command.ts';
 import { benchCommand } from './cli/bench-command.ts';
 import { diffCommand } from './cli/diff-command.ts';
+import { doctorCommand } from './cli/doctor-command.ts';
 import { dataCommand } from './cli/data-command.ts';
 import { listCommand } from './cli/list-command.ts';
 import { reportCommand } from './cli/report-command.ts';
@@ -20,7 +21,8 @@ const program = new Command('label-leak')
   .addCommand(benchCommand())
   .addCommand(auditCommand())
   .addCommand(diffCommand())
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(doctorCommand());
 
 // Usage errors exit 2 (the CLI's contract), so commander must throw instead of exiting 1.
 const overrideExits = (c: Command): void => {

@@ -5,6 +5,7 @@ import { importModule, type ModuleLoader } from './tensorflow.ts';
 import { registerWebgpuTrainingKernels } from './webgpu-training-kernels.ts';
 import { countGpuCalls } from './webgpu-counts.ts';
 import { offerSwiftshader, SWIFTSHADER_INSTALL_HINT } from './swiftshader.ts';
+import { quietVulkan } from './vulkan-env.ts';
 
 /** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
 interface AdapterLike {
@@ -122,6 +123,7 @@ export async function startWebgpu(
         'Install it with `npm install webgpu` (linux-x64, macOS and Windows builds ship inside the package).',
     );
   }
+  quietVulkan();
   const swiftshader = offerSwiftshader();
   const gpu = dawnInstance(mod);
   let adapter: AdapterLike | null;

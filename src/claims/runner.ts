@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { removeEmptyCheckpointFolders } from './checkpoint-folders.ts';
 import { dirname, join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
 import type { Curves, SeedOutcome, TrainedModelInfo } from '../experiments/types.ts';
@@ -376,8 +377,9 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         const done = finishedElsewhere(seed);
         if (done) {
           ours.set(seed, done);
-          // Its models were trained by an earlier run and not kept: nothing to hand to onTrained.
-          if (opts.onTrained) notice(`${label}: finished earlier, re-used from ${file} without training, so no model of it is saved; run it without --resume to save its models`);
+          // Named, so a run that trains nothing does not look like a fast one. Its models were
+          // trained by an earlier run and not kept: nothing to hand to onTrained.
+          notice(`${label}: re-used, finished ${done.finishedAt} (in ${file}), not trained again${opts.onTrained ? '; no model of it is saved — run it without --resume to save its models' : ''}`);
           return;
         }
         try {
@@ -394,5 +396,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
       { staleMs: SEED_LOCK_STALE_MS, what: `${spec.id} [${tier}] seed ${seed}`, busy: 'another process is running it', onWait: notice, signal: opts.signal },
     );
   }
-  return save();
+  const record = await save();
+  // A finished run leaves no empty checkpoint folders behind (a failed seed keeps its checkpoint).
+  removeEmptyCheckpointFolders(opts.resultsDir, tier, spec.id);
+  return record;
 }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BackendUnavailableError, startBackend } from '../backend/select.ts';
+import { BackendUnavailableError, skippedBefore, startBackend } from '../backend/select.ts';
+import { backendLine } from './backend-line.ts';
 import { checkClaimData, ensureDatasets, skippedSummary } from '../claims/datasets.ts';
 import { MissingTierError } from '../claims/errors.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
@@ -28,6 +29,7 @@ import { saveModelsTo } from './save-models.ts';
 import { pathOption } from './path-option.ts';
 import { checkWritableDir } from '../util/write-check.ts';
 import { asExpected } from '../results/as-expected.ts';
+import { claimLines, closingSummary, outcomeOf, resumeHint, type RunContext, type RunTally } from './summary.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -75,9 +77,11 @@ export function runCommand(): Command {
     )
     .option('--jobs <n|auto>', 'run the jobs (claims of one seed that share a trained model together, as --dry-run prints them) as N processes at once, each with its own backend; auto (the default): one per core (cores ÷ --threads); 1: every claim in this one process', jobsValue)
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/', pathOption)
+    .option('--verbose', 'also say why auto skipped the better backends (what to install)', false)
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
     .action(async (ids: string[], o) => {
+      const started = performance.now();
       const all = ids.length > 0 ? findSpecs(ids, o.claims) : loadAllSpecs(o.claims);
       // Only some claims have some tiers (gpu: the CIFAR-10 claims). Named ones must have it;
       // of all claims, those without it are skipped by name.
@@ -87,6 +91,13 @@ export function runCommand(): Command {
         if (ids.length > 0) throw new MissingTierError(o.tier, lacking.map((s) => ({ id: s.id, tiers: tiersOf(s, TIERS) })), loadAllSpecs(o.claims).filter((s) => s.tiers[o.tier as Tier]).map((s) => s.id));
         console.error(`skipped (no ${o.tier} tier): ${lacking.map((s) => s.id).join(', ')}`);
       }
+      const ctx: RunContext = { tier: o.tier, oneSeed: o.seed, overrides: o.set.map((s: Override) => s.text) };
+      const tally: RunTally = { finished: [], skipped: lacking.map((s) => s.id) };
+      // The closing summary goes where the per-claim lines go; with --json stdout is the JSON alone.
+      const closing = () => {
+        const lines = closingSummary(tally, { ...ctx, wallSeconds: (performance.now() - started) / 1000, resultsDir: o.results });
+        (o.json ? console.error : console.log)(lines.join('\n'));
+      };
       const specs = loaded.map((s) => applyOverrides(s, o.tier, o.set));
       if (o.dryRun) {
         // Kernels are counted on webgpu where it starts (SwiftShader counts what a GPU would
@@ -117,8 +128,10 @@ export function runCommand(): Command {
         afterEach: () => downloads.stop(),
       });
       const summary = skippedSummary(plan.skipped);
+      tally.skipped.push(...plan.skipped.map((s) => s.claim));
       if (plan.runnable.length === 0) {
         console.error(summary.join('\n'));
+        closing();
         process.exitCode = 2;
         return;
       }
@@ -150,7 +163,9 @@ export function runCommand(): Command {
         const ok = o.seed
           ? record.outcomes.filter((x) => o.seed.includes(x.seed)).every((x) => x.status === 'ok')
           : asExpected(record);
-        if (!o.json) printRecord(spec, o.tier, record, ok);
+        if (!o.json) printRecord(spec, record, ctx);
+        // One seed: whether it ran is all it can say; the record's verdict covers other jobs' seeds too.
+        tally.finished.push({ id: spec.id, outcome: o.seed ? (ok ? 'as expected' : 'error') : outcomeOf(record) });
         return ok;
       };
 
@@ -161,12 +176,14 @@ export function runCommand(): Command {
       if (jobs.length > 1) {
         const code = await runAsJobs(jobs, parallel, plan.runnable, o, controller.signal, report);
         if (summary.length > 0) console.error(summary.join('\n'));
+        tally.unfinished = plan.runnable.map((x) => x.id).filter((id) => !tally.finished.some((f) => f.id === id));
+        if (code !== 130) closing();
         process.exitCode = code === 0 && plan.skipped.length > 0 ? 2 : code;
         return;
       }
 
       const backend = await startBackend(o.backend, { threads: o.threads });
-      if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
+      if (!o.json) console.error(backendLine(backend, skippedBefore(backend), o.verbose));
       // A job of `run --jobs`: progress goes to the parent, which draws it with the others'.
       const ipc = process.env[JOB_IPC_ENV] && process.send ? process.send.bind(process) : undefined;
       process.channel?.unref();
@@ -193,7 +210,7 @@ export function runCommand(): Command {
           if (!report(spec, record)) mismatches++;
         } catch (err) {
           if (err instanceof Interrupted || err instanceof LockWaitAborted) {
-            console.error(err.message);
+            console.error(err instanceof Interrupted && !ipc ? resumeHint(process.argv.slice(2), o.results) : err.message);
             process.exit(130);
           }
           throw err;
@@ -201,6 +218,7 @@ export function runCommand(): Command {
       }
       if (o.json) console.log(JSON.stringify(records, null, 2));
       if (summary.length > 0) console.error(summary.join('\n'));
+      closing();
       // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
       const code = plan.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
       // The threaded wasm build's worker threads keep the event loop alive after the last
@@ -210,13 +228,8 @@ export function runCommand(): Command {
     });
 }
 
-function printRecord(spec: LoadedSpec, tier: string, record: ResultRecord, ok: boolean): void {
-  console.log(`${ok ? '✓' : '✗'} ${spec.id} [${tier}]: ${record.verdict} (expected ${record.expected})`);
-  for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
-  for (const p of (record.preconditions ?? []).filter((x) => !x.holds)) console.log(`    precondition failed: ${p.name}: ${p.summary}`);
-  for (const f of record.outcomes.filter((x) => x.status === 'error')) {
-    console.log(`    seed ${f.seed}: error: ${f.error ? `${f.error.name}: ${f.error.message}` : 'no reason recorded'}`);
-  }
+function printRecord(spec: LoadedSpec, record: ResultRecord, ctx: RunContext): void {
+  for (const line of claimLines(spec.id, record, ctx)) console.log(line);
 }
 
 /** The results folder must take a file before any training: a read-only or full one fails now, not after the first seed. */
@@ -259,6 +272,7 @@ async function runAsJobs(
     ...(o.offline ? ['--offline'] : []),
     ...(o.saveModels ? ['--save-models', o.saveModels] : []),
     ...(o.threads ? ['--threads', String(o.threads)] : []),
+    ...(o.verbose ? ['--verbose'] : []),
     ...o.set.flatMap((s: Override) => ['--set', s.text]),
   ];
   if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed; claims sharing a trained model together), ${Math.min(parallel, jobs.length)} at a time, each its own process and backend`);
@@ -275,7 +289,7 @@ async function runAsJobs(
     console.error(`${r.job.claims.join(' + ')} seed ${r.job.seeds.join(',')}: exit ${r.code ?? r.signal}${tail ? `\n    ${tail}` : ''}`);
   }
   if (signal.aborted || results.some((r) => r.code === 130 || r.signal !== null)) {
-    console.error('interrupted; the finished seeds are in the records — run again with --resume to continue');
+    console.error(resumeHint(process.argv.slice(2), o.results));
     return 130;
   }
   const usage = results.some((r) => r.code === 2);

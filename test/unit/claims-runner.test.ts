@@ -148,8 +148,14 @@ describe('interruption and --resume', () => {
     const ckpt = checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 2);
     mkdirSync(ckpt, { recursive: true });
     writeFileSync(join(ckpt, 'state.json'), '{}');
-    const record = await runClaim(failing, opts({ resume: true }));
+    const notices: string[] = [];
+    const record = await runClaim(failing, opts({ resume: true, notice: (l) => void notices.push(l) }));
     expect(runs.map((r) => r.seed)).toEqual([2]);
+    // The seeds it did not train are named, with when they finished.
+    expect(notices.filter((l) => l.includes(': re-used, finished ')).map((l) => l.replace(/ \(\d\/3\).*/, ''))).toEqual([
+      'stand-in-leak [fast] seed 1',
+      'stand-in-leak [fast] seed 3',
+    ]);
     expect(record.outcomes.map((o) => o.status)).toEqual(['ok', 'error', 'ok']);
     expect(existsSync(join(ckpt, 'state.json'))).toBe(true); // failed seeds keep their checkpoint
   });
@@ -160,6 +166,17 @@ describe('interruption and --resume', () => {
     writeFileSync(join(ckpt, 'stale.json'), '{}');
     await runClaim(spec(), opts());
     expect(existsSync(ckpt)).toBe(false);
+    // No empty folders left either: checkpoints/fast/stand-in-leak, checkpoints/fast, checkpoints.
+    expect(existsSync(join(dir, 'results', 'checkpoints'))).toBe(false);
+  });
+
+  it('a finished run leaves another claim\'s checkpoints, and a failed seed\'s, where they are', async () => {
+    const other = join(dir, 'results', 'checkpoints', 'fast', 'another-claim', 'seed-1');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'state.json'), '{}');
+    await runClaim(spec(), opts());
+    expect(existsSync(join(other, 'state.json'))).toBe(true);
+    expect(existsSync(join(dir, 'results', 'checkpoints', 'fast', 'stand-in-leak'))).toBe(false);
   });
 
   it('refuses to resume from a record of another spec version, and says what to do', async () => {
