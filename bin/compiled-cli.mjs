@@ -54,7 +54,7 @@ async function build() {
     metafile: true,
     logLevel: 'error',
   };
-  const heavy = await esbuild({ ...common, entryPoints: ['src/cli/heavy.ts'], outfile: tmpHeavy });
+  const heavy = await esbuild({ ...common, entryPoints: ['src/commands.ts'], outfile: tmpHeavy });
   const entry = await esbuild({
     ...common,
     entryPoints: ['src/cli.ts'],
@@ -62,7 +62,7 @@ async function build() {
     plugins: [{
       name: 'heavy-apart',
       setup(b) {
-        b.onResolve({ filter: /\/heavy\.ts$/ }, () => ({ path: './heavy.mjs', external: true }));
+        b.onResolve({ filter: /^\.\/commands\.ts$/ }, () => ({ path: './heavy.mjs', external: true }));
       },
     }],
   });

@@ -10,7 +10,7 @@ const program = new Command('label-leak')
 
 // The commands (and with them tfjs, its backends, vega, ajv) load only when one runs:
 // `--help`, `--version` and a mistyped command get the list of names alone.
-const heavy = needsCommands(process.argv.slice(2)) ? await import('./cli/heavy.ts') : undefined;
+const heavy = needsCommands(process.argv.slice(2)) ? await import('./commands.ts') : undefined;
 if (heavy) for (const c of heavy.allCommands()) program.addCommand(c);
 else {
   for (const c of COMMANDS) program.command(c.name).description(c.description);

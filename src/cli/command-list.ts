@@ -1,6 +1,6 @@
 /**
  * The commands as `label-leak --help` lists them, without loading them: each command's module
- * pulls in tfjs and its backends (./heavy.ts), which took 7–15 s on a loaded machine for a
+ * pulls in tfjs and its backends (src/commands.ts), which took 7–15 s on a loaded machine for a
  * help screen. test/unit/cli-lazy-help.test.ts checks every entry against the real command.
  */
 export interface CommandSummary {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module without types (bin/ runs before any TypeScript loader)
 import { compiledCli } from '../../bin/compiled-cli.mjs';
 import { COMMANDS, needsCommands } from '../../src/cli/command-list.ts';
-import { allCommands } from '../../src/cli/heavy.ts';
+import { allCommands } from '../../src/commands.ts';
 import { cli } from '../helpers/cli.ts';
 
 describe('label-leak --help lists the commands without loading them', () => {
