@@ -17,6 +17,7 @@ import { datasetsOf } from './datasets.ts';
 import { checkLockPath, withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
 import { assertionsFor, requireTier, type Assertion, type PlainPrecondition } from '../spec/claim.ts';
+import { renderName } from '../spec/name-template.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -166,7 +167,9 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
   const { tier } = opts;
   const params = requireTier(spec, tier).params;
   const metricNames = spec.kind.metricNames(params);
-  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), metricNames);
+  // Names follow the parameters they test ({evaluation.eps}, {threshold|points}): a --set ε says its ε.
+  const named = <T extends { name: string; threshold: number; tolerance?: number }>(a: T): T => ({ ...a, name: renderName(a.name, params, a) });
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), metricNames).map(named);
   return {
     spec,
     tier,
@@ -174,7 +177,7 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
     params,
     paramsHash: contentHash(params),
     assertions,
-    preconditions: expandPreconditions(assertionsFor(spec.preconditions ?? [], tier), metricNames),
+    preconditions: expandPreconditions(assertionsFor(spec.preconditions ?? [], tier), metricNames).map(named),
     needed: [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))],
     file: recordPath(opts.resultsDir, tier, spec.id),
   };

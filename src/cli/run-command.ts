@@ -12,6 +12,7 @@ import { sourceFor } from '../data/mirror.ts';
 import { BACKEND_NAMES, TIERS, type DatasetName, type Tier } from '../spec/names.ts';
 import { requireTier, tiersOf } from '../spec/claim.ts';
 import { dryRun, formatDryRun } from '../bench/dry-run.ts';
+import { wasmRate } from '../bench/wasm-estimate.ts';
 import { planJobs } from '../claims/plan.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from './progress.ts';
@@ -102,13 +103,17 @@ export function runCommand(): Command {
       if (o.dryRun) {
         // Kernels are counted on webgpu where it starts (SwiftShader counts what a GPU would
         // dispatch), else on cpu: no data, no training.
-        await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
+        const counter = await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
           if (!(e instanceof BackendUnavailableError)) throw e;
-          await startBackend('cpu');
+          return startBackend('cpu');
         });
         const seeds = o.seed ?? o.seeds;
         const plan = await dryRun(specs, o.tier, { seeds });
-        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)]));
+        // Without a GPU adapter the run itself trains on wasm: say how long that takes here, first.
+        const onWasm = o.backend === 'wasm' || (o.backend === 'auto' && !(counter.name === 'webgpu' && !/software adapter/.test(counter.device)));
+        const benchDir = join('results', 'bench');
+        const wasm = onWasm ? { rate: await wasmRate(benchDir), parallel: resolveJobs(o.jobs ?? 'auto', o.threads), benchDir } : undefined;
+        console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)], wasm));
         return;
       }
       // Before the backend starts: fetch what is missing (what cannot be had skips its claims

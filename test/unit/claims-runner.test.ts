@@ -125,6 +125,16 @@ describe('running a claim', () => {
   });
 });
 
+describe('names from parameters', () => {
+  it('the record and its assertion results carry names rendered from the tier\'s params and the check\'s numbers', async () => {
+    const named = spec('stand-in-leak', (s) => (s.assertions[0].name = 'adversarial accuracy more than {tolerance|points} above clean, with the gap set to {gap|%}'));
+    const record = await runClaim(named, opts());
+    const want = 'adversarial accuracy more than 0.5 points above clean, with the gap set to 5%';
+    expect(record.claim.assertions[0].name).toBe(want);
+    expect(record.assertions[0].name).toBe(want);
+  });
+});
+
 describe('interruption and --resume', () => {
   it('an interrupted seed re-throws after the finished seeds are saved, and resume runs only what is left', async () => {
     const interrupted = spec('stand-in-leak', (s) => (s.tiers.fast.params.interruptSeeds = [3]));

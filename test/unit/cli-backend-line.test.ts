@@ -39,3 +39,19 @@ describe('label-leak doctor', () => {
     expect(lines.at(-1)).toMatch(/^--backend auto \(the default\) picks (tensorflow|webgpu|wasm)$/);
   });
 });
+
+describe('a quiet cpu backend', () => {
+  it('no "install tfjs-node" greeting on its first tensor: the cpu backend is chosen on purpose', async () => {
+    const warned: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warned.push(a.join(' '));
+    try {
+      await startBackend('cpu');
+      const { tensor } = await import('@tensorflow/tfjs');
+      tensor([1, 2, 3]).dispose();
+    } finally {
+      console.warn = warn;
+    }
+    expect(warned.filter((w) => w.includes('running TensorFlow.js in Node'))).toEqual([]);
+  });
+});
