@@ -89,13 +89,13 @@ export interface WasmLines {
 /** Lines for the run this machine would make on wasm: the time it takes, from the bench's own rate here. */
 export function wasmEstimateLines(d: DryRun, w: WasmLines): string[] {
   if (!w.rate) {
-    return [`this machine, wasm (the backend \`run\` would start here): no estimate yet — \`label-leak bench --backends wasm --only mlp-mnist,cnn-cifar\` measures its rate once (results in ${w.benchDir}/), and the dry run uses it from then on`];
+    return [`this machine, wasm (the backend \`run\` would start here): no estimate yet — \`label-leak bench --backends wasm --only resnet20-fgsm-cifar,fastnet-fgsm-cifar\` measures its rate once (results in ${w.benchDir}/), and the dry run uses it from then on`];
   }
   const r = w.rate;
   const wall = wasmWallSeconds(d.estimate(w.parallel), r.flopsPerSecond, w.parallel);
   return [
     `this machine, wasm (the backend \`run\` would start here), --jobs ${w.parallel}: ≈ ${min(wall)} — the run's arithmetic at ${(r.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s a process, ` +
-      `the median of ${r.cases.join(', ')} in ${r.file} (${r.date.slice(0, 16)}, load ${r.load.toFixed(1)}); a busier machine takes longer`,
+      `the fastest of ${r.cases.join(', ')} in ${r.file} (${r.date.slice(0, 16)}, load ${r.load.toFixed(1)}); a busier machine takes longer`,
   ];
 }
 
