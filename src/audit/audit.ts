@@ -143,9 +143,9 @@ async function auditSeed(
   const rng = makeRng(seed, 'audit');
   const test = seededSubset(data.test, Math.min(opts.testImages, data.test.count), rng.fork('test'), { stratified: true });
   const evals: AttackEval[] = attacks.map((attack) => ({ attack, eps: opts.eps, ...(attack === 'pgd' ? opts.pgd : {}) }));
-  progress.start(`seed ${seed}: attacks on ${test.count} test images`, 1);
-  const ev = await evaluate(model, test, { batchSize: opts.batchSize, attacks: evals, epsSweep: opts.epsSweep, rng: rng.fork('attacks') });
-  progress.tick(1);
+  // Counted in images, batch by batch: a bar of one step sat silent for the whole attack (~30 s a seed).
+  progress.start(`seed ${seed}: attacks on ${test.count} test images`, test.count);
+  const ev = await evaluate(model, test, { batchSize: opts.batchSize, attacks: evals, epsSweep: opts.epsSweep, rng: rng.fork('attacks'), onBatch: (done) => progress.tick(done) });
   progress.stop();
   const metrics = evaluationMetrics(ev);
   if (ev.lossVsEps && ev.lossVsEps.length >= 2) metrics.loss_drop = largestDrop(ev.lossVsEps).drop;

@@ -44,17 +44,29 @@ function startOne(name: ConcreteBackend, opts: StartOptions): Promise<BackendInf
 export async function startBackend(name: BackendName, opts: StartOptions = {}): Promise<BackendInfo> {
   if (name !== 'auto') return startOne(name, opts);
   const skipped: string[] = [];
+  const names: ConcreteBackend[] = [];
   for (const candidate of AUTO_ORDER) {
     try {
       const info = await startOne(candidate, { ...opts, allowSoftware: false });
       const why = skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : '';
-      return { ...info, reason: `auto: ${candidate} is the best that started${why}` };
+      const started = { ...info, reason: `auto: ${candidate} is the best that started${why}` };
+      autoSkipped.set(started, names);
+      return started;
     } catch (e) {
       if (!(e instanceof BackendUnavailableError)) throw e;
       skipped.push(`${candidate} (${e.message})`);
+      names.push(candidate);
     }
   }
   throw new BackendUnavailableError('auto', `nothing started: ${skipped.join('; ')}`);
+}
+
+/** For the console's one-line backend summary: which better backends `auto` tried first (the record keeps why, in `reason`). */
+const autoSkipped = new WeakMap<BackendInfo, ConcreteBackend[]>();
+
+/** The backends `auto` tried before the one it started, best first; empty when it was named or the first started. */
+export function skippedBefore(info: BackendInfo): ConcreteBackend[] {
+  return autoSkipped.get(info) ?? [];
 }
 
 export interface BackendProbe {

@@ -6,6 +6,7 @@ import { registerOps } from './ops/index.ts';
 import { countGpuCalls } from './webgpu-counts.ts';
 import { offerSwiftshader, SWIFTSHADER_INSTALL_HINT } from './swiftshader.ts';
 import { SETTINGS } from '../util/env.ts';
+import { quietVulkan } from './vulkan-env.ts';
 
 /** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
 interface AdapterLike {
@@ -123,6 +124,7 @@ export async function startWebgpu(
         'Install it with `npm install webgpu` (linux-x64, macOS and Windows builds ship inside the package).',
     );
   }
+  quietVulkan();
   const swiftshader = offerSwiftshader();
   const gpu = dawnInstance(mod);
   let adapter: AdapterLike | null;

@@ -4,6 +4,7 @@ import { DATASET_SHAPES } from '../data/layout.ts';
 import type { Tier } from '../spec/names.ts';
 import { estimateRun, H100_SECONDS_PER_KERNEL, type RunEstimate } from './estimate.ts';
 import { measureStepCost, type StepCost } from './step-cost.ts';
+import { gpuEstimateLines, wasmWallSeconds, type WasmRate } from './wasm-estimate.ts';
 
 /**
  * `label-leak run --dry-run`: the jobs a run would start (claims of one seed that share a
@@ -73,7 +74,29 @@ const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const min = (s: number) => `${(s / 60).toFixed(1)} min`;
 
 /** The plan, the kernel counts, and the estimate for each number of processes in `parallel`. */
-export function formatDryRun(d: DryRun, parallel: number[]): string {
+export interface WasmLines {
+  /** This machine's wasm rate (wasm-estimate.ts), or undefined when no bench record has one. */
+  rate: WasmRate | undefined;
+  /** Processes `run` would start here (--jobs, or one per core). */
+  parallel: number;
+  /** Where `label-leak bench` writes, for the advice when there is no rate. */
+  benchDir: string;
+}
+
+/** Lines for the run this machine would make on wasm: the time it takes, from the bench's own rate here. */
+export function wasmEstimateLines(d: DryRun, w: WasmLines): string[] {
+  if (!w.rate) {
+    return [`this machine, wasm (the backend \`run\` would start here): no estimate yet — \`label-leak bench --backends wasm --only resnet20-fgsm-cifar,fastnet-fgsm-cifar\` measures its rate once (results in ${w.benchDir}/), and the dry run uses it from then on`];
+  }
+  const r = w.rate;
+  const wall = wasmWallSeconds(d.estimate(w.parallel), r.flopsPerSecond, w.parallel);
+  return [
+    `this machine, wasm (the backend \`run\` would start here), --jobs ${w.parallel}: ≈ ${min(wall)} — the run's arithmetic at ${(r.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s a process, ` +
+      `the fastest of ${r.cases.join(', ')} in ${r.file} (${r.date.slice(0, 16)}, load ${r.load.toFixed(1)}); a busier machine takes longer`,
+  ];
+}
+
+export function formatDryRun(d: DryRun, parallel: number[], wasm?: WasmLines): string {
   const lines: string[] = [];
   if (d.jobs.length === 0) return `${d.tier} tier: nothing to run${d.unplanned.length ? ` that can be estimated (not estimated: ${d.unplanned.join(', ')})` : ''}`;
   const one = d.estimate(1);
@@ -107,14 +130,12 @@ export function formatDryRun(d: DryRun, parallel: number[]): string {
     lines.push(`  ${label}: training step ${n(cost.trainStep)}, forward ${n(cost.forward)}${attacks ? `, crafting ${attacks}` : ''}; ${(cost.forwardMacs / 1e6).toFixed(1)} M MACs per image`);
   }
   lines.push('');
+  if (wasm) lines.push(...wasmEstimateLines(d, wasm), '');
   lines.push(
-    `estimated wall time on an H100/H200 through webgpu: the busiest process's kernels at ${(H100_SECONDS_PER_KERNEL * 1000).toFixed(3)} ms each ` +
-      `(host time per kernel of the H100 ResNet-20 run, docs/gpu.md §6), plus start-up and data loading:`,
+    `GPU estimates (an H100/H200 through webgpu${wasm ? ', not this machine' : ''}): the busiest process's kernels at ${(H100_SECONDS_PER_KERNEL * 1000).toFixed(3)} ms each ` +
+      `(host time per kernel of the H100 ResNet-20 run, docs/gpu.md §6), plus start-up and data loading; most plausible first:`,
   );
-  for (const p of [...new Set(parallel)].sort((a, b) => a - b)) {
-    const e = d.estimate(p);
-    lines.push(`  --jobs ${p}: ${min(e.wallSeconds)}; the GPU must then sustain ≥ ${(e.requiredFlopsPerSecond / 1e12).toFixed(1)} TFLOP/s of fp32 for its arithmetic to keep up`);
-  }
+  lines.push(...gpuEstimateLines(d.estimate, parallel, min));
   lines.push(
     `${n(one.hostSeconds)} s of host time and ${(one.flops / 1e15).toFixed(2)} PFLOP in all. The arithmetic rate tfjs-webgpu reaches on these kernels has not been measured ` +
       `(an H100/H200 peaks at ≈ 67 TFLOP/s fp32); where it falls short, the run takes flops / rate instead: ` +

@@ -137,15 +137,22 @@ export async function ensureDatasets(specs: LoadedSpec[], tier: Tier, opts: Ensu
   return { runnable, skipped, fetched };
 }
 
-/** The end-of-run summary: each skipped claim, the dataset it lacks and why, and the fix. */
+/**
+ * The end-of-run summary: each skipped claim once, with the datasets it lacks, then each
+ * missing dataset once with why and the fix (a claim that needs two missing datasets was
+ * listed twice, so "skipped 7 claims" came with 8 entries).
+ */
 export function skippedSummary(skipped: SkippedClaim[]): string[] {
   if (skipped.length === 0) return [];
   const lines = [`skipped ${skipped.length} claim${skipped.length === 1 ? '' : 's'}: their data could not be had`];
+  const datasets = new Map<DatasetName, UnavailableDataset>();
   for (const s of skipped) {
-    for (const m of s.missing) {
-      lines.push(`  - ${s.claim}: needs ${m.dataset} — ${m.reason}`);
-      lines.push(`      fix: ${m.fix}`);
-    }
+    lines.push(`  - ${s.claim}: needs ${s.missing.map((m) => m.dataset).join(', ')}`);
+    for (const m of s.missing) if (!datasets.has(m.dataset)) datasets.set(m.dataset, m);
+  }
+  for (const m of datasets.values()) {
+    lines.push(`  ${m.dataset}: ${m.reason}`);
+    lines.push(`      fix: ${m.fix}`);
   }
   return lines;
 }

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { removeEmptyCheckpointFolders } from './checkpoint-folders.ts';
 import { dirname, join } from 'node:path';
 import type { BackendInfo } from '../backend/info.ts';
 import type { Curves, SeedOutcome, TrainedModelInfo } from '../experiments/types.ts';
@@ -16,6 +17,7 @@ import { datasetsOf } from './datasets.ts';
 import { checkLockPath, withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
 import { assertionsFor, requireTier, type Assertion, type PlainPrecondition } from '../spec/claim.ts';
+import { renderName } from '../spec/name-template.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -165,7 +167,9 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
   const { tier } = opts;
   const params = requireTier(spec, tier).params;
   const metricNames = spec.kind.metricNames(params);
-  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), metricNames);
+  // Names follow the parameters they test ({evaluation.eps}, {threshold|points}): a --set ε says its ε.
+  const named = <T extends { name: string; threshold: number; tolerance?: number }>(a: T): T => ({ ...a, name: renderName(a.name, params, a) });
+  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), metricNames).map(named);
   return {
     spec,
     tier,
@@ -173,7 +177,7 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
     params,
     paramsHash: contentHash(params),
     assertions,
-    preconditions: expandPreconditions(assertionsFor(spec.preconditions ?? [], tier), metricNames),
+    preconditions: expandPreconditions(assertionsFor(spec.preconditions ?? [], tier), metricNames).map(named),
     needed: [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))],
     file: recordPath(opts.resultsDir, tier, spec.id),
   };
@@ -367,8 +371,9 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
         const done = finishedElsewhere(seed);
         if (done) {
           ours.set(seed, done);
-          // Its models were trained by an earlier run and not kept: nothing to hand to onTrained.
-          if (opts.onTrained) notice(`${label}: finished earlier, re-used from ${file} without training, so no model of it is saved; run it without --resume to save its models`);
+          // Named, so a run that trains nothing does not look like a fast one. Its models were
+          // trained by an earlier run and not kept: nothing to hand to onTrained.
+          notice(`${label}: re-used, finished ${done.finishedAt} (in ${file}), not trained again${opts.onTrained ? '; no model of it is saved — run it without --resume to save its models' : ''}`);
           return;
         }
         try {
@@ -385,5 +390,8 @@ export async function runClaim(spec: LoadedSpec, opts: RunClaimOptions): Promise
       { staleMs: SEED_LOCK_STALE_MS, what: `${spec.id} [${tier}] seed ${seed}`, busy: 'another process is running it', onWait: notice, signal: opts.signal },
     );
   }
-  return save();
+  const record = await save();
+  // A finished run leaves no empty checkpoint folders behind (a failed seed keeps its checkpoint).
+  removeEmptyCheckpointFolders(opts.resultsDir, tier, spec.id);
+  return record;
 }

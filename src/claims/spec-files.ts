@@ -5,6 +5,7 @@ import { claimSchema } from '../spec/claim-schema.ts';
 import { expandCellAssertion, isCellAssertion } from './cells.ts';
 import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
 import { contentHash } from './hash.ts';
+import { unresolvedPlaceholders } from '../spec/name-template.ts';
 import { requireTier, tiersOf, type ClaimSpec } from '../spec/claim.ts';
 import { TIERS } from '../spec/names.ts';
 import type { LoadedSpec, Registry } from './spec.ts';
@@ -133,6 +134,18 @@ export function checkSpec(json: unknown, file: string, registry: Registry): Load
       continue;
     }
     metricsByTier.set(tier, new Set(kind.metricNames(params)));
+  }
+
+  // A name's {placeholder} must name a number in every tier it applies to, or it would print as written.
+  for (const [list, at] of [[spec.assertions, 'assertions'], [spec.preconditions ?? [], 'preconditions']] as const) {
+    list.forEach((a, i) => {
+      for (const tier of a.tiers ?? TIERS) {
+        if (!metricsByTier.has(tier)) continue;
+        for (const key of unresolvedPlaceholders(a.name, requireTier(spec, tier).params)) {
+          problems.push({ file, pointer: `/${at}/${i}/name`, reason: `{${key}} names no number in the ${tier} tier's params (use a path under params, {threshold} or {tolerance})` });
+        }
+      }
+    });
   }
 
   spec.assertions.forEach((a, i) => {

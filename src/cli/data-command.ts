@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { fetchDataset, type FetchResult } from '../data/fetch.ts';
 import { downloadFix } from '../data/download-fix.ts';
-import { DataFileError } from '../data/errors.ts';
 import { DATASET_NAMES, isDatasetName, type DatasetName } from '../spec/names.ts';
 import { OFFICIAL_SOURCES, type DatasetSource } from '../data/manifest.ts';
 import { sourceFor } from '../data/mirror.ts';
@@ -124,9 +123,9 @@ export function dataCommand(io: DataCommandIo = processIo): Command {
           const fix = downloadFix(name, e);
           results.push({ dataset: name, error: message, fix });
           if (!o.json) io.err(`${name}: fetch failed — ${printableLines(message)}; to fix: ${fix}`);
-          // This machine's side (a folder that cannot be written, a full disk, bad settings) is
-          // the user's to fix: exit 2; a download that failed: exit 1.
-          io.setExitCode(e instanceof DataFileError ? 2 : 1);
+          // Exit 2 as `run` does when data cannot be had: either way the fix printed beside it is
+          // the user's (a mirror, network access, a writable folder), not a failed check.
+          io.setExitCode(2);
         } finally {
           progress?.stop();
         }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { pathOption } from './path-option.ts';
 import { SpecError, UnknownClaimError } from '../claims/errors.ts';
 import { listing, seedMatrix, table } from '../claims/listing.ts';
-import { loadSpecDir } from '../claims/spec-files.ts';
+import { loadSpecDirEach } from '../claims/spec-dir-each.ts';
 import { TIERS, type Tier } from '../spec/names.ts';
 import type { Registry } from '../claims/spec.ts';
 
@@ -16,7 +16,13 @@ export function listCommand(registry?: Registry): Command {
     .action(async (o: { claims: string; json: boolean; matrix?: Tier }) => {
       try {
         const reg = registry ?? (await import('../experiments/registry.ts')).experiments;
-        const specs = loadSpecDir(o.claims, reg);
+        // A malformed spec is named (and exits 2), not allowed to hide the others.
+        const { specs, problems } = loadSpecDirEach(o.claims, reg);
+        if (problems.length > 0) {
+          console.error(`label-leak list: ${new SpecError(problems).message}`);
+          process.exitCode = 2;
+          if (specs.length === 0) return;
+        }
         const claims = listing(specs);
         const include = o.matrix ? seedMatrix(specs, o.matrix) : undefined;
         if (o.json) {

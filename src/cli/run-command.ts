@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BackendUnavailableError, startBackend } from '../backend/select.ts';
+import { BackendUnavailableError, skippedBefore, startBackend } from '../backend/select.ts';
+import { backendLine } from './backend-line.ts';
 import { checkClaimData, ensureDatasets, skippedSummary, type SkippedClaim } from '../claims/datasets.ts';
 import { findSpecs, loadAllSpecs } from '../claims/load.ts';
 import { parseOverride, type Override } from '../claims/overrides.ts';
@@ -10,6 +11,7 @@ import { sourceFor } from '../data/mirror.ts';
 import { BACKEND_NAMES, TIERS, type BackendName, type DatasetName, type Tier } from '../spec/names.ts';
 import { dryRun, formatDryRun } from '../bench/dry-run.ts';
 import { planClaims, planJobs, type ClaimsPlan, type PlannedClaim } from '../claims/plan.ts';
+import { wasmRate } from '../bench/wasm-estimate.ts';
 import { checkCheckpoints } from '../train/checkpoint.ts';
 import { createProgress } from './progress.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.ts';
@@ -27,6 +29,7 @@ import { pathOption } from './path-option.ts';
 import { checkWritableDir } from '../util/write-check.ts';
 import { asExpected } from '../results/as-expected.ts';
 import { SETTINGS } from '../util/env.ts';
+import { claimLines, closingSummary, outcomeOf, resumeHint, type RunContext, type RunTally } from './summary.ts';
 
 function collectOverride(value: string, previous: Override[]): Override[] {
   try {
@@ -74,16 +77,31 @@ export function runCommand(): Command {
     )
     .option('--jobs <n|auto>', 'run the jobs (claims of one seed that share a trained model together, as --dry-run prints them) as N processes at once, each with its own backend; auto (the default): one per core (cores ÷ --threads); 1: every claim in this one process', jobsValue)
     .option('--save-models <dir>', 'also save every trained model as a tfjs layers model (for `label-leak audit`) under <dir>/<tier>/<claim>/seed-<n>/', pathOption)
+    .option('--verbose', 'also say why auto skipped the better backends (what to install)', false)
     .option('--json', 'print the result records as JSON instead of a summary', false)
     .option('--dry-run', 'print the jobs, their kernel counts and the estimated GPU wall time; train nothing', false)
     .action(async (ids: string[], o: RunOptions) => {
+      const started = performance.now();
       const plan = planOf(ids, o);
       if (o.dryRun) return printDryRun(plan, o);
+      const ctx: RunContext = { tier: o.tier, oneSeed: o.seed, overrides: o.set.map((s) => s.text) };
+      const tally: RunTally = { finished: [], skipped: plan.lacking.map((s) => s.id) };
+      // The closing summary goes where the per-claim lines go; with --json stdout is the JSON alone.
+      const closing = () => {
+        const lines = closingSummary(tally, { ...ctx, wallSeconds: (performance.now() - started) / 1000, resultsDir: o.results });
+        (o.json ? console.error : console.log)(lines.join('\n'));
+      };
       const ready = await prepareRun(plan, o);
-      if (!ready) return;
       const summary = skippedSummary(ready.skipped);
+      tally.skipped.push(...ready.skipped.map((s) => s.claim));
+      if (ready.runnable.length === 0) {
+        console.error(summary.join('\n'));
+        closing();
+        process.exitCode = 2;
+        return;
+      }
       const signal = stopOnSignals();
-      const report = reporter(o);
+      const report = reporter(o, ctx, tally);
 
       // Both cores by default: one process per job, as many at once as the cores take. One job
       // (a single claim and seed, a GPU matrix entry) or --jobs 1 runs here, in this process.
@@ -92,11 +110,14 @@ export function runCommand(): Command {
       if (jobs.length > 1) {
         const code = await runAsJobs(jobs, parallel, ready.runnable, o, signal, report);
         if (summary.length > 0) console.error(summary.join('\n'));
+        tally.unfinished = ready.runnable.map((x) => x.spec.id).filter((id) => !tally.finished.some((f) => f.id === id));
+        if (code !== 130) closing();
         process.exitCode = code === 0 && ready.skipped.length > 0 ? 2 : code;
         return;
       }
       const mismatches = await runHere(ready.runnable, o, signal, report);
       if (summary.length > 0) console.error(summary.join('\n'));
+      closing();
       // A skipped claim was not checked at all: scripts must notice (2) even when the rest agree.
       const code = ready.skipped.length > 0 ? 2 : mismatches > 0 ? 1 : 0;
       // The threaded wasm build's worker threads keep the event loop alive after the last
@@ -123,6 +144,7 @@ interface RunOptions {
   jobs?: number | 'auto';
   saveModels?: string;
   json: boolean;
+  verbose: boolean;
   dryRun: boolean;
 }
 
@@ -141,25 +163,29 @@ function planOf(ids: string[], o: RunOptions): ClaimsPlan {
   return plan;
 }
 
-/** `--dry-run`: the jobs, their kernel counts and the estimated GPU time; trains nothing. */
+/** `--dry-run`: the jobs, their kernel counts, this machine's wasm time when wasm would run, and GPU estimates; trains nothing. */
 async function printDryRun(claims: ClaimsPlan, o: RunOptions): Promise<void> {
   // Kernels are counted on webgpu where it starts (SwiftShader counts what a GPU would
   // dispatch), else on cpu: no data, no training.
-  await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
+  const counter = await startBackend('webgpu', { allowSoftware: true }).catch(async (e: unknown) => {
     if (!(e instanceof BackendUnavailableError)) throw e;
-    await startBackend('cpu');
+    return startBackend('cpu');
   });
   const plan = await dryRun(claims);
-  console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)]));
+  // Without a GPU adapter the run itself trains on wasm: say how long that takes here, first.
+  const onWasm = o.backend === 'wasm' || (o.backend === 'auto' && !(counter.name === 'webgpu' && !/software adapter/.test(counter.device)));
+  const benchDir = join('results', 'bench');
+  const wasm = onWasm ? { rate: await wasmRate(benchDir), parallel: resolveJobs(o.jobs ?? 'auto', o.threads), benchDir } : undefined;
+  console.log(formatDryRun(plan, o.jobs === undefined ? [1, 4, 8, plan.jobs.length] : [resolveJobs(o.jobs, o.threads)], wasm));
 }
 
 /**
  * Before the backend starts: fetch what is missing (what cannot be had skips its claims
  * only); then fail when data is damaged or too small for a subset asked for, or a
  * checkpoint --resume would load is damaged: each throws the error that names the file
- * or parameter and the fix (exit 2). Undefined (exit code 2 set) when nothing can run.
+ * or parameter and the fix (exit 2). Nothing runnable: the caller says so and exits 2.
  */
-async function prepareRun(plan: ClaimsPlan, o: RunOptions): Promise<{ runnable: PlannedClaim[]; skipped: SkippedClaim[] } | undefined> {
+async function prepareRun(plan: ClaimsPlan, o: RunOptions): Promise<{ runnable: PlannedClaim[]; skipped: SkippedClaim[] }> {
   // A results folder that cannot take a file (read-only, full, a file) fails now, not after a seed.
   checkWritable(o.results, o.tier);
   if (o.saveModels) checkWritableDir(join(o.saveModels, o.tier), '--save-models');
@@ -171,11 +197,7 @@ async function prepareRun(plan: ClaimsPlan, o: RunOptions): Promise<{ runnable: 
     fetchOptions: { onProgress: downloads.onProgress, onNotice: downloads.onNotice },
     afterEach: () => downloads.stop(),
   });
-  if (data.runnable.length === 0) {
-    console.error(skippedSummary(data.skipped).join('\n'));
-    process.exitCode = 2;
-    return undefined;
-  }
+  if (data.runnable.length === 0) return { runnable: [], skipped: data.skipped };
   await checkClaimData(data.runnable, o.tier, o.dataDir);
   const runnable = plan.claims.filter((c) => data.runnable.includes(c.spec));
   // What runClaim (or, with --jobs, every child) would refuse on reading a record or a
@@ -206,15 +228,17 @@ function stopOnSignals(): AbortSignal {
 
 type Report = (spec: LoadedSpec, record: ResultRecord) => boolean;
 
-/** Prints a record (unless --json) and says whether it came out as expected. */
-function reporter(o: RunOptions): Report {
+/** Prints a record (unless --json), counts it for the closing summary and says whether it came out as expected. */
+function reporter(o: RunOptions, ctx: RunContext, tally: RunTally): Report {
   return (spec, record) => {
     // One seed of a job matrix cannot reach a verdict on its own (the report merges the
     // seeds): only its own seeds' errors count against it.
     const ok = o.seed
       ? record.outcomes.filter((x) => o.seed!.includes(x.seed)).every((x) => x.status === 'ok')
       : asExpected(record);
-    if (!o.json) printRecord(spec, o.tier, record, ok);
+    if (!o.json) printRecord(spec, record, ctx);
+    // One seed: whether it ran is all it can say; the record's verdict covers other jobs' seeds too.
+    tally.finished.push({ id: spec.id, outcome: o.seed ? (ok ? 'as expected' : 'error') : outcomeOf(record) });
     return ok;
   };
 }
@@ -222,7 +246,7 @@ function reporter(o: RunOptions): Report {
 /** Every claim in this process, one after another, on one backend; returns how many were not as expected. */
 async function runHere(claims: PlannedClaim[], o: RunOptions, signal: AbortSignal, report: Report): Promise<number> {
   const backend = await startBackend(o.backend, { threads: o.threads });
-  if (!o.json) console.error(`backend: ${backend.name} ${backend.version} — ${backend.device} (${backend.reason})`);
+  if (!o.json) console.error(backendLine(backend, skippedBefore(backend), o.verbose));
   // A job of `run --jobs`: progress goes to the parent, which draws it with the others'.
   const ipc = process.env[JOB_IPC_ENV] && process.send ? process.send.bind(process) : undefined;
   process.channel?.unref();
@@ -249,7 +273,7 @@ async function runHere(claims: PlannedClaim[], o: RunOptions, signal: AbortSigna
       if (!report(spec, record)) mismatches++;
     } catch (err) {
       if (err instanceof Interrupted || err instanceof LockWaitAborted) {
-        console.error(err.message);
+        console.error(err instanceof Interrupted && !ipc ? resumeHint(process.argv.slice(2), o.results) : err.message);
         process.exit(130);
       }
       throw err;
@@ -259,13 +283,8 @@ async function runHere(claims: PlannedClaim[], o: RunOptions, signal: AbortSigna
   return mismatches;
 }
 
-function printRecord(spec: LoadedSpec, tier: string, record: ResultRecord, ok: boolean): void {
-  console.log(`${ok ? '✓' : '✗'} ${spec.id} [${tier}]: ${record.verdict} (expected ${record.expected})`);
-  for (const a of record.assertions) console.log(`    ${a.name}: ${a.summary}`);
-  for (const p of (record.preconditions ?? []).filter((x) => !x.holds)) console.log(`    precondition failed: ${p.name}: ${p.summary}`);
-  for (const f of record.outcomes.filter((x) => x.status === 'error')) {
-    console.log(`    seed ${f.seed}: error: ${f.error ? `${f.error.name}: ${f.error.message}` : 'no reason recorded'}`);
-  }
+function printRecord(spec: LoadedSpec, record: ResultRecord, ctx: RunContext): void {
+  for (const line of claimLines(spec.id, record, ctx)) console.log(line);
 }
 
 /** The results folder must take a file before any training: a read-only or full one fails now, not after the first seed. */
@@ -308,6 +327,7 @@ async function runAsJobs(
     ...(o.offline ? ['--offline'] : []),
     ...(o.saveModels ? ['--save-models', o.saveModels] : []),
     ...(o.threads ? ['--threads', String(o.threads)] : []),
+    ...(o.verbose ? ['--verbose'] : []),
     ...o.set.flatMap((s: Override) => ['--set', s.text]),
   ];
   if (!o.json) console.error(`${jobs.length} job${jobs.length === 1 ? '' : 's'} (claim × seed; claims sharing a trained model together), ${Math.min(parallel, jobs.length)} at a time, each its own process and backend`);
@@ -324,7 +344,7 @@ async function runAsJobs(
     console.error(`${r.job.claims.join(' + ')} seed ${r.job.seeds.join(',')}: exit ${r.code ?? r.signal}${tail ? `\n    ${tail}` : ''}`);
   }
   if (signal.aborted || results.some((r) => r.code === 130 || r.signal !== null)) {
-    console.error('interrupted; the finished seeds are in the records — run again with --resume to continue');
+    console.error(resumeHint(process.argv.slice(2), o.results));
     return 130;
   }
   const usage = results.some((r) => r.code === 2);

@@ -75,7 +75,16 @@ async function tally(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, into: Ta
 export async function evaluate(
   model: Classifier,
   set: ImageSet,
-  opts: { batchSize: number; attacks: AttackEval[]; epsSweep?: number[]; alongSign?: number[]; perturbationSize?: boolean; rng: Rng },
+  opts: {
+    batchSize: number;
+    attacks: AttackEval[];
+    epsSweep?: number[];
+    alongSign?: number[];
+    perturbationSize?: boolean;
+    rng: Rng;
+    /** Images done so far, after each batch: for a progress bar over attacks that take minutes. */
+    onBatch?: (done: number) => void;
+  },
 ): Promise<Evaluation> {
   const clean: Tally = { correct: 0, loss: 0 };
   const adv = opts.attacks.map(() => ({ correct: 0, loss: 0 }));
@@ -115,6 +124,7 @@ export async function evaluate(
     } finally {
       tf.dispose([x, y]);
     }
+    opts.onBatch?.(idx.length + start);
   }
   const n = set.count;
   const adversarial: Evaluation['adversarial'] = {};

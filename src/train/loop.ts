@@ -79,15 +79,22 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
   let epoch = 0;
   let step = 0;
   let state: LoopState = { history: [], stepRng: makeRng(seed, 'train/steps/0').state(), lossSum: 0, seconds: 0, images: 0 };
+  let resumedAt: number | undefined;
   if (hooks.checkpoint) {
     const restored = loadCheckpoint<LoopState>(hooks.checkpoint.dir, hooks.checkpoint.key, saved);
-    if (restored) ({ epoch, step, loopState: state } = restored);
+    if (restored) {
+      ({ epoch, step, loopState: state } = restored);
+      resumedAt = epoch * stepsPerEpoch + step;
+    }
   }
   // Saves the position of the next step to run.
   const checkpoint = async (nextEpoch: number, nextStep: number) =>
     hooks.checkpoint && (await saveCheckpoint(hooks.checkpoint.dir, hooks.checkpoint.key, nextEpoch, nextStep, state, saved));
 
-  hooks.progress.start(`train ${model.name}${cfg.adversarial ? ` + ${cfg.adversarial.attack}` : ''}`, totalSteps);
+  // A resumed seed says so, and where it picks up: otherwise it looks like a fresh start.
+  const resumed = resumedAt === undefined ? '' : ` (resumed from the checkpoint at step ${resumedAt})`;
+  hooks.progress.start(`train ${model.name}${cfg.adversarial ? ` + ${cfg.adversarial.attack}` : ''}${resumed}`, totalSteps);
+  if (resumedAt !== undefined && resumedAt > 0) hooks.progress.tick(resumedAt);
   let stepsRun = 0;
   let lastYield = performance.now();
   // Losses stay on the device until read together (one read-back per LOSS_READ_EVERY steps, and
@@ -136,7 +143,8 @@ export async function train(model: Classifier, data: ImageSet, cfg: TrainConfig,
         stepsRun++;
         hooks.progress.tick(epoch * stepsPerEpoch + step + 1, {
           epoch: epoch + 1,
-          loss: lastLoss.toFixed(3),
+          // No loss is known before the first read-back (LOSS_READ_EVERY steps): show none rather than NaN.
+          ...(Number.isFinite(lastLoss) ? { loss: lastLoss.toFixed(3) } : {}),
           'img/s': Math.round(state.images / state.seconds),
         });
         if (checkpointDue) {

@@ -79,6 +79,25 @@ describe('audit of saved models built to leak and not to', () => {
 });
 
 describe('pieces of the verdict', () => {
+  it('the attack bar counts test images batch by batch, not one silent step', async () => {
+    const net = leakyModel(world, false);
+    const model = classifierOf(net, { name: 'bar', numClasses: 10, outputs: 'logits' });
+    const bars: { label: string; total: number; ticks: number[] }[] = [];
+    const watching = {
+      start: (label: string, total: number) => void bars.push({ label, total, ticks: [] }),
+      tick: (done: number) => void bars.at(-1)!.ticks.push(done),
+      stop() {},
+    };
+    try {
+      await auditModel(model, world.data, { ...defaultAuditOptions(6), testImages: 200, probeImages: 0, batchSize: 50 }, [1], watching);
+    } finally {
+      model.dispose();
+    }
+    const attacks = bars.find((b) => b.label.includes('attacks on'))!;
+    expect(attacks.total).toBe(200);
+    expect(attacks.ticks).toEqual([50, 100, 150, 200]);
+  });
+
   it('the largest drop of a curve sees a dip that climbs again, and is 0 for a rising curve', () => {
     const curve = (losses: number[]) => losses.map((loss, i) => ({ eps: i * 2, loss }));
     expect(largestDrop(curve([1, 2, 3, 4]))).toEqual({ drop: 0, from: 0, to: 0 });

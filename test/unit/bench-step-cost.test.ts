@@ -39,12 +39,15 @@ describe('what the dry run counts', () => {
   }, 600_000);
 
   it('`run --dry-run` says which it counted, and plans without training', async () => {
-    const r = await cli(['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--dry-run']);
+    const r = await cli(['run', 'tiny-mnist-fgsm', '--claims', 'test/fixtures-specs/real-kinds', '--dry-run', '--backend', 'wasm']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^fast tier: 1 claims → 3 jobs/m);
     const webgpu = (await webgpuUnavailable()) === undefined;
     expect(r.stdout).toContain(webgpu ? 'compute dispatches on webgpu' : 'tfjs ops, counted as cpu kernels');
     expect(r.stdout).toMatch(/--jobs 1: \d+\.\d min/);
+    // The run would train on wasm: its time here comes first, the GPU's is labelled as not this machine's.
+    expect(r.stdout).toMatch(/^this machine, wasm \(the backend `run` would start here\)(, --jobs \d+: ≈ \d+\.\d min| : no estimate yet|: no estimate yet)/m);
+    expect(r.stdout.indexOf('this machine, wasm')).toBeLessThan(r.stdout.indexOf('GPU estimates (an H100/H200 through webgpu, not this machine)'));
     expect(r.stdout).toMatch(/at 20 TFLOP\/s/);
   }, 600_000);
 });

@@ -131,10 +131,23 @@ describe('ensureDatasets: a run fetches what is missing before training, and ski
     expect(readdirSync(o.dataDir!).sort()).toEqual(['.fashion-mnist.train-images-idx3-ubyte.gz.part', 'cifar-10-batches-bin']);
   });
 
-  it('the summary lists each skipped claim, the dataset it lacks and why, and the fix', () => {
+  it('the summary lists each skipped claim once with what it lacks, then each dataset once with why and the fix', () => {
     const lines = skippedSummary([{ claim: 'on-cifar', missing: [{ dataset: 'cifar10', reason: 'offline', fix: 'go online' }] }]);
-    expect(lines).toEqual(['skipped 1 claim: their data could not be had', '  - on-cifar: needs cifar10 — offline', '      fix: go online']);
+    expect(lines).toEqual(['skipped 1 claim: their data could not be had', '  - on-cifar: needs cifar10', '  cifar10: offline', '      fix: go online']);
     expect(skippedSummary([])).toEqual([]);
+  });
+
+  it('a claim lacking two datasets is one entry: "skipped N claims" is followed by N claim lines', () => {
+    const fm = { dataset: 'fashion-mnist' as const, reason: 'offline', fix: 'go online' };
+    const mn = { dataset: 'mnist' as const, reason: 'offline', fix: 'go online' };
+    const lines = skippedSummary([
+      { claim: 'hard-problem-only', missing: [mn, fm] },
+      { claim: 'on-fashion', missing: [fm] },
+    ]);
+    expect(lines[0]).toBe('skipped 2 claims: their data could not be had');
+    expect(lines.filter((l) => l.startsWith('  - '))).toEqual(['  - hard-problem-only: needs mnist, fashion-mnist', '  - on-fashion: needs fashion-mnist']);
+    // Each dataset's reason and fix once, however many claims need it.
+    expect(lines.filter((l) => l.includes('fix:'))).toHaveLength(2);
   });
 });
 

@@ -1,3 +1,4 @@
+import { renderName } from '../../src/spec/name-template.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assess, expandPreconditions } from '../../src/claims/assess.ts';
@@ -44,7 +45,8 @@ const records: ResultRecord[] = readdirSync(RECORDS)
 const specOf = (r: ResultRecord) => specs.find((s) => s.id === r.claim.id)!;
 const preconditionsOf = (r: ResultRecord) => {
   const spec = specOf(r);
-  return expandPreconditions(assertionsFor(spec.preconditions ?? [], 'fast'), spec.kind.metricNames(r.params));
+  // Named as the runner names them: from the params they test ({threshold|%} → 15%).
+  return expandPreconditions(assertionsFor(spec.preconditions ?? [], 'fast'), spec.kind.metricNames(r.params)).map((p) => ({ ...p, name: renderName(p.name, r.params, p) }));
 };
 
 /** The committed outcomes with the fresh run's metrics (a superset of the committed ones). */

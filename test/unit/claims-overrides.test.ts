@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../src/claims/errors.ts';
 import { loadSpec } from '../../src/claims/load.ts';
-import { applyOverrides, OverrideError, parseOverride } from '../../src/claims/overrides.ts';
+import { applyOverrides, OverrideError, OverrideValueError, parseOverride } from '../../src/claims/overrides.ts';
 
 const spec = () => loadSpec('claims/cifar10-label-leaking.json');
 
@@ -42,6 +42,32 @@ describe('--set PATH=VALUE', () => {
     expect(problems(['training.epoch=5'])).toMatch(/claims\/cifar10-label-leaking\.json \/tiers\/full\/params\/training\/epoch: unknown field/);
     expect(problems(['model.depth="deep"'])).toMatch(/\/tiers\/full\/params\/model\/depth: must be integer/);
     expect(problems(['training.batchSize=0'])).toMatch(/\/tiers\/full\/params\/training\/batchSize/);
+  });
+});
+
+describe('a --set value the schema refuses', () => {
+  const message = (sets: string[], claim = 'claims/mnist-no-leaking.json', tier: 'fast' | 'full' = 'fast') => {
+    try {
+      applyOverrides(loadSpec(claim), tier, sets.map(parseOverride));
+    } catch (e) {
+      expect(e).toBeInstanceOf(OverrideValueError);
+      return (e as Error).message;
+    }
+    throw new Error('expected the overrides to be refused');
+  };
+
+  it('is blamed on the --set, not on the spec file', () => {
+    expect(message(['training.epochs=six'])).toBe("--set training.epochs=six: must be integer (in mnist-no-leaking's fast tier)");
+    expect(message(['training.epochs=6', 'training.epoch=5'])).toBe("--set training.epoch=5: unknown field (not in the schema) (in mnist-no-leaking's fast tier)");
+    expect(message(['training.epochs=six'])).not.toContain('.json');
+  });
+
+  it('a value that fits no branch of a oneOf is one line of what it may be', () => {
+    expect(message(['training.adversarial=5'])).toBe("--set training.adversarial=5: must be null or object (in mnist-no-leaking's fast tier)");
+  });
+
+  it('a deeper place is named below the --set that wrote it', () => {
+    expect(message(['training.lr={"base":"x","milestones":[5],"gamma":0.1}'])).toBe("--set training.lr={\"base\":\"x\",\"milestones\":[5],\"gamma\":0.1}: training.lr.base: must be number (in mnist-no-leaking's fast tier)");
   });
 });
 

@@ -127,6 +127,16 @@ describe('running a claim', () => {
   });
 });
 
+describe('names from parameters', () => {
+  it('the record and its assertion results carry names rendered from the tier\'s params and the check\'s numbers', async () => {
+    const named = spec('stand-in-leak', (s) => (s.assertions[0].name = 'adversarial accuracy more than {tolerance|points} above clean, with the gap set to {gap|%}'));
+    const record = await runClaim(named, opts());
+    const want = 'adversarial accuracy more than 0.5 points above clean, with the gap set to 5%';
+    expect(record.claim.assertions[0].name).toBe(want);
+    expect(record.assertions[0].name).toBe(want);
+  });
+});
+
 describe('interruption and --resume', () => {
   it('an interrupted seed re-throws after the finished seeds are saved, and resume runs only what is left', async () => {
     const interrupted = spec('stand-in-leak', (s) => (s.tiers.fast.params.interruptSeeds = [3]));
@@ -150,8 +160,14 @@ describe('interruption and --resume', () => {
     const ckpt = checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 2);
     mkdirSync(ckpt, { recursive: true });
     writeFileSync(join(ckpt, 'state.json'), '{}');
-    const record = await runClaim(failing, opts({ resume: true }));
+    const notices: string[] = [];
+    const record = await runClaim(failing, opts({ resume: true, notice: (l) => void notices.push(l) }));
     expect(runs.map((r) => r.seed)).toEqual([2]);
+    // The seeds it did not train are named, with when they finished.
+    expect(notices.filter((l) => l.includes(': re-used, finished ')).map((l) => l.replace(/ \(\d\/3\).*/, ''))).toEqual([
+      'stand-in-leak [fast] seed 1',
+      'stand-in-leak [fast] seed 3',
+    ]);
     expect(record.outcomes.map((o) => o.status)).toEqual(['ok', 'error', 'ok']);
     expect(existsSync(join(ckpt, 'state.json'))).toBe(true); // failed seeds keep their checkpoint
   });
@@ -162,6 +178,17 @@ describe('interruption and --resume', () => {
     writeFileSync(join(ckpt, 'stale.json'), '{}');
     await runClaim(spec(), opts());
     expect(existsSync(ckpt)).toBe(false);
+    // No empty folders left either: checkpoints/fast/stand-in-leak, checkpoints/fast, checkpoints.
+    expect(existsSync(join(dir, 'results', 'checkpoints'))).toBe(false);
+  });
+
+  it('a finished run leaves another claim\'s checkpoints, and a failed seed\'s, where they are', async () => {
+    const other = join(dir, 'results', 'checkpoints', 'fast', 'another-claim', 'seed-1');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'state.json'), '{}');
+    await runClaim(spec(), opts());
+    expect(existsSync(join(other, 'state.json'))).toBe(true);
+    expect(existsSync(join(dir, 'results', 'checkpoints', 'fast', 'stand-in-leak'))).toBe(false);
   });
 
   it('refuses to resume from a record of another spec version, and says what to do', async () => {

@@ -40,8 +40,8 @@ describe('label-leak run --save-models, then label-leak audit', () => {
       '--results', join(tmp, 'results'), '--save-models', again, '--resume',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('tiny-mnist-fgsm [fast] seed 1 (1/1): finished earlier, re-used from');
-    expect(r.stderr).toContain('no model of it is saved; run it without --resume to save its models');
+    expect(r.stderr).toContain('tiny-mnist-fgsm [fast] seed 1 (1/1): re-used, finished ');
+    expect(r.stderr).toContain('no model of it is saved — run it without --resume to save its models');
     expect(existsSync(again)).toBe(false);
   });
 

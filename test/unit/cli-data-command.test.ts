@@ -102,10 +102,18 @@ describe('label-leak data fetch', () => {
     expect((JSON.parse(verify.out) as VerifyReport[])[0].status).toBe('ok');
   });
 
-  it('reports a failed download in JSON and exits 1', async () => {
+  it('reports a failed download in JSON and exits 2, as run does for data it cannot have', async () => {
     const { out, exitCode } = await run(['fetch', 'cifar10', '--data-dir', join(tmp, 'failed'), '--base-url', `${base}/missing/`, '--json']);
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(2);
     expect(JSON.parse(out)).toEqual([{ dataset: 'cifar10', error: `${base}/missing/cifar-10-binary.tar.gz: download failed: HTTP 404 Not Found`, fix: expect.stringMatching(/^the server no longer has the file \(HTTP 404\): set LABEL_LEAK_DATA_MIRROR to a mirror that has it/) }]);
+  });
+});
+
+describe('label-leak data fetch, failed, on screen', () => {
+  it('names the fix on the same line, and exits 2', async () => {
+    const { err, exitCode } = await run(['fetch', 'cifar10', '--data-dir', join(tmp, 'failed-plain'), '--base-url', `${base}/missing/`]);
+    expect(exitCode).toBe(2);
+    expect(err).toMatch(/^cifar10: fetch failed — .*HTTP 404 Not Found; to fix: the server no longer has the file \(HTTP 404\): set LABEL_LEAK_DATA_MIRROR/m);
   });
 });
 

@@ -28,6 +28,24 @@ describe('label-leak diff', () => {
     expect(forced.stdout).not.toContain('| clean_acc |');
   });
 
+  it('ends with a one-line headline; --changed shows only the claims and quantities that changed', async () => {
+    const b = recordFolder(tmp, 'changed', [fgsmRaised(0.1)]);
+    const all = await cli(['diff', 'docs/results/records', b]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr.trim().split('\n').at(-1)).toMatch(
+      /^diff: 1 claim in both · 1 verdict moved \(mnist-no-leaking: reproduced → refuted\) · \d+ of \d+ quantities changed, \d+ beyond the seeds' 95% intervals · only in A: /,
+    );
+    expect(all.stdout).toContain('| clean_acc |'); // unchanged, shown in full
+    const changed = await cli(['diff', 'docs/results/records', b, '--changed']);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/\| ✱ adv_acc_fgsm − clean_acc \| .* \| \+0\.1 \| yes \|/);
+    expect(changed.stdout).not.toContain('| clean_acc |');
+    // The same records on both sides: every quantity identical, nothing listed.
+    const same = await cli(['diff', 'docs/results/records', 'docs/results/records', '--changed']);
+    expect(same.stderr).toMatch(/· no verdict moved · every quantity identical$/m);
+    expect(same.stdout).not.toMatch(/^## /m);
+  });
+
   it('a folder that does not exist exits 2 naming it', async () => {
     const r = await cli(['diff', 'docs/results/records', join(tmp, 'nowhere')]);
     expect(r.code).toBe(2);

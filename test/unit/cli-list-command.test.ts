@@ -96,4 +96,19 @@ describe('label-leak list', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('one malformed spec beside good ones: the good ones are listed, the bad one named, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-list-'));
+    try {
+      writeFileSync(join(dir, 'stand-in-leak.json'), readFileSync('test/fixtures-specs/stand-in-leak.json'));
+      writeFileSync(join(dir, 'broken.json'), JSON.stringify({ id: 'broken' }));
+      await listCommand(standInRegistry).parseAsync(['--claims', dir], { from: 'user' });
+      expect(process.exitCode).toBe(2);
+      expect(err.join('\n')).toContain(`${join(dir, 'broken.json')}: /version: required field is missing`);
+      expect(out.join('\n')).toMatch(/^stand-in-leak /m);
+      expect(out.join('\n')).not.toContain('broken');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -65,6 +65,11 @@ describe('label-leak run', () => {
     expect(record.backend.name).toBe('wasm');
     expect(r.stdout).toContain(`tiny-mnist-fgsm [fast]: ${record.verdict} (expected ${record.expected})`);
     expect(r.code).toBe(record.verdict === record.expected ? 0 : 1);
+    // The closing summary: the counts, where the records are and what to run next, last on stdout.
+    const tail = r.stdout.trim().split('\n').slice(-3);
+    expect(tail[0]).toMatch(record.verdict === record.expected ? /^== 1 of 1 as expected · \d/ : /^== 0 of 1 as expected · 1 differs: tiny-mnist-fgsm · \d/);
+    expect(tail[1]).toBe(`records: ${results}/fast/`);
+    expect(tail[2]).toContain(`\`label-leak report --results ${results}\``);
   });
 
   it('one seed of a job matrix (--seed) exits 0 unless the seed fails', async () => {
@@ -73,6 +78,8 @@ describe('label-leak run', () => {
     expect(r.code, r.stderr).toBe(0);
     const record = JSON.parse(readFileSync(join(results, 'fast', 'tiny-mnist-fgsm.json'), 'utf8'));
     expect(record.outcomes.map((o: { seed: number }) => o.seed)).toEqual([2]);
+    expect(r.stdout).toContain('✓ tiny-mnist-fgsm [fast]: seed 2 ran (verdict needs all seeds: `label-leak report`)');
+    expect(r.stdout).not.toMatch(/\(expected /);
   });
 });
 
@@ -99,6 +106,9 @@ describe('label-leak run, interrupted', () => {
     const first = await interrupted(results);
     expect(first.code, first.stderr).toBe(130);
     expect(first.stderr).toMatch(/SIGINT: writing a checkpoint/);
+    // The way on names the --results folder: a resume without it would start over in ./results.
+    expect(first.stderr).toContain(`continue with the same --results ${results}: \``);
+    expect(first.stderr).toMatch(/--results \S+ --resume`$/m);
     const checkpoints = join(results, 'checkpoints', 'fast', 'interruptible-mnist', 'seed-1');
     expect(readdirSync(checkpoints).some((d) => existsSync(join(checkpoints, d, 'checkpoint.json')))).toBe(true);
 
@@ -155,7 +165,7 @@ describe('label-leak run gets missing data itself', () => {
     expect(r.stdout).toContain('tiny-mnist [fast]: inconclusive (expected inconclusive)');
     expect(r.stdout).not.toContain('tiny-cifar10 [fast]');
     expect(r.stderr).toContain('skipped 1 claim: their data could not be had');
-    expect(r.stderr).toContain(`  - tiny-cifar10: needs cifar10 — dataset cifar10 not found (looked in ${join(cache, 'label-leak', 'cifar-10-batches-bin')}); downloads are off (--offline or LABEL_LEAK_OFFLINE=1)`);
+    expect(r.stderr).toContain(`  - tiny-cifar10: needs cifar10\n  cifar10: dataset cifar10 not found (looked in ${join(cache, 'label-leak', 'cifar-10-batches-bin')}); downloads are off (--offline or LABEL_LEAK_OFFLINE=1)`);
     expect(r.stderr).toContain('      fix: run `label-leak data fetch cifar10` with network access (without --offline / LABEL_LEAK_OFFLINE), or set LABEL_LEAK_DATA_DIR=DIR where DIR holds cifar-10-batches-bin/');
     expect(existsSync(join(cache, 'label-leak'))).toBe(false);
   });

@@ -56,7 +56,14 @@ describe('checkpoint and resume', () => {
     const dir = mkdtempSync(join(tmpdir(), 'llk-resume-'));
     dirs.push(dir);
     const straight = model(1);
-    const once = await train(straight, data, config, 7, { progress: silent });
+    const freshLabels: string[] = [];
+    const freshInfo: (Record<string, string | number> | undefined)[] = [];
+    const once = await train(straight, data, config, 7, { progress: { ...silent, start: (l) => void freshLabels.push(l), tick: (_d, info) => void freshInfo.push(info) } });
+    expect(freshLabels[0]).not.toMatch(/resumed/);
+    // The first steps come before any loss is read back (LOSS_READ_EVERY): no loss shown then, not loss=NaN.
+    expect(freshInfo.filter((i) => i?.loss === 'NaN')).toEqual([]);
+    expect(freshInfo[0]).not.toHaveProperty('loss');
+    expect(freshInfo.some((i) => typeof i?.loss === 'string')).toBe(true);
 
     const first = model(1);
     const stop = abortAfter(13); // an epoch is 10 steps: stop inside the second epoch
@@ -64,8 +71,15 @@ describe('checkpoint and resume', () => {
     first.dispose();
 
     const second = model(99); // different initial weights: everything must come from the checkpoint
-    const resumed = await train(second, data, config, 7, { progress: silent, checkpoint: { dir, key: 'k', everySteps: 4 } });
+    const labels: string[] = [];
+    const ticks: { done: number; info?: Record<string, string | number> }[] = [];
+    const watching: ProgressSink = { start: (l) => void labels.push(l), stop() {}, tick: (done, info) => void ticks.push({ done, info }) };
+    const resumed = await train(second, data, config, 7, { progress: watching, checkpoint: { dir, key: 'k', everySteps: 4 } });
     expect(resumed.stepsRun).toBe(20 - 13);
+    // The seed says it resumed, and the bar starts where the checkpoint left off.
+    expect(labels).toEqual([expect.stringMatching(/ \(resumed from the checkpoint at step 13\)$/)]);
+    expect(ticks[0].done).toBe(13);
+
     expect(weights(second)).toEqual(weights(straight));
     expect(resumed.epochs.map((e) => e.trainLoss)).toEqual(once.epochs.map((e) => e.trainLoss));
     tf.dispose([...straight.trainable, ...second.trainable]);
