@@ -67,4 +67,15 @@ describe('page shim: in-memory fs', () => {
     pageFs.rmSync('/t', { recursive: true });
     expect(pageFs.existsSync('/t/a/x.json')).toBe(false);
   });
+
+  it('rmdir removes an empty folder only, as the runner\'s checkpoint clean-up needs', () => {
+    pageFs.mkdirSync('/r/c/seed-1', { recursive: true });
+    pageFs.writeFileSync('/r/c/seed-1/checkpoint.json', '{}');
+    expect(() => pageFs.rmdirSync('/r/c')).toThrow(expect.objectContaining({ code: 'ENOTEMPTY' }));
+    pageFs.rmSync('/r/c/seed-1', { recursive: true });
+    pageFs.rmdirSync('/r/c');
+    expect(pageFs.existsSync('/r/c')).toBe(false);
+    expect(pageFs.existsSync('/r')).toBe(true);
+    expect(() => pageFs.rmdirSync('/r/c')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
 });

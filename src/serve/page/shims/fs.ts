@@ -176,6 +176,15 @@ export function rmSync(p: string, opts?: { recursive?: boolean; force?: boolean 
   if (a !== '/') dirs.delete(a);
 }
 
+/** Node's rmdir: only an empty folder goes (ENOTEMPTY otherwise), as the runner's clean-up relies on. */
+export function rmdirSync(p: string): void {
+  const a = abs(p);
+  if (!dirs.has(a)) throw errno(files.has(a) ? 'ENOTDIR' : 'ENOENT', 'rmdir', a);
+  const inside = (k: string) => k.startsWith(`${a}/`);
+  if ([...files.keys()].some(inside) || [...dirs].some(inside)) throw errno('ENOTEMPTY', 'rmdir', a);
+  if (a !== '/') dirs.delete(a);
+}
+
 export function readdirSync(p: string, opts?: { withFileTypes?: boolean }): (string | Dirent)[] {
   const a = abs(p);
   if (!dirs.has(a)) throw errno(files.has(a) ? 'ENOTDIR' : 'ENOENT', 'scandir', a);
@@ -312,4 +321,4 @@ export const promises = {
   },
 };
 
-export default { constants, existsSync, statSync, lstatSync, accessSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync, fstatSync, readSync, createReadStream, createWriteStream, promises };
+export default { constants, existsSync, statSync, lstatSync, accessSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, rmdirSync, readdirSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync, fstatSync, readSync, createReadStream, createWriteStream, promises };
