@@ -112,6 +112,13 @@ export async function withLock<T>(path: string, fn: () => Promise<T> | T, opts: 
     try {
       release = await lockfile.lock(path, base);
     } catch (e) {
+      // Another process's clean-up may remove the (then empty) folder between our mkdir and
+      // the lock's: make it again and retry at once.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(dirname(path), { recursive: true });
+        delay = 100;
+        continue;
+      }
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
       // Checked only when the lock is held: an interrupted run still takes a free lock to save.
       if (opts.signal?.aborted) throw new LockWaitAborted(lockPath);

@@ -477,19 +477,25 @@ describe('a seed finished by another process is taken, not trained again', () =>
     expect(runs.map((r) => r.seed)).toEqual([1, 2]);
   });
 
-  it('with --resume and onTrained, a re-used seed is announced: no model of it is saved', async () => {
+  it('with --resume, a re-used seed is named with when it finished; with onTrained it also says no model of it is saved', async () => {
     await runClaim(spec(), opts({ seeds: [1] }));
     runs.length = 0;
     const notices: string[] = [];
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
     await runClaim(spec(), opts({ seeds: [1, 2], resume: true, onTrained: async () => {}, notice: (l) => notices.push(l) }));
     expect(runs.map((r) => r.seed)).toEqual([2]);
+    const when = /re-used, finished (\S+) \(in /.exec(notices[0] ?? '')?.[1];
+    expect(Number.isNaN(Date.parse(when ?? ''))).toBe(false);
     expect(notices).toEqual([
-      `stand-in-leak [fast] seed 1 (1/2): finished earlier, re-used from ${recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')} without training, so no model of it is saved; run it without --resume to save its models`,
+      `stand-in-leak [fast] seed 1 (1/2): re-used, finished ${when} (in ${file}), not trained again; no model of it is saved — run it without --resume to save its models`,
     ]);
-    // Without onTrained there is nothing to announce.
+    // Without onTrained no model would be saved anyway: the notice names the re-use only.
     notices.length = 0;
+    runs.length = 0;
     await runClaim(spec(), opts({ seeds: [1, 2], resume: true, notice: (l) => notices.push(l) }));
-    expect(notices).toEqual([]);
+    expect(runs).toEqual([]);
+    expect(notices.filter((l) => /seed 1 .*re-used/.test(l))).toHaveLength(1);
+    expect(notices.some((l) => /no model of it is saved/.test(l))).toBe(false);
   });
 });
 

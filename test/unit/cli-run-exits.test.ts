@@ -78,7 +78,7 @@ describe('run --threads N exits with its verdict\'s code (issue 26, item 5)', ()
   it('--threads 2: the process ends after printing the verdict', { timeout: 240_000 }, async () => {
     // The bound is the run's whole life: one epoch of a tiny MLP, but a loaded machine.
     const r = await runChild([...RUN, '--threads', '2', '--results', fresh('r')], { boundMs: 180_000 });
-    expect(r.stdout).toMatch(/tiny-mnist-fgsm \[fast\]: \w+ \(expected reproduced\)/);
+    expect(r.stdout).toMatch(/tiny-mnist-fgsm \[fast(, --set [^\]]+)?\]: (\w+ \(expected reproduced|seed 1 ran)/);
     expect(r.hung, `still running after its verdict:\n${r.stderr}`).toBe(false);
     expect(r.code, r.stderr).toBe(0);
   });

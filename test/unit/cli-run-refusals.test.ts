@@ -86,7 +86,7 @@ describe('an out-of-range model.hidden item (issue 26, item 16)', () => {
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/\/tiers\/fast\/params\/model\/hidden\/0: must be >= 1/);
+    expect(lines[0]).toMatch(/--set model\.hidden=\[0\]: model\.hidden\.0: must be >= 1/);
   });
 });
 

@@ -93,9 +93,9 @@ describe('label-leak run, interrupted', () => {
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        // A progress line ("526/3200 (16%)") means steps have run; the backend line's "wasm started"
-        // comes before the data is even loaded, and a SIGINT there leaves nothing to checkpoint.
-        if (/ \d+\/\d+ \(\d+%\)/.test(stderr) && !child.killed) child.kill('SIGINT');
+        // Once the training line says "started (N steps)", the loop is running and a SIGINT is
+        // answered with a checkpoint; before it (data loading) there is nothing to checkpoint.
+        if (/train .*: started \(\d+ steps\)/.test(stderr) && !child.killed) child.kill('SIGINT');
       });
       child.on('close', (code) => resolve({ code, stderr }));
     });
