@@ -17,6 +17,26 @@ export interface AdversarialTrainingParams extends DataSelection {
 }
 
 export const EPOCH_METRICS = ['epoch_first_leak', 'epoch_leak_count', 'epoch_max_leak_gap'] as const;
+/** With `evaluation.curveBim`: the regime's other event, BIM breaking the one-step-trained model. */
+export const EPOCH_BIM_METRICS = ['epoch_bim_collapse', 'epoch_max_fgsm_bim_gap'] as const;
+/** BIM has collapsed in an epoch whose BIM accuracy is this far below FGSM's (iterative-beats-one-step's margin). */
+export const BIM_COLLAPSE_GAP = 0.1;
+
+/**
+ * From the per-epoch FGSM and BIM accuracy: the first epoch whose BIM accuracy is more than
+ * BIM_COLLAPSE_GAP below FGSM's (0 when none is), and the largest FGSM − BIM gap over epochs.
+ */
+export function epochBimMetrics(points: readonly EpochPoint[]): Record<(typeof EPOCH_BIM_METRICS)[number], number> {
+  const gaps = points.filter((p) => p.advAcc !== undefined && p.bimAcc !== undefined).map((p) => ({ epoch: p.epoch, gap: p.advAcc! - p.bimAcc! }));
+  if (gaps.length === 0) throw new Error('no per-epoch FGSM and BIM accuracy to derive BIM epoch metrics from (evaluation.curveBim must be true)');
+  return {
+    epoch_bim_collapse: gaps.find((g) => g.gap > BIM_COLLAPSE_GAP)?.epoch ?? 0,
+    epoch_max_fgsm_bim_gap: Math.max(...gaps.map((g) => g.gap)),
+  };
+}
+
+const epochMetricsOf = (p: AdversarialTrainingParams, points: readonly EpochPoint[]) =>
+  p.evaluation.curveBim ? { ...epochLeakMetrics(points), ...epochBimMetrics(points) } : epochLeakMetrics(points);
 
 /**
  * The leak as an event during training, from the per-epoch clean and FGSM accuracy on the
@@ -56,11 +76,14 @@ export const adversarialTraining: ExperimentKind<AdversarialTrainingParams> = {
       epochMetrics: { type: 'boolean' },
     },
   },
-  problems: (p) => (p.epochMetrics && p.evaluation.curveSubset <= 0 ? [{ pointer: '/evaluation/curveSubset', reason: 'epochMetrics reads the per-epoch curve: make curveSubset > 0' }] : []),
+  problems: (p) => [
+    ...(p.epochMetrics && p.evaluation.curveSubset <= 0 ? [{ pointer: '/evaluation/curveSubset', reason: 'epochMetrics reads the per-epoch curve: make curveSubset > 0' }] : []),
+    ...(p.evaluation.curveBim && p.evaluation.curveSubset <= 0 ? [{ pointer: '/evaluation/curveBim', reason: 'curveBim measures BIM on the per-epoch curve subset: make curveSubset > 0' }] : []),
+  ],
   metricNames(p) {
     const names = evaluationMetricNames(p.evaluation);
     if (p.evaluation.attacks.includes('fgsm')) names.push('leak_gap_fgsm');
-    if (p.epochMetrics) names.push(...EPOCH_METRICS);
+    if (p.epochMetrics) names.push(...EPOCH_METRICS, ...(p.evaluation.curveBim ? EPOCH_BIM_METRICS : []));
     return p.control ? [...names, ...names.map((n) => `control_${n}`)] : names;
   },
   trainings: (p) => [
@@ -70,12 +93,12 @@ export const adversarialTraining: ExperimentKind<AdversarialTrainingParams> = {
   async run(p, ctx): Promise<SeedOutcome> {
     const main = await trainAndEvaluate(p, p.model, p.training, p.evaluation, 'adversarial', ctx);
     const metrics = withLeakGap(main.metrics);
-    if (p.epochMetrics) Object.assign(metrics, epochLeakMetrics(main.curves.epochs ?? []));
+    if (p.epochMetrics) Object.assign(metrics, epochMetricsOf(p, main.curves.epochs ?? []));
     const curves: Curves = { ...main.curves };
     if (p.control) {
       const plain = await trainAndEvaluate(p, p.model, { ...p.training, adversarial: null }, p.evaluation, 'control', ctx);
       const plainMetrics = withLeakGap(plain.metrics);
-      if (p.epochMetrics) Object.assign(plainMetrics, epochLeakMetrics(plain.curves.epochs ?? []));
+      if (p.epochMetrics) Object.assign(plainMetrics, epochMetricsOf(p, plain.curves.epochs ?? []));
       for (const [k, v] of Object.entries(plainMetrics)) metrics[`control_${k}`] = v;
       for (const [k, v] of Object.entries(plain.curves)) curves[`control:${k}`] = v;
     }

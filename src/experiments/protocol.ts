@@ -31,6 +31,7 @@ export const evaluationSchema = {
     epsSweep: { type: 'array', minItems: 2, items: { type: 'number', minimum: 0 } },
     batchSize: { type: 'integer', minimum: 1 },
     curveSubset: { type: 'integer', minimum: 0 },
+    curveBim: { type: 'boolean' },
   },
 } as const;
 
@@ -83,22 +84,24 @@ export function evaluationMetrics(ev: Evaluation): Record<string, number> {
   return m;
 }
 
-/** Per-epoch clean and adversarial accuracy on a fixed test subset, for the accuracy-over-epochs plot. */
+/** Per-epoch clean and FGSM (and with `curveBim`, BIM) accuracy on a fixed test subset, for the accuracy-over-epochs plot. */
 function epochCurve(data: SelectedData, ev: EvaluationParams, seed: number) {
   if (ev.curveSubset <= 0) return undefined;
   const subset = { ...data.test, count: Math.min(ev.curveSubset, data.test.count) };
   return (model: Classifier) => async (epoch: number) => {
     const r = await evaluate(model, subset, {
       batchSize: ev.batchSize,
-      attacks: [{ attack: 'fgsm', eps: ev.eps }],
+      // FGSM first: it draws nothing, so adding BIM after it leaves the FGSM numbers as they were.
+      attacks: [{ attack: 'fgsm', eps: ev.eps }, ...(ev.curveBim ? [{ attack: 'bim' as const, eps: ev.eps, ...ev.iterative }] : [])],
       rng: makeRng(seed, `curve/${epoch}`),
     });
-    return { cleanAcc: r.cleanAcc, advAcc: r.adversarial.fgsm.acc };
+    return { cleanAcc: r.cleanAcc, advAcc: r.adversarial.fgsm.acc, ...(ev.curveBim ? { bimAcc: r.adversarial.bim.acc } : {}) };
   };
 }
 
 /** Curve settings are part of what a cached model is (its per-epoch points are kept with it). */
-export const curveOf = (ev: EvaluationParams) => ({ eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize });
+// `bim` only when asked for, so the keys (and checkpoints) of curves without it stay as they were.
+export const curveOf = (ev: EvaluationParams) => ({ eps: ev.eps, subset: ev.curveSubset, batchSize: ev.batchSize, ...(ev.curveBim ? { bim: true, iterative: ev.iterative } : {}) });
 
 /** What trainAndEvaluate(sel, model, training, ev, role) trains and evaluates, for `run --dry-run`. */
 export function plannedTraining(sel: DataSelection, model: ModelSpec, training: TrainConfig, ev: EvaluationParams, role: string): PlannedTraining {

@@ -19,6 +19,11 @@ export interface EvaluationParams {
   batchSize: number;
   /** Test images used for the per-epoch accuracy curves (0: no curves). */
   curveSubset: number;
+  /**
+   * Also BIM accuracy per epoch on the curve subset (`bimAcc`), for the epoch the iterative
+   * attack breaks a one-step-trained model; it costs BIM's steps on the subset every epoch.
+   */
+  curveBim?: boolean;
 }
 
 /** Named curves; the report plots `epochs` and `lossVsEps` (and their `control:` twins). */

@@ -18,6 +18,10 @@ const claimsOnly = TIERS.flatMap((tier) => planClaims(specs, { tier }).claims.fi
 
 describe('committed records of claims-only tiers', () => {
   it('there are some (the positive controls)', () => expect(claimsOnly.length).toBeGreaterThan(0));
+  // Without them a model stuck at chance or a no-op attack reads as "refuted" (issue 25); with them it is `error`.
+  it.each(claimsOnly)('%s [%s]: states preconditions, so a broken run ends as error rather than a verdict', (_id, _tier, c) => {
+    expect(c.spec.preconditions?.length ?? 0).toBeGreaterThan(0);
+  });
   it.each(claimsOnly)('%s [%s]: its record is current, complete, and its verdict is the expected one', (id, tier, c) => {
     expect(committedRecordProblems(recordPath('docs/results/records', tier, id), c.spec, c.tier)).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { adversarialTraining, epochLeakMetrics } from '../../src/experiments/adversarial-training.ts';
+import { adversarialTraining, epochBimMetrics, epochLeakMetrics } from '../../src/experiments/adversarial-training.ts';
+import { curveOf } from '../../src/experiments/protocol.ts';
 
 /** The regime in time: hand-worked curves, each number derived in the comment beside it. */
 describe('epochLeakMetrics', () => {
@@ -29,5 +30,39 @@ describe('epochLeakMetrics', () => {
     const p = { dataset: 'mnist', model: { kind: 'mlp', hidden: [] }, training: {}, evaluation: { eps: 6, attacks: ['fgsm'], batchSize: 10, curveSubset: 0 }, epochMetrics: true } as any;
     expect(adversarialTraining.problems!(p)).toEqual([{ pointer: '/evaluation/curveSubset', reason: expect.stringMatching(/curveSubset > 0/) }]);
     expect(adversarialTraining.problems!({ ...p, epochMetrics: false })).toEqual([]);
+  });
+});
+
+describe('epochBimMetrics (evaluation.curveBim)', () => {
+  it('finds the first epoch whose BIM accuracy is more than 10 points below FGSM, and the largest FGSM − BIM gap', () => {
+    const m = epochBimMetrics([
+      { epoch: 1, advAcc: 0.2, bimAcc: 0.15 }, // 0.05
+      { epoch: 2, advAcc: 0.3, bimAcc: 0.22 }, // 0.08: not more than 10 points
+      { epoch: 3, advAcc: 0.4, bimAcc: 0.25 }, // 0.15: collapse
+      { epoch: 4, advAcc: 0.6, bimAcc: 0.1 }, // 0.50: largest
+    ]);
+    expect(m.epoch_bim_collapse).toBe(3);
+    expect(m.epoch_max_fgsm_bim_gap).toBeCloseTo(0.5, 12);
+  });
+
+  it('says 0 when BIM never collapses, and refuses a curve without BIM, naming the setting', () => {
+    expect(epochBimMetrics([{ epoch: 1, advAcc: 0.3, bimAcc: 0.29 }]).epoch_bim_collapse).toBe(0);
+    expect(() => epochBimMetrics([{ epoch: 1, cleanAcc: 0.3, advAcc: 0.2 }])).toThrow(/curveBim must be true/);
+  });
+
+  it('adds its metrics only with curveBim, and needs a curve subset', () => {
+    const ev = { eps: 6, attacks: ['fgsm'], batchSize: 10, curveSubset: 100 };
+    const p = { dataset: 'mnist', model: { kind: 'mlp', hidden: [] }, training: {}, evaluation: ev, epochMetrics: true } as any;
+    expect(adversarialTraining.metricNames(p)).not.toContain('epoch_bim_collapse');
+    expect(adversarialTraining.metricNames({ ...p, evaluation: { ...ev, curveBim: true } })).toEqual(expect.arrayContaining(['epoch_bim_collapse', 'epoch_max_fgsm_bim_gap']));
+    expect(adversarialTraining.problems!({ ...p, evaluation: { ...ev, curveSubset: 0, curveBim: true }, epochMetrics: false })).toEqual([
+      { pointer: '/evaluation/curveBim', reason: expect.stringMatching(/curveSubset > 0/) },
+    ]);
+  });
+
+  it('keeps the model-sharing key of a curve without BIM as it was (committed checkpoints and shared models stay valid)', () => {
+    const ev = { eps: 6, attacks: ['fgsm'] as const, batchSize: 500, curveSubset: 500 };
+    expect(JSON.stringify(curveOf({ ...ev, attacks: [...ev.attacks] }))).toBe('{"eps":6,"subset":500,"batchSize":500}');
+    expect(curveOf({ ...ev, attacks: [...ev.attacks], curveBim: true })).not.toEqual(curveOf({ ...ev, attacks: [...ev.attacks] }));
   });
 });

@@ -132,6 +132,17 @@ describe('train and evaluate: the curves', () => {
     expect(swept.curves.lossVsEps!.map((p) => p.eps)).toEqual([0, 4]);
   });
 
+  it('with curveBim, each epoch also has BIM accuracy, and the clean and FGSM points are those of the run without it', async () => {
+    clearTrainedModels();
+    const plain = await trainAndEvaluate(sel, model, training, ev, 'main', ctx);
+    expect(plain.curves.epochs!.every((p) => p.bimAcc === undefined)).toBe(true);
+    const withBim = await trainAndEvaluate(sel, model, training, { ...ev, curveBim: true }, 'main', ctx);
+    expect(withBim.curves.epochs!.map((p) => ({ epoch: p.epoch, cleanAcc: p.cleanAcc, advAcc: p.advAcc }))).toEqual(
+      plain.curves.epochs!.map((p) => ({ epoch: p.epoch, cleanAcc: p.cleanAcc, advAcc: p.advAcc })),
+    );
+    for (const p of withBim.curves.epochs!) expect(Number.isInteger(Math.round(p.bimAcc! * 20 * 1e6) / 1e6)).toBe(true);
+  });
+
   it('curveSubset 0: no per-epoch accuracy', async () => {
     clearTrainedModels();
     const r = await trainAndEvaluate(sel, model, training, { ...ev, curveSubset: 0 }, 'main', ctx);
