@@ -100,6 +100,18 @@ describe('preconditions over the cells of a sweep', () => {
 });
 
 describe('preconditions in a spec', () => {
+  // The schema requires both tiers; each gets its own copy of the same small setting.
+  const tier = () => ({
+    seeds: [1],
+    expected: 'reproduced',
+    rationale: 'r',
+    params: {
+      dataset: 'mnist',
+      model: { kind: 'mlp', hidden: [8] },
+      training: { epochs: 1, batchSize: 8, lr: { base: 0.1, milestones: [], gamma: 1 }, momentum: 0, nesterov: false, weightDecay: 0 },
+      evaluation: { eps: 6, attacks: ['fgsm'], batchSize: 8, curveSubset: 0 },
+    },
+  });
   const spec = (preconditions: unknown) => ({
     id: 'mnist-no-leaking',
     version: 1,
@@ -108,30 +120,7 @@ describe('preconditions in a spec', () => {
     source: { writeUp: 'w' },
     writeUpFigure: { text: 'x' },
     experiment: 'adversarial-training',
-    tiers: {
-      fast: {
-        seeds: [1],
-        expected: 'reproduced',
-        rationale: 'r',
-        params: {
-          dataset: 'mnist',
-          model: { kind: 'mlp', hidden: [8] },
-          training: { epochs: 1, batchSize: 8, lr: { base: 0.1, milestones: [], gamma: 1 }, momentum: 0, nesterov: false, weightDecay: 0 },
-          evaluation: { eps: 6, attacks: ['fgsm'], batchSize: 8, curveSubset: 0 },
-        },
-      },
-      full: {
-        seeds: [1],
-        expected: 'reproduced',
-        rationale: 'r',
-        params: {
-          dataset: 'mnist',
-          model: { kind: 'mlp', hidden: [8] },
-          training: { epochs: 1, batchSize: 8, lr: { base: 0.1, milestones: [], gamma: 1 }, momentum: 0, nesterov: false, weightDecay: 0 },
-          evaluation: { eps: 6, attacks: ['fgsm'], batchSize: 8, curveSubset: 0 },
-        },
-      },
-    },
+    tiers: { fast: tier(), full: tier() },
     assertions: [gapBelow].map((a) => ({ ...a, metric: 'adv_acc_fgsm' })),
     preconditions,
   });
