@@ -17,18 +17,12 @@ import { SpecError } from '../../src/claims/errors.ts';
 import { listCommand } from '../../src/cli/list-command.ts';
 import { renderReport } from '../../src/report/markdown.ts';
 import { mergeRecords, readResultDirs } from '../../src/report/merge.ts';
-import type { Environment } from '../../src/results/record.ts';
 import { recordPath } from '../../src/results/record.ts';
 import { inTestSuite } from '../../src/spec/claim.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
+import { testEnvironment } from '../fixtures-records/environment.ts';
 
-const environment: Environment = {
-  packages: {},
-  gitCommit: 'a'.repeat(40),
-  gitDirty: false,
-  node: process.version,
-  machine: { cpuModel: 'Test CPU', cpus: 2, os: 'test', memoryGiB: 1 },
-};
+const environment = testEnvironment;
 const backend = { name: 'wasm', version: '4.22.0', threads: 1, device: 'CPU (wasm SIMD, 1 thread)', reason: 'test' };
 const quiet = { start() {}, tick() {}, stop() {} };
 

@@ -6,17 +6,11 @@ import { runClaim } from '../../src/claims/runner.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import { duration, renderReport, verdictCell } from '../../src/report/markdown.ts';
 import { mergeRecords, readResultDirs, type ClaimResult } from '../../src/report/merge.ts';
-import type { Environment } from '../../src/results/record.ts';
 import { writeReport } from '../../src/report/write-report.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
+import { testEnvironment } from '../fixtures-records/environment.ts';
 
-const environment: Environment = {
-  packages: {},
-  gitCommit: 'a'.repeat(40),
-  gitDirty: false,
-  node: process.version,
-  machine: { cpuModel: 'Test CPU', cpus: 2, os: 'test', memoryGiB: 1 },
-};
+const environment = testEnvironment;
 // The reason stands for the console's install advice: the report names what ran, not why others did not.
 const backend = { name: 'wasm', version: '4.22.0', threads: 2, device: 'CPU (wasm SIMD, 2 threads)', reason: 'auto: skipped tensorflow (install @tensorflow/tfjs-node …)' };
 
