@@ -10,14 +10,13 @@ import { dataDiffers } from '../results/oracle.ts';
 import { readRecord, recordPath, writeRecord, RECORD_FORMAT, type DataUsed, type Environment, type ResultRecord, type SeedResult, type StoredPoint } from '../results/record.ts';
 import { Interrupted } from '../train/errors.ts';
 import type { ProgressSink } from '../train/progress.ts';
-import { assess, expandPreconditions } from './assess.ts';
-import { expandAssertions } from './cells.ts';
+import { assess } from './assess.ts';
+import { claimChecks } from './checks.ts';
 import { canonicalJson, contentHash } from './hash.ts';
 import { datasetsOf } from './datasets.ts';
 import { checkLockPath, withLock } from '../util/lock.ts';
 import { WriteError } from '../util/write-error.ts';
-import { assertionsFor, requireTier, type Assertion, type PlainPrecondition } from '../spec/claim.ts';
-import { renderName } from '../spec/name-template.ts';
+import { requireTier, type Assertion, type PlainPrecondition } from '../spec/claim.ts';
 import type { Tier } from '../spec/names.ts';
 import type { LoadedSpec } from './spec.ts';
 
@@ -166,10 +165,7 @@ interface RunPlan {
 function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
   const { tier } = opts;
   const params = requireTier(spec, tier).params;
-  const metricNames = spec.kind.metricNames(params);
-  // Names follow the parameters they test ({evaluation.eps}, {threshold|points}): a --set ε says its ε.
-  const named = <T extends { name: string; threshold: number; tolerance?: number }>(a: T): T => ({ ...a, name: renderName(a.name, params, a) });
-  const assertions = expandAssertions(assertionsFor(spec.assertions, tier), metricNames).map(named);
+  const { assertions, preconditions } = claimChecks(spec, tier, params);
   return {
     spec,
     tier,
@@ -177,7 +173,7 @@ function planRun(spec: LoadedSpec, opts: RunClaimOptions): RunPlan {
     params,
     paramsHash: contentHash(params),
     assertions,
-    preconditions: expandPreconditions(assertionsFor(spec.preconditions ?? [], tier), metricNames).map(named),
+    preconditions,
     needed: [...new Set(assertions.flatMap((a) => (a.minus ? [a.metric, a.minus] : [a.metric])))],
     file: recordPath(opts.resultsDir, tier, spec.id),
   };

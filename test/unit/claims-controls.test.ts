@@ -141,16 +141,24 @@ describe('the report and the committed-record check', () => {
     const results = await run(['stand-in-no-gap-control']);
     const file = recordPath(results, 'fast', 'stand-in-no-gap-control');
     const spec = findSpecsIn(['stand-in-no-gap-control'], dir, standInRegistry)[0];
-    expect(committedRecordProblems(file, spec, spec.tiers.fast)).toEqual([]);
+    expect(committedRecordProblems(file, spec, 'fast', spec.tiers.fast)).toEqual([]);
     const tier = spec.tiers.fast;
-    expect(committedRecordProblems(file, { ...spec, version: 2 }, tier)).toEqual(['record is of spec version 1, the spec is at 2']);
-    expect(committedRecordProblems(file, spec, { ...tier, params: { ...tier.params, gap: 0.06 } })).toEqual([expect.stringMatching(/params hash .* is not the spec's/)]);
-    expect(committedRecordProblems(file, spec, { ...tier, seeds: [1, 2, 3, 4] })).toEqual(['record lacks seed 4']);
-    expect(committedRecordProblems(file, spec, { ...tier, expected: 'refuted' })).toEqual(['verdict reproduced, the spec expects refuted']);
+    expect(committedRecordProblems(file, { ...spec, version: 2 }, 'fast', tier)).toEqual(['record is of spec version 1, the spec is at 2']);
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, params: { ...tier.params, gap: 0.06 } })).toEqual([expect.stringMatching(/params hash .* is not the spec's/)]);
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, seeds: [1, 2, 3, 4] })).toEqual(['record lacks seed 4']);
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, expected: 'refuted' })).toEqual(['verdict reproduced, the spec expects refuted']);
+    // A precondition added to the spec after its record was made: the record never checked it.
+    const learned = { name: 'the model learned', metric: 'clean_acc', op: 'above' as const, threshold: 0.15 };
+    expect(committedRecordProblems(file, { ...spec, preconditions: [learned] }, 'fast', tier)).toEqual([
+      'record was made with 0 precondition(s), the spec asks 1 other or more: the spec changed without a version bump and new records',
+    ]);
+    expect(committedRecordProblems(file, { ...spec, assertions: [{ ...spec.assertions[0], threshold: 0.01 }] }, 'fast', tier)).toEqual([
+      'record was made with other assertions than the spec asks: the spec changed without a version bump and new records',
+    ]);
     const record = JSON.parse(readFileSync(file, 'utf8'));
     record.verdict = 'refuted';
     writeFileSync(file, JSON.stringify(record));
-    expect(committedRecordProblems(file, spec, { ...tier, expected: 'refuted' })).toEqual(['its per-seed metrics give reproduced, the record says refuted']);
-    expect(committedRecordProblems(join(dir, 'none.json'), spec, tier)).toEqual([expect.stringMatching(/^no committed record at/)]);
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, expected: 'refuted' })).toEqual(['its per-seed metrics give reproduced, the record says refuted']);
+    expect(committedRecordProblems(join(dir, 'none.json'), spec, 'fast', tier)).toEqual([expect.stringMatching(/^no committed record at/)]);
   });
 });

@@ -23,6 +23,6 @@ describe('committed records of claims-only tiers', () => {
     expect(c.spec.preconditions?.length ?? 0).toBeGreaterThan(0);
   });
   it.each(claimsOnly)('%s [%s]: its record is current, complete, and its verdict is the expected one', (id, tier, c) => {
-    expect(committedRecordProblems(recordPath('docs/results/records', tier, id), c.spec, c.tier)).toEqual([]);
+    expect(committedRecordProblems(recordPath('docs/results/records', tier, id), c.spec, tier, c.tier)).toEqual([]);
   });
 });
