@@ -76,6 +76,19 @@ describe('the sweep kind', () => {
     expect(sweep.problems!(p).map((x) => x.reason)).toEqual([`cell {clean=0.4,gap=-0.1}: stand-in params (root) must have required property 'noise' — check the axis paths and values`]);
   });
 
+  it('names every rule a cell breaks, and a repeated axis name by name', () => {
+    const p = params();
+    p.axes[0] = { name: 'clean', path: 'clean', values: [2] };
+    p.axes[1] = { name: 'gap', path: 'gapp', values: [0] };
+    expect(sweep.problems!(p).map((x) => x.reason)).toEqual([
+      `cell {clean=2,gap=0}: stand-in params (root) must NOT have additional properties 'gapp' — check the axis paths and values`,
+      `cell {clean=2,gap=0}: stand-in params /clean must be <= 1 — check the axis paths and values`,
+    ]);
+    const twice = params();
+    twice.axes[1] = { name: 'clean', path: 'gap', values: [0] };
+    expect(sweep.problems!(twice)).toEqual([{ pointer: '/axes/1/name', reason: 'duplicate axis name "clean"' }]);
+  });
+
   it('names the metrics the inner kind produces when a plot metric is not one of them', () => {
     const p = { ...params(), plot: ['clean_acc', 'leak'] };
     expect(sweep.problems!(p)).toEqual([{ pointer: '/plot', reason: '"leak" is not a metric of stand-in; it produces: clean_acc, adv_acc_fgsm' }]);
