@@ -80,7 +80,7 @@ describe('the difficulty sweep', () => {
     expect(difficultySweep.trainings!(params)).toEqual(
       params.datasets.map((sel) => plannedTraining(sel, params.model, params.training, params.evaluation, `sweep-${sel.dataset}`)),
     );
-    expect(difficultySweep.trainings!(params).map((t) => t.role)).toEqual(['sweep-mnist', 'sweep-fashion-mnist']);
+    expect(difficultySweep.trainings!(params)!.map((t) => t.role)).toEqual(['sweep-mnist', 'sweep-fashion-mnist']);
   });
 
   describe('its params schema', () => {
