@@ -18,8 +18,9 @@ export const fixed: ExperimentKind<FixedParams> = {
   name: 'fixed',
   paramsSchema: { type: 'object', additionalProperties: false, required: ['value'], properties: { value: { type: 'number' }, rate: { type: 'number' } } },
   metricNames: () => ['m'],
-  // trainSubset carries the value, so a planned training shows which part or cell planned it.
-  trainings: (p) => [{ role: 'main', dataset: 'mnist', trainSubset: p.value, model: { kind: 'mlp', hidden: [] }, training: fixedTraining }],
+  // trainSubset carries the value, so a planned training shows which part or cell planned it; a
+  // negative value stands for params the kind cannot plan (undefined, as ExperimentKind allows).
+  trainings: (p) => (p.value < 0 ? undefined : [{ role: 'main', dataset: 'mnist', trainSubset: p.value, model: { kind: 'mlp', hidden: [] }, training: fixedTraining }]),
   async run(p) {
     return { metrics: { m: p.value }, curves: { epochs: [{ epoch: 1, trainLoss: p.value }] }, ...(p.rate === undefined ? {} : { imagesPerSecond: p.rate }) };
   },

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend/info.ts';
 import { adversarialTraining, epochBimMetrics, epochLeakMetrics, type AdversarialTrainingParams } from '../../src/experiments/adversarial-training.ts';
 import { plannedTraining, trainAndEvaluate } from '../../src/experiments/protocol.ts';
@@ -94,7 +94,12 @@ describe('the adversarial-training kind', () => {
   });
 
   describe('its params schema (and the protocol’s evaluation schema within it)', () => {
-    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(adversarialTraining.paramsSchema);
+    // Compiled in each test, not while the file is collected: a mutant that breaks the schema must fail a test
+    // (StrykerJS's vitest runner counts a file that fails to collect as 0 tests run, and the mutant as survived).
+    let validate: ValidateFunction;
+    beforeEach(() => {
+      validate = new Ajv2020({ strict: true, allErrors: true }).compile(adversarialTraining.paramsSchema);
+    });
     const valid = (): Record<string, any> => JSON.parse(JSON.stringify(params));
 
     it('admits the params above, and an evaluation with only what it requires', () => {

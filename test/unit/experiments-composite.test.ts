@@ -1,5 +1,5 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { describe, expect, it } from 'vitest';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { compositeKind, type CompositeParams } from '../../src/experiments/composite.ts';
 import type { RunContext } from '../../src/experiments/types.ts';
 import type { ProgressSink } from '../../src/train/progress.ts';
@@ -11,7 +11,11 @@ import { runs, standIn } from '../fixtures-specs/stand-in-kind.ts';
  * and throughput are its params), so every number the composite returns traces to its part.
  */
 
-const composite = compositeKind([fixed, standIn]);
+// Built before each test, not at import: a mutant that breaks building it fails tests rather than the file's collection.
+let composite: ReturnType<typeof compositeKind>;
+beforeEach(() => {
+  composite = compositeKind([fixed, standIn]);
+});
 const quiet: ProgressSink = { start: () => {}, tick: () => {}, stop: () => {} };
 const ctx = (seed: number) => ({ seed, progress: quiet, backend: { name: 'cpu' } }) as unknown as RunContext;
 const part = (value: number, rate?: number) => ({ experiment: 'fixed', params: rate === undefined ? { value } : { value, rate } });
@@ -44,7 +48,10 @@ describe('the composite kind', () => {
       { role: 'a.main', dataset: 'mnist', trainSubset: 60, model: { kind: 'mlp', hidden: [] }, training },
       { role: 'b.main', dataset: 'mnist', trainSubset: 30, model: { kind: 'mlp', hidden: [] }, training },
     ]);
-    // The stand-in plans nothing: the estimate would leave its training out, so there is none.
+    // A part whose kind cannot plan its params (trainings() says undefined), and the stand-in, which plans nothing:
+    // the estimate would leave their training out, so there is none.
+    expect(composite.trainings!({ parts: { a: part(60), b: part(-1) } })).toBeUndefined();
+    expect(composite.name).toBe('composite');
     expect(composite.trainings!({ parts: { a: part(60), s: { experiment: 'stand-in', params: { clean: 0.5, gap: 0, noise: 0 } } } })).toBeUndefined();
   });
 
@@ -53,7 +60,12 @@ describe('the composite kind', () => {
   });
 
   describe('its params schema', () => {
-    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(composite.paramsSchema);
+    // Compiled in each test, not while the file is collected: a mutant that breaks the schema must fail a test
+    // (StrykerJS's vitest runner counts a file that fails to collect as 0 tests run, and the mutant as survived).
+    let validate: ValidateFunction;
+    beforeEach(() => {
+      validate = new Ajv2020({ strict: true, allErrors: true }).compile(composite.paramsSchema);
+    });
     const valid = { parts: { a: part(1, 10), 'b-2': { experiment: 'stand-in', params: { clean: 0.5, gap: 0, noise: 0 } } } };
 
     it('admits parts of each kind it was made with, named in lower case with digits and -', () => {

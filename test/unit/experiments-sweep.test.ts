@@ -1,12 +1,16 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { describe, expect, it } from 'vitest';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { cellMetric, cellsOf, sweepKind, type SweepParams } from '../../src/experiments/sweep.ts';
 import type { RunContext } from '../../src/experiments/types.ts';
 import type { ProgressSink } from '../../src/train/progress.ts';
 import { fixed, fixedTraining } from '../fixtures-specs/fixed-kind.ts';
 import { standIn, runs } from '../fixtures-specs/stand-in-kind.ts';
 
-const sweep = sweepKind([standIn]);
+// Built before each test, not at import: a mutant that breaks building it fails tests rather than the file's collection.
+let sweep: ReturnType<typeof sweepKind>;
+beforeEach(() => {
+  sweep = sweepKind([standIn]);
+});
 const params = (): SweepParams => ({
   experiment: 'stand-in',
   params: { clean: 0.5, gap: 0, noise: 0 },
@@ -96,7 +100,10 @@ describe('the sweep kind', () => {
 });
 
 describe('the sweep kind over a kind that reports throughput and plans its trainings', () => {
-  const over = sweepKind([fixed, standIn]);
+  let over: ReturnType<typeof sweepKind>;
+  beforeEach(() => {
+    over = sweepKind([fixed, standIn]);
+  });
   const p = (values: number[], rates: (number | undefined)[]): SweepParams => ({
     experiment: 'fixed',
     params: { value: 0 },
@@ -122,6 +129,9 @@ describe('the sweep kind over a kind that reports throughput and plans its train
       { role: '{cell=c1}:main', dataset: 'mnist', trainSubset: 30, model, training: fixedTraining },
     ]);
     expect(sweep.trainings!(params())).toBeUndefined();
+    // One cell the inner kind cannot plan (its trainings() says undefined): the whole sweep cannot.
+    expect(over.trainings!(p([60, -1], []))).toBeUndefined();
+    expect([sweep.name, over.name]).toEqual(['sweep', 'sweep']);
   });
 
   it('refuses an inner kind it was not made with, naming the kinds it knows', () => {
@@ -130,7 +140,12 @@ describe('the sweep kind over a kind that reports throughput and plans its train
 });
 
 describe('the sweep kind’s params schema', () => {
-  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(sweep.paramsSchema);
+  // Compiled in each test, not while the file is collected: a mutant that breaks the schema must fail a test
+  // (StrykerJS's vitest runner counts a file that fails to collect as 0 tests run, and the mutant as survived).
+  let validate: ValidateFunction;
+  beforeEach(() => {
+    validate = new Ajv2020({ strict: true, allErrors: true }).compile(sweep.paramsSchema);
+  });
   const valid = (): Record<string, any> => ({
     experiment: 'stand-in',
     params: { clean: 0.5, gap: 0, noise: 0 },
