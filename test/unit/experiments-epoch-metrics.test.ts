@@ -47,6 +47,8 @@ describe('epochBimMetrics (evaluation.curveBim)', () => {
 
   it('says 0 when BIM never collapses, and refuses a curve without BIM, naming the setting', () => {
     expect(epochBimMetrics([{ epoch: 1, advAcc: 0.3, bimAcc: 0.29 }]).epoch_bim_collapse).toBe(0);
+    // A gap of exactly 10 points (0.1 − 0 is the double 0.1 itself) is not more than 10 points.
+    expect(epochBimMetrics([{ epoch: 1, advAcc: 0.1, bimAcc: 0 }, { epoch: 2, advAcc: 0.5, bimAcc: 0.25 }]).epoch_bim_collapse).toBe(2);
     expect(() => epochBimMetrics([{ epoch: 1, cleanAcc: 0.3, advAcc: 0.2 }])).toThrow(/curveBim must be true/);
   });
 

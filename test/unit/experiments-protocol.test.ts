@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend/info.ts';
 import type { Evaluation } from '../../src/metrics/evaluate.ts';
-import { evaluationMetricNames, evaluationMetrics, leakGap, meanThroughput, metricName, plannedTraining, trainAndEvaluate, type EvaluationParams } from '../../src/experiments/protocol.ts';
-import { clearTrainedModels } from '../../src/experiments/trained-models.ts';
+import { curveOf, evaluationMetricNames, evaluationMetrics, leakGap, meanThroughput, metricName, plannedTraining, trainAndEvaluate, type EvaluationParams } from '../../src/experiments/protocol.ts';
+import { clearTrainedModels, selectData, trainedModel } from '../../src/experiments/trained-models.ts';
+import { evaluate } from '../../src/metrics/evaluate.ts';
+import { makeRng } from '../../src/util/rng.ts';
 import type { TrainConfig } from '../../src/train/loop.ts';
 import { silentProgress } from '../../src/train/progress.ts';
 
@@ -77,6 +79,12 @@ describe('metric names', () => {
     expect(swept.filter((n) => /^(loss|acc)_(eps|peak|rise|fall)/.test(n) && n !== 'loss_eps_1')).toEqual(['loss_eps_0', 'acc_eps_0', 'loss_eps_4', 'acc_eps_4', 'loss_peak', 'loss_peak_eps', 'loss_rise', 'loss_fall']);
   });
 
+  it('have the loss at the small ε once, from the sweep where the sweep has that ε', () => {
+    const names = evaluationMetricNames({ eps: 8, attacks: ['fgsm'], batchSize: 10, curveSubset: 0, epsSweep: [0, 1, 4] });
+    expect(names.filter((n) => n === 'loss_eps_1')).toEqual(['loss_eps_1']);
+    expect(names.filter((n) => n.startsWith('loss_eps_'))).toEqual(['loss_eps_0', 'loss_eps_1', 'loss_eps_4']);
+  });
+
   it('replace every - by _', () => {
     expect(metricName('iter-ll-x-y')).toBe('iter_ll_x_y');
   });
@@ -127,7 +135,7 @@ describe('train and evaluate: the curves', () => {
       // Accuracies over the 20 test images (curveSubset 30 is capped at the test set): whole twentieths.
       for (const acc of [p.cleanAcc!, p.advAcc!]) expect(Number.isInteger(Math.round(acc * 20 * 1e6) / 1e6)).toBe(true);
     }
-    expect(r.curves.lossVsEps).toBeUndefined();
+    expect(Object.keys(r.curves)).toEqual(['epochs']);
     const swept = await trainAndEvaluate(sel, model, training, { ...ev, epsSweep: [0, 4] }, 'main', ctx);
     expect(swept.curves.lossVsEps!.map((p) => p.eps)).toEqual([0, 4]);
   });
@@ -141,6 +149,21 @@ describe('train and evaluate: the curves', () => {
       plain.curves.epochs!.map((p) => ({ epoch: p.epoch, cleanAcc: p.cleanAcc, advAcc: p.advAcc })),
     );
     for (const p of withBim.curves.epochs!) expect(Number.isInteger(Math.round(p.bimAcc! * 20 * 1e6) / 1e6)).toBe(true);
+  });
+
+  it('evaluates with the stream eval/<role>, so a random attack draws the same labels wherever the role is evaluated', async () => {
+    clearTrainedModels();
+    const randomEv: EvaluationParams = { ...ev, attacks: ['step-rand'], curveSubset: 0 };
+    const r = await trainAndEvaluate(sel, model, training, randomEv, 'control', ctx);
+    const data = await selectData(sel, 3, 'fixtures/data');
+    // The model trained above, from the cache.
+    const cached = await trainedModel({ data: sel, model, training, role: 'control', curve: curveOf(randomEv) }, data, ctx);
+    expect(cached.fresh).toBe(false);
+    const ref = await evaluate(cached.model, data.test, { batchSize: 50, attacks: [{ attack: 'step-rand', eps: 6 }], rng: makeRng(3, 'eval/control') });
+    expect(r.metrics.adv_loss_step_rand).toBe(ref.adversarial['step-rand'].loss);
+    const other = await evaluate(cached.model, data.test, { batchSize: 50, attacks: [{ attack: 'step-rand', eps: 6 }], rng: makeRng(3, 'eval/adversarial') });
+    // Another stream draws other labels: the check above could not pass by chance.
+    expect(other.adversarial['step-rand'].loss).not.toBe(ref.adversarial['step-rand'].loss);
   });
 
   it('curveSubset 0: no per-epoch accuracy', async () => {
