@@ -35,6 +35,7 @@ const TESTS: Record<string, string[]> = {
   train: [
     'test/unit/train-augment.test.ts',
     'test/unit/train-checkpoint.test.ts',
+    'test/unit/train-loop.test.ts',
     'test/unit/train-resume.test.ts',
     'test/unit/train-sgd.test.ts',
     'test/unit/train-step.test.ts',

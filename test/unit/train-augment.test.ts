@@ -191,3 +191,40 @@ describe('augmentation geometry and rates', () => {
     tf.dispose([x, y]);
   });
 });
+
+// The training loop draws augmentation and ε from one per-step stream (loop.ts), so how many
+// numbers a batch takes, and which, decides every later draw of the run: a spare draw would
+// change adversarial ε and the next batches' shifts, and so every recorded result.
+describe('augmentation draws from the stream', () => {
+  it('each image takes dy = int(2·crop + 1) − crop, then dx likewise, then a coin (flip when < ½), in index order, and nothing more', () => {
+    const crop = 2;
+    const n = 200;
+    const set = distinctSet(n, 5, 5, 1);
+    const rng = makeRng(21, 'draws');
+    const { x, y } = augmentedBatch(set, Array.from({ length: n }, (_, i) => i), { crop, flip: true }, rng);
+    const out = x.dataSync() as Float32Array;
+    tf.dispose([x, y]);
+    const ref = makeRng(21, 'draws');
+    for (let b = 0; b < n; b++) {
+      const dy = ref.int(2 * crop + 1) - crop;
+      const dx = ref.int(2 * crop + 1) - crop;
+      const flip = ref.next() < 0.5;
+      expect(explanations(set, out, b, crop)).toEqual([{ dy, dx, flip }]);
+    }
+    expect(rng.next()).toBe(ref.next());
+  });
+
+  it('with crop 0 only the coins are drawn, and with neither crop nor flip nothing is', () => {
+    const set = distinctSet(10, 3, 3, 1);
+    const all = Array.from({ length: 10 }, (_, i) => i);
+    const coins = makeRng(4, 'coins');
+    tf.dispose(Object.values(augmentedBatch(set, all, { crop: 0, flip: true }, coins)));
+    const ref = makeRng(4, 'coins');
+    for (let i = 0; i < 10; i++) ref.next();
+    expect(coins.next()).toBe(ref.next());
+
+    const none = makeRng(4, 'none');
+    tf.dispose(Object.values(augmentedBatch(set, all, { crop: 0, flip: false }, none)));
+    expect(none.next()).toBe(makeRng(4, 'none').next());
+  });
+});

@@ -117,6 +117,27 @@ describe('training ε distributions', () => {
   it('a distribution without its field is an error that names the field', () => {
     expect(() => drawEpsilons(adv({ epsDist: 'fixed' }), 3, makeRng(1))).toThrow(/epsDist 'fixed' needs 'eps'/);
     expect(() => drawEpsilons(adv({}), 3, makeRng(1))).toThrow(/epsDist 'half-normal' needs 'epsSigma'/);
+    expect(() => drawEpsilons(adv({ epsDist: 'uniform' }), 3, makeRng(1))).toThrow(/epsDist 'uniform' needs 'eps'/);
+  });
+
+  // The loop's per-step stream also feeds augmentation and random starts: a spare draw here
+  // would shift every later draw of the run.
+  it('take exactly one number per example from the stream (uniform: u·eps; half normal: |N(0, σ)| from two), and nothing more', () => {
+    const uniform = makeRng(6, 'eps');
+    const u = drawEpsilons(adv({ epsDist: 'uniform', eps: 10 }), 7, uniform);
+    const refU = makeRng(6, 'eps');
+    expect([...u]).toEqual(Array.from({ length: 7 }, () => Math.fround(refU.next() * 10)));
+    expect(uniform.next()).toBe(refU.next());
+
+    const half = makeRng(6, 'half');
+    const h = drawEpsilons(adv({ epsSigma: 12 }), 7, half);
+    const refH = makeRng(6, 'half');
+    expect([...h]).toEqual(Array.from({ length: 7 }, () => Math.fround(Math.abs(refH.normal()) * 12)));
+    expect(half.next()).toBe(refH.next());
+
+    const fixed = makeRng(6, 'fixed');
+    drawEpsilons(adv({ epsDist: 'fixed', eps: 3 }), 7, fixed);
+    expect(fixed.next()).toBe(makeRng(6, 'fixed').next());
   });
 });
 
