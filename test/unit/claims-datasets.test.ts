@@ -340,7 +340,7 @@ describe('checkClaimData: every subset and batch fits its data, checked before t
     // A control's `{...training, adversarial: null}`: another object, the same lr object. An
     // object before it with the same batch size but another lr is not it.
     const spec = real((p) => (p.training.batchSize = 401));
-    const params = { decoy: { batchSize: 401, lr: { ...spec.tiers.fast.params.training.lr } }, ...spec.tiers.fast.params };
+    const params = { decoy: { batchSize: 401, lr: { ...(spec.tiers.fast.params as Record<string, any>).training.lr } }, ...spec.tiers.fast.params };
     const copied = {
       ...spec,
       tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params } },
