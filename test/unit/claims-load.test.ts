@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -356,5 +356,34 @@ describe('spec loading at its edges', () => {
       const found = problemsOf(writeSpec(spec)).map((p) => `${p.pointer}: ${p.reason}`);
       expect(found, JSON.stringify(bad)).toEqual(['/colour: unknown field (not in the schema)', '/tiers/fast/params: must be object', '/tiers/full/params/depth: unknown field (not in the schema)']);
     }
+  });
+
+  it('a spec over 16 MiB is refused unread, with the reader\'s own words', () => {
+    const file = writeSpec('{}');
+    truncateSync(file, 16 * 1024 * 1024 + 1);
+    expect(problemsOf(file)).toEqual([{ file, pointer: '', reason: `cannot read: holds ${16 * 1024 * 1024 + 1} bytes, more than the ${16 * 1024 * 1024} expected; a claim spec is a JSON file` }]);
+  });
+
+  it('a write-up figure without values loads', () => {
+    const spec = good();
+    delete spec.writeUpFigure.values;
+    expect(loadSpecFile(writeSpec(spec), standInRegistry).writeUpFigure).toEqual({ text: spec.writeUpFigure.text });
+  });
+
+  it('every params problem of one tier is reported, not only the first', () => {
+    const spec = good();
+    spec.tiers.full.params.depth = 110;
+    spec.tiers.full.params.clean = 2;
+    expect(problemsOf(writeSpec(spec)).map((p) => p.pointer).sort()).toEqual(['/tiers/full/params/clean', '/tiers/full/params/depth']);
+  });
+
+  it('an id asked for twice is loaded once', () => {
+    expect(findSpecsIn(['stand-in-leak', 'stand-in-leak'], FIXTURES, standInRegistry).map((s) => s.id)).toEqual(['stand-in-leak']);
+  });
+
+  it('a kind that throws while a spec loads is a bug: its error is thrown, not a spec problem', () => {
+    const bug = new Error('a bug in the kind');
+    const throwing = { ...standInRegistry['stand-in'], metricNames: () => { throw bug; } };
+    expect(() => loadSpecDir(FIXTURES, { ...standInRegistry, 'stand-in': throwing } as never)).toThrow(bug);
   });
 });
