@@ -22,18 +22,27 @@ describe('datasets a spec needs', () => {
     expect(datasetsOf({ dataset: 'imagenet', name: 'mnist' })).toEqual([]);
   });
 
+  it('null and text anywhere in the params are passed over, not walked into', () => {
+    expect(datasetsOf({ a: null, b: 'text', c: [null, 'x', 3, { dataset: 'mnist' }], dataset: 'cifar10' })).toEqual(['mnist', 'cifar10']);
+    expect(datasetsOf(null)).toEqual([]);
+    expect(datasetsOf('mnist')).toEqual([]);
+  });
+
   it('a missing or incomplete dataset is reported with where it was looked for', () => {
     const spec = loadSpecFile('test/fixtures-specs/stand-in-leak.json', standInRegistry);
     const withData = { ...spec, tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params: { dataset: 'cifar10', other: { dataset: 'mnist' } } } } };
     const locate = (name: string): LocateResult =>
       ({
         dataDir: { dir: '/data', source: 'env' },
-        lookedAt: [{ dir: `/data/${name}`, why: 'data directory' }],
-        found: name === 'mnist' ? { dir: '/data/mnist', why: 'x', paths: {}, missing: ['t10k-labels-idx1-ubyte'] } : null,
+        lookedAt: [
+          { dir: `/data/${name}`, why: 'data directory' },
+          { dir: `/usr/share/${name}`, why: 'system' },
+        ],
+        found: name === 'mnist' ? { dir: '/data/mnist', why: 'x', paths: {}, missing: ['t10k-labels-idx1-ubyte', 'train-labels-idx1-ubyte'] } : null,
       }) as LocateResult;
     expect(missingDatasets(withData, 'fast', undefined, locate)).toEqual([
-      { dataset: 'cifar10', reason: 'dataset cifar10 not found (looked in /data/cifar10)' },
-      { dataset: 'mnist', reason: 'dataset mnist incomplete in /data/mnist (lacks t10k-labels-idx1-ubyte)' },
+      { dataset: 'cifar10', reason: 'dataset cifar10 not found (looked in /data/cifar10, /usr/share/cifar10)' },
+      { dataset: 'mnist', reason: 'dataset mnist incomplete in /data/mnist (lacks t10k-labels-idx1-ubyte, train-labels-idx1-ubyte)' },
     ]);
     expect(missingDatasets(spec, 'fast', undefined, locate)).toEqual([]);
   });
@@ -129,6 +138,60 @@ describe('ensureDatasets: a run fetches what is missing before training, and ski
     // The set's files are never placed one by one: no fashion-mnist folder. The refused
     // archive is gone; the one that checked out before it waits, hidden, for the next run.
     expect(readdirSync(o.dataDir!).sort()).toEqual(['.fashion-mnist.train-images-idx3-ubyte.gz.part', 'cifar-10-batches-bin']);
+  });
+
+  it('an archive that checks out but does not unpack skips its claims, logged, with the fix; the bar is ended after each dataset', async () => {
+    const junk = join(tmp, 'junk.tar.gz');
+    writeFileSync(junk, 'this is not a gzip stream');
+    const files = { 'cifar10/cifar-10-binary.tar.gz': junk };
+    const bad = await startMirror({ files });
+    try {
+      const log: string[] = [];
+      let ended = 0;
+      const o = options({ LABEL_LEAK_DATA_MIRROR: bad.base, LABEL_LEAK_DATA_SHA256SUMS: writeMirrorSums(join(tmp, 'SHA256SUMS-junk'), files) });
+      const plan = await ensureDatasets([needing('on-cifar', 'cifar10'), needing('on-mnist', 'mnist')], 'fast', { ...o, log: (l) => log.push(l), afterEach: () => void ended++ });
+      expect(plan.fetched).toEqual([]);
+      expect(plan.runnable.map((s) => s.id)).toEqual(['on-mnist']);
+      expect(plan.skipped.map((s) => s.claim)).toEqual(['on-cifar']);
+      const [m] = plan.skipped[0].missing;
+      expect(m.reason).toMatch(/^download failed: \S+: cannot unpack tar archive \(/);
+      expect(m.fix).toBe('the archive checked out but does not unpack (removed): set LABEL_LEAK_DATA_MIRROR to another mirror, or set LABEL_LEAK_DATA_DIR=DIR where DIR holds cifar-10-batches-bin/');
+      expect(log).toEqual([`cifar10: download failed — ${m.reason.slice('download failed: '.length)}`]);
+      expect(ended).toBe(1);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('a fetch that fails for another reason than the download or its files is a bug: thrown, not a skipped claim', async () => {
+    const boom = new TypeError('a bug, not a download problem');
+    const fetchImpl = (async () => ({
+      get status(): number {
+        throw boom;
+      },
+    })) as unknown as typeof fetch;
+    let ended = 0;
+    const o = options({}, { fetchOptions: { retryDelayMs: 0, fetchImpl }, afterEach: () => void ended++ });
+    await expect(ensureDatasets([needing('on-cifar', 'cifar10')], 'fast', o)).rejects.toBe(boom);
+    expect(ended).toBe(1);
+  });
+
+  it('a fetched dataset ends the progress bar before its line is logged', async () => {
+    const good = await startMirror();
+    try {
+      const events: string[] = [];
+      const o = options({ LABEL_LEAK_DATA_MIRROR: good.base }, { log: (l) => events.push(l.split(':')[0]), afterEach: () => events.push('end') });
+      await ensureDatasets([needing('on-cifar', 'cifar10')], 'fast', o);
+      expect(events).toEqual(['end', 'cifar10']);
+    } finally {
+      await good.close();
+    }
+  });
+
+  it('without fallbacks given, the default places are looked at (none for CIFAR-10)', async () => {
+    const o = options({ LABEL_LEAK_OFFLINE: '1' });
+    const plan = await ensureDatasets([needing('on-cifar', 'cifar10')], 'fast', { ...o, fallbacks: undefined });
+    expect(plan.skipped[0].missing[0].reason).toBe(`dataset cifar10 not found (looked in ${join(o.dataDir!, 'cifar-10-batches-bin')}); downloads are off (--offline or LABEL_LEAK_OFFLINE=1)`);
   });
 
   it('the summary lists each skipped claim once with what it lacks, then each dataset once with why and the fix', () => {
@@ -234,10 +297,55 @@ describe('checkClaimData: every subset and batch fits its data, checked before t
       clearDatasetCache();
       const e = (await checkClaimData([selecting({ dataset: 'mnist' })], 'fast', data).catch((x: unknown) => x)) as Error;
       expect(e).toBeInstanceOf(DataFileError);
-      expect(e.message).toMatch(/: truncated IDX file: 2 bytes, shorter than the 4-byte magic; replace the file with a good copy \(`label-leak data fetch mnist --force`; `label-leak data verify mnist` checks them all\)$/);
+      expect(e.message).toBe(
+        `${(e as DataFileError).file}: truncated IDX file: 2 bytes, shorter than the 4-byte magic; replace the file with a good copy (\`label-leak data fetch mnist --force\`; \`label-leak data verify mnist\` checks them all)`,
+      );
+      expect((e as DataFileError).problem).toBe('truncated');
     } finally {
       clearDatasetCache();
       rmSync(data, { recursive: true, force: true });
     }
+  });
+
+  it('a damaged file whose message already says what to do is left as it is', async () => {
+    clearDatasetCache();
+    try {
+      // The fixture's CIFAR-10 batches parse, but are not the official sizes: the loader says to replace them.
+      const e = (await checkClaimData([selecting({ dataset: 'cifar10' })], 'fast', 'fixtures/data').catch((x: unknown) => x)) as DataFileError;
+      expect(e).toBeInstanceOf(DataFileError);
+      expect(e.problem).toBe('size');
+      expect(e.message).toMatch(/; replace it with a complete copy \(`label-leak data fetch cifar10 --force`, or `label-leak data verify cifar10` to see what is there\)$/);
+      expect(e.message.split('; replace').length).toBe(2);
+    } finally {
+      clearDatasetCache();
+    }
+  });
+
+  it('a dataset the default loader cannot find is not a damaged file: its error is thrown as it is', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'llk-nodata-'));
+    try {
+      clearDatasetCache();
+      const direct = await loadDataset('cifar10', { dataDir: empty }).catch((x: unknown) => x);
+      expect(direct).not.toBeInstanceOf(DataFileError);
+      const e = await checkClaimData([selecting({ dataset: 'cifar10' })], 'fast', empty).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf((direct as Error).constructor);
+      expect((e as Error).message).toBe((direct as Error).message);
+    } finally {
+      clearDatasetCache();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('a training object copied by its kind is found by its lr object and batch size', async () => {
+    // A control's `{...training, adversarial: null}`: another object, the same lr object. An
+    // object before it with the same batch size but another lr is not it.
+    const spec = real((p) => (p.training.batchSize = 401));
+    const params = { decoy: { batchSize: 401, lr: { ...(spec.tiers.fast.params as Record<string, any>).training.lr } }, ...spec.tiers.fast.params };
+    const copied = {
+      ...spec,
+      tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params } },
+      kind: { ...spec.kind, trainings: (p: never) => spec.kind.trainings!(p)!.map((t) => ({ ...t, training: { ...t.training } })) },
+    };
+    expect((await problemsOf([copied])).map((p) => [p.pointer, p.reason.split(' is more')[0]])).toEqual([['/tiers/fast/params/training/batchSize', '401']]);
   });
 });

@@ -72,4 +72,59 @@ describe('ajv errors as problems, without the noise of rejected branches', () =>
     expect(ajvProblems('f.json', cond.errors)).toEqual([{ file: 'f.json', pointer: '/b', reason: 'required field is missing' }]);
     expect(ajvProblems('f.json', null)).toEqual([]);
   });
+
+  it('a branch is rejected by a wrong kind even when other fields of it are wrong too; the accepted branch\'s errors stay', () => {
+    expect(problemsFor({ model: { kind: 'mlp', hidden: [1.5], width: 'x' } })).toEqual([{ file: 'f.json', pointer: '/p/model/hidden/0', reason: 'must be integer' }]);
+  });
+
+  it('an error at a direct field of the accepted branch other than a const does not reject it', () => {
+    expect(problemsFor({ model: { kind: 'mlp', hidden: 'x' } })).toEqual([{ file: 'f.json', pointer: '/p/model/hidden', reason: 'must be array' }]);
+  });
+
+  it('an error of the accepted branch at the oneOf\'s own place (a missing field) is that branch\'s', () => {
+    const needs = ajv.compile({
+      oneOf: [
+        { type: 'object', required: ['kind', 'hidden'], properties: { kind: { const: 'mlp' }, hidden: { type: 'array' } } },
+        { type: 'object', properties: { kind: { const: 'cnn' } } },
+      ],
+    });
+    expect(needs({ kind: 'mlp' })).toBe(false);
+    expect(ajvProblems('f.json', needs.errors)).toEqual([{ file: 'f.json', pointer: '/hidden', reason: 'required field is missing' }]);
+  });
+
+  it('a const deeper inside the accepted branch does not reject it', () => {
+    const deep = {
+      oneOf: [
+        { type: 'object', properties: { kind: { const: 'mlp' }, act: { type: 'object', properties: { name: { const: 'relu' } } } } },
+        { type: 'object', properties: { kind: { const: 'cnn' } } },
+      ],
+    };
+    const v = ajv.compile(deep);
+    expect(v({ kind: 'mlp', act: { name: 'tanh' } })).toBe(false);
+    expect(ajvProblems('f.json', v.errors)).toEqual([{ file: 'f.json', pointer: '/act/name', reason: 'must be "relu"' }]);
+  });
+
+  it('the branches of a oneOf reused at two places (one $ref) are told apart by where each value is, even a field whose name extends the other\'s', () => {
+    const reused = ajv.compile({ $defs: { model }, type: 'object', properties: { m: { $ref: '#/$defs/model' }, mX: { $ref: '#/$defs/model' } } });
+    expect(reused({ m: { kind: 'mlp', hidden: [1.5] }, mX: { kind: 'cnn', width: 'x' } })).toBe(false);
+    expect(ajvProblems('f.json', reused.errors)).toEqual([
+      { file: 'f.json', pointer: '/m/hidden/0', reason: 'must be integer' },
+      { file: 'f.json', pointer: '/mX/width', reason: 'must be integer' },
+    ]);
+  });
+
+  it('a oneOf of more than ten branches keeps the errors of the one its kind picks (branch 10 is not branch 1)', () => {
+    const kinds = Array.from({ length: 11 }, (_, i) => ({ type: 'object', properties: { kind: { const: `k${i}` }, w: { type: 'integer' } } }));
+    const many = ajv.compile({ oneOf: kinds });
+    expect(many({ kind: 'k10', w: 'x' })).toBe(false);
+    expect(ajvProblems('f.json', many.errors)).toEqual([{ file: 'f.json', pointer: '/w', reason: 'must be integer' }]);
+  });
+
+  it('an anyOf keeps every branch\'s errors: only a oneOf is pruned', () => {
+    const any = ajv.compile({ anyOf: model.oneOf });
+    expect(any({ kind: 'mlp', hidden: [1.5] })).toBe(false);
+    const problems = ajvProblems('f.json', any.errors);
+    expect(problems).toContainEqual({ file: 'f.json', pointer: '/kind', reason: 'must be "cnn"' });
+    expect(problems).toContainEqual({ file: 'f.json', pointer: '/hidden/0', reason: 'must be integer' });
+  });
 });

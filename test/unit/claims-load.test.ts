@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -269,5 +269,121 @@ describe('spec loading at its edges', () => {
     dirs.push(dir);
     for (const f of ['b.json', 'a.json', 'claim.schema.json', 'notes.md', 'c.json.bak', 'json']) writeFileSync(join(dir, f), '{}');
     expect(specIds(dir)).toEqual(['a', 'b']);
+  });
+
+  const pointersAndReasons = (spec: unknown) => problemsOf(writeSpec(spec)).map((p) => `${p.pointer}: ${p.reason}`);
+
+  it('a name\'s placeholder must name a number in every tier the check applies to (a tier the spec lacks is not asked)', () => {
+    const spec = good();
+    // epsSweep is in fast's params only; gap in both.
+    spec.assertions[0].name = 'gap {gap} at ε {epsSweep.1}';
+    spec.assertions[1].name = 'clean at ε {epsSweep.1} ({nothing})';
+    expect(pointersAndReasons(spec)).toEqual([
+      "/assertions/0/name: {epsSweep.1} names no number in the full tier's params (use a path under params, {threshold} or {tolerance})",
+      "/assertions/1/name: {nothing} names no number in the fast tier's params (use a path under params, {threshold} or {tolerance})",
+    ]);
+  });
+
+  it('a precondition\'s placeholder is checked the same way, under /preconditions', () => {
+    const spec = good();
+    spec.preconditions = [{ name: 'learned at {epsSweep.2}', metric: 'clean_acc', op: 'above', threshold: 0.1 }];
+    expect(pointersAndReasons(spec)).toEqual(["/preconditions/0/name: {epsSweep.2} names no number in the full tier's params (use a path under params, {threshold} or {tolerance})"]);
+  });
+
+  it('a precondition limited to a tier the spec does not have, or reading a metric the kind does not produce, is named', () => {
+    const spec = good();
+    spec.preconditions = [
+      { name: 'a', metric: 'clean_acc', op: 'above', threshold: 0.1, tiers: ['gpu'] },
+      { name: 'b', metric: 'adv_acc_fgsm', minus: 'nope', op: 'above', threshold: 0 },
+      { name: 'c', metric: 'nope', op: 'above', threshold: 0, tiers: ['full'] },
+    ];
+    const found = pointersAndReasons(spec);
+    expect(found.map((l) => l.replace(/; it produces: .*/, ''))).toEqual([
+      '/preconditions/0/tiers: names tier gpu, which the spec does not have (it has: fast, full)',
+      '/preconditions/1/minus: metric "nope" is not produced by "stand-in" at tier fast',
+      '/preconditions/1/minus: metric "nope" is not produced by "stand-in" at tier full',
+      '/preconditions/2/metric: metric "nope" is not produced by "stand-in" at tier full',
+    ]);
+    expect(found[1]).toMatch(/; it produces: clean_acc, adv_acc_fgsm, /);
+  });
+
+  it('an assertion limited to a tier the spec does not have names the tiers it has', () => {
+    const spec = good();
+    spec.assertions[1].tiers = ['fast', 'gpu'];
+    expect(pointersAndReasons(spec)).toEqual(['/assertions/1/tiers: names tier gpu, which the spec does not have (it has: fast, full)']);
+  });
+
+  it('a cell assertion rises or falls along one axis, and a trend takes no op or minus', () => {
+    const spec = good();
+    spec.assertions.push({ name: 'both', metric: 'clean_acc', risesWith: 'eps', fallsWith: 'eps', op: 'above', tolerance: 0, tiers: ['fast'] });
+    spec.assertions.push({ name: 'falls', metric: 'clean_acc', fallsWith: 'eps', op: 'above', minus: 'clean_acc', threshold: 0, tolerance: 0, tiers: ['fast'] });
+    // Without a trend, a cell assertion compares each cell by its op: nothing to remove.
+    spec.assertions.push({ name: 'every', metric: 'clean_acc', inEveryCellWith: { eps: 8 }, op: 'above', minus: 'clean_acc', threshold: 0, tolerance: 0, tiers: ['fast'] });
+    expect(pointersAndReasons(spec)).toEqual([
+      '/assertions/2/fallsWith: an assertion rises or falls along one axis, not both',
+      '/assertions/2/op: remove it: risesWith compares each cell with its neighbour itself',
+      '/assertions/2: the experiment produces no per-cell metrics (name{axis=value}); cell assertions need a sweep (tier fast)',
+      '/assertions/3/op: remove it: fallsWith compares each cell with its neighbour itself',
+      '/assertions/3/minus: remove it: fallsWith compares each cell with its neighbour itself',
+      '/assertions/3: the experiment produces no per-cell metrics (name{axis=value}); cell assertions need a sweep (tier fast)',
+      '/assertions/4: the experiment produces no per-cell metrics (name{axis=value}); cell assertions need a sweep (tier fast)',
+    ]);
+  });
+
+  it('a spec failing the claim schema whose kind\'s params schema does not compile reports the schema\'s problems only', () => {
+    const broken = { ...standInRegistry['stand-in'], paramsSchema: { type: 'object', properties: { x: { type: 'nonsense' } } } };
+    const spec = good();
+    spec.colour = 'red';
+    const file = writeSpec(spec);
+    const e = (() => {
+      try {
+        loadSpecFile(file, { 'stand-in': broken } as never);
+      } catch (x) {
+        return x as SpecError;
+      }
+    })()!;
+    expect(e).toBeInstanceOf(SpecError);
+    expect(e.problems.map((p) => p.pointer)).toEqual(['/colour']);
+  });
+
+  it('a spec failing the claim schema with a tier\'s params not an object checks the other tiers\' params only', () => {
+    for (const bad of [null, [1], 'x']) {
+      const spec = good();
+      spec.colour = 'red';
+      spec.tiers.fast.params = bad;
+      spec.tiers.full.params.depth = 110;
+      // The claim schema's own "must be object" is the only word on fast's params; the absent gpu tier has none.
+      const found = problemsOf(writeSpec(spec)).map((p) => `${p.pointer}: ${p.reason}`);
+      expect(found, JSON.stringify(bad)).toEqual(['/colour: unknown field (not in the schema)', '/tiers/fast/params: must be object', '/tiers/full/params/depth: unknown field (not in the schema)']);
+    }
+  });
+
+  it('a spec over 16 MiB is refused unread, with the reader\'s own words', () => {
+    const file = writeSpec('{}');
+    truncateSync(file, 16 * 1024 * 1024 + 1);
+    expect(problemsOf(file)).toEqual([{ file, pointer: '', reason: `cannot read: holds ${16 * 1024 * 1024 + 1} bytes, more than the ${16 * 1024 * 1024} expected; a claim spec is a JSON file` }]);
+  });
+
+  it('a write-up figure without values loads', () => {
+    const spec = good();
+    delete spec.writeUpFigure.values;
+    expect(loadSpecFile(writeSpec(spec), standInRegistry).writeUpFigure).toEqual({ text: spec.writeUpFigure.text });
+  });
+
+  it('every params problem of one tier is reported, not only the first', () => {
+    const spec = good();
+    spec.tiers.full.params.depth = 110;
+    spec.tiers.full.params.clean = 2;
+    expect(problemsOf(writeSpec(spec)).map((p) => p.pointer).sort()).toEqual(['/tiers/full/params/clean', '/tiers/full/params/depth']);
+  });
+
+  it('an id asked for twice is loaded once', () => {
+    expect(findSpecsIn(['stand-in-leak', 'stand-in-leak'], FIXTURES, standInRegistry).map((s) => s.id)).toEqual(['stand-in-leak']);
+  });
+
+  it('a kind that throws while a spec loads is a bug: its error is thrown, not a spec problem', () => {
+    const bug = new Error('a bug in the kind');
+    const throwing = { ...standInRegistry['stand-in'], metricNames: () => { throw bug; } };
+    expect(() => loadSpecDir(FIXTURES, { ...standInRegistry, 'stand-in': throwing } as never)).toThrow(bug);
   });
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { checkpointDir, ResumeError, runClaim, supersededPath, type RunClaimOptions } from '../../src/claims/runner.ts';
+import { checkpointDir, checkRecordOnDisk, ResumeError, runClaim, supersededPath, type RunClaimOptions } from '../../src/claims/runner.ts';
 import type { RunContext, SeedOutcome } from '../../src/experiments/types.ts';
 import { WriteError } from '../../src/util/write-error.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
@@ -536,5 +536,48 @@ describe('notices go to stderr unless a sink is given', () => {
       spy.mockRestore();
     }
     expect(written.join('')).toMatch(/finished seeds \(1\) were moved to .*superseded.*\n$/);
+  });
+});
+
+describe('checkRecordOnDisk: what runClaim would refuse, checked before anything starts', () => {
+  const file = () => recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+  const check = (s: LoadedSpec, over: Partial<Pick<RunClaimOptions, 'resume' | 'overrides'>> = {}) => () =>
+    checkRecordOnDisk(s, { tier: 'fast', resultsDir: join(dir, 'results'), resume: false, ...over });
+
+  it('no record, or one of the same settings: nothing to refuse, resume or not', async () => {
+    expect(check(spec(), { resume: true })).not.toThrow();
+    await runClaim(spec(), opts({ seeds: [1] }));
+    expect(check(spec(), { resume: true })).not.toThrow();
+    expect(check(spec())).not.toThrow();
+  });
+
+  it('a record of other settings is refused with --resume only, saying why', async () => {
+    await runClaim(spec(), opts({ seeds: [1] }));
+    const bumped = spec('stand-in-leak', (s) => (s.version = 2));
+    expect(check(bumped)).not.toThrow();
+    expect(check(bumped, { resume: true })).toThrow(ResumeError);
+    expect(check(bumped, { resume: true })).toThrow(
+      `${file()} was made by version 1 of spec stand-in-leak, which is now version 2; its seeds cannot be resumed — run without --resume (the old record is then moved to fast/superseded/)`,
+    );
+  });
+
+  it('a record made with --set is compared with this run\'s --set values', async () => {
+    const withSet = spec('stand-in-leak', (s) => (s.tiers.fast.params.gap = 0.1));
+    await runClaim(withSet, opts({ seeds: [1], overrides: ['gap=0.1'] }));
+    expect(check(withSet, { resume: true, overrides: ['gap=0.1'] })).not.toThrow();
+    expect(check(spec(), { resume: true })).toThrow(/^\S+ was made with --set gap=0\.1, this run has no --set \(params hash [0-9a-f]{16}, now [0-9a-f]{16}\); its seeds cannot be resumed — repeat the record's --set values, or give this run its own --results folder$/);
+  });
+
+  it('a record of another claim is refused even without --resume', async () => {
+    await runClaim(spec('stand-in-no-gap'), opts({ seeds: [1] }));
+    mkdirSync(join(dir, 'results', 'fast'), { recursive: true });
+    writeFileSync(file(), readFileSync(recordPath(join(dir, 'results'), 'fast', 'stand-in-no-gap')));
+    expect(check(spec())).toThrow(`${file()} holds stand-in-no-gap [fast], not stand-in-leak [fast]; move it away`);
+  });
+
+  it('a file where the record\'s lock folder goes is refused: no run could ever take that lock', () => {
+    mkdirSync(join(dir, 'results', 'fast'), { recursive: true });
+    writeFileSync(`${file()}.lock`, '');
+    expect(check(spec())).toThrow(/\.lock is a file, not a lock/);
   });
 });
