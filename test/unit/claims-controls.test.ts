@@ -169,21 +169,21 @@ describe('the report and the committed-record check', () => {
     const file = recordPath(results, 'fast', 'stand-in-no-gap-control');
     const spec = findSpecsIn(['stand-in-no-gap-control'], dir, standInRegistry)[0];
     const tier = spec.tiers.fast;
-    expect(committedRecordProblems(file, { ...spec, id: 'another' }, tier)).toEqual(['record is of claim stand-in-no-gap-control, not another']);
-    expect(committedRecordProblems(file, spec, { ...tier, seeds: [...tier.seeds, 98, 99] })).toEqual(['record lacks seeds 98, 99']);
+    expect(committedRecordProblems(file, { ...spec, id: 'another' }, 'fast', tier)).toEqual(['record is of claim stand-in-no-gap-control, not another']);
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, seeds: [...tier.seeds, 98, 99] })).toEqual(['record lacks seeds 98, 99']);
     const hash = contentHash({ ...tier.params, gap: 0.06 });
     const recorded = JSON.parse(readFileSync(file, 'utf8'));
-    expect(committedRecordProblems(file, spec, { ...tier, params: { ...tier.params, gap: 0.06 } })).toEqual([
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, params: { ...tier.params, gap: 0.06 } })).toEqual([
       `record's params hash ${recorded.paramsHash} is not the spec's (${hash}): params changed without a version bump and new records`,
     ]);
-    expect(committedRecordProblems(join(dir, 'none.json'), spec, tier)).toEqual([
+    expect(committedRecordProblems(join(dir, 'none.json'), spec, 'fast', tier)).toEqual([
       `no committed record at ${join(dir, 'none.json')}: make it with \`label-leak run stand-in-no-gap-control --results docs/results/records\``,
     ]);
     writeFileSync(file, JSON.stringify({ ...recorded, overrides: ['gap=0.05', 'noise=0.002'] }));
-    expect(committedRecordProblems(file, spec, tier)).toEqual(["record was made with --set gap=0.05, noise=0.002, not the spec's params"]);
+    expect(committedRecordProblems(file, spec, 'fast', tier)).toEqual(["record was made with --set gap=0.05, noise=0.002, not the spec's params"]);
     // An errored seed gives `error`, which the spec may expect only of a run that finished every seed.
     const errored = { ...recorded, outcomes: recorded.outcomes.map((o: Record<string, unknown>, i: number) => (i === 0 ? { ...o, status: 'error', error: { name: 'Boom', message: 'x' } } : o)), verdict: 'error' };
     writeFileSync(file, JSON.stringify(errored));
-    expect(committedRecordProblems(file, spec, { ...tier, expected: 'error' })).toEqual(['verdict error, the spec expects error']);
+    expect(committedRecordProblems(file, spec, 'fast', { ...tier, expected: 'error' })).toEqual(['verdict error, the spec expects error']);
   });
 });
