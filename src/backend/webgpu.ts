@@ -7,10 +7,13 @@ import { countGpuCalls } from './webgpu-counts.ts';
 import { offerSwiftshader, SWIFTSHADER_INSTALL_HINT } from './swiftshader.ts';
 import { SETTINGS } from '../util/env.ts';
 import { quietVulkan } from './vulkan-env.ts';
+import { isSoftwareAdapter, type AdapterInfoLike } from './adapter.ts';
+
+export { isSoftwareAdapter } from './adapter.ts';
 
 /** The slice of the WebGPU API this module touches (the `webgpu` package ships no usable types here). */
 interface AdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  info?: AdapterInfoLike;
 }
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
@@ -57,17 +60,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * A driver that runs on the CPU (SwiftShader, llvmpipe/lavapipe): fine for testing kernels and
- * counting dispatches, far slower than wasm for training. Dawn marks it `isFallbackAdapter`;
- * the names catch a Dawn that does not.
- */
-export function isSoftwareAdapter(adapter: AdapterLike): boolean {
-  const i = adapter.info ?? {};
-  if (i.isFallbackAdapter === true) return true;
-  return /swiftshader|llvmpipe|lavapipe/i.test([i.vendor, i.architecture, i.device, i.description].join(' '));
 }
 
 function describe(adapter: AdapterLike): string {

@@ -13,7 +13,7 @@ import { conv2dBackpropInput } from './conv2d-backprop-input.ts';
 import { crossEntropy } from './cross-entropy.ts';
 import { globalAveragePool } from './global-average-pool.ts';
 import { identity } from './identity.ts';
-import { matMul } from './mat-mul.ts';
+import { denseProduct, matMul } from './mat-mul.ts';
 import { maxPoolGrad } from './max-pool-grad.ts';
 import { sgdUpdate } from './sgd-update.ts';
 import { signStep } from './sign-step.ts';
@@ -38,6 +38,7 @@ export const OPS: readonly AnyOp[] = [
   conv2dBackpropFilter,
   conv2dBackpropInput,
   matMul,
+  denseProduct,
   identity,
   maxPoolGrad,
   batchStats,

@@ -41,22 +41,46 @@ const WORKGROUP = 64;
  * (getGlobalIndex) covers that.
  */
 export function flatProgram(key: string, variableNames: string[], n: number, body: string, uniforms?: string): FlatProgram {
-  const groups = Math.ceil(n / WORKGROUP);
-  const x = Math.min(groups, 65_535);
   return {
-    variableNames,
-    outputShape: [n],
-    shaderKey: key,
-    dispatchLayout: { x: [0] },
-    dispatch: [x, Math.ceil(groups / x), 1],
-    workgroupSize: [WORKGROUP, 1, 1],
+    ...grid(key, variableNames, n, n, uniforms),
     size: true,
-    ...(uniforms !== undefined ? { uniforms } : {}),
     getUserCode: () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${body}
         }
       }`,
+  };
+}
+
+/**
+ * A program of `threads` threads writing a flat output of `n` elements as `body` chooses (e.g.
+ * a block of elements each); `body` runs for `index` < `threads` (the first uniform, `threads`,
+ * which the caller's uniforms follow).
+ */
+export function threadsProgram(key: string, variableNames: string[], n: number, threads: number, body: string, uniforms: string): FlatProgram {
+  return {
+    ...grid(key, variableNames, n, threads, `threads : i32, ${uniforms}`),
+    size: true,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.threads) {
+          ${body}
+        }
+      }`,
+  };
+}
+
+function grid(key: string, variableNames: string[], n: number, threads: number, uniforms?: string) {
+  const groups = Math.ceil(threads / WORKGROUP);
+  const x = Math.min(groups, 65_535);
+  return {
+    variableNames,
+    outputShape: [n],
+    shaderKey: key,
+    dispatchLayout: { x: [0] },
+    dispatch: [x, Math.ceil(groups / x), 1] as [number, number, number],
+    workgroupSize: [WORKGROUP, 1, 1] as [number, number, number],
+    ...(uniforms !== undefined ? { uniforms } : {}),
   };
 }
