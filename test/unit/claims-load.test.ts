@@ -23,15 +23,18 @@ function writeSpec(spec: unknown, name = 'stand-in-leak'): string {
   return file;
 }
 
-function problemsOf(file: string) {
+/** The SpecError loading `file` throws (with these kinds); fails the test when it loads. */
+function rejection(file: string, registry: Parameters<typeof loadSpecFile>[1] = standInRegistry): SpecError {
   try {
-    loadSpecFile(file, standInRegistry);
+    loadSpecFile(file, registry);
   } catch (e) {
     expect(e).toBeInstanceOf(SpecError);
-    return (e as SpecError).problems;
+    return e as SpecError;
   }
   throw new Error(`expected ${file} to be rejected`);
 }
+
+const problemsOf = (file: string) => rejection(file).problems;
 
 describe('the sample specs', () => {
   it('load, with their kind resolved and a content hash', () => {
@@ -203,13 +206,7 @@ describe('spec loading at its edges', () => {
   it('a kind whose own params schema does not compile is named, and the spec is what cannot load', () => {
     const broken = { ...standInRegistry['stand-in'], paramsSchema: { type: 'object', properties: { x: { type: 'nonsense' } } } };
     const file = writeSpec(good());
-    const e = (() => {
-      try {
-        loadSpecFile(file, { 'stand-in': broken } as never);
-      } catch (x) {
-        return x as SpecError;
-      }
-    })()!;
+    const e = rejection(file, { 'stand-in': broken } as never);
     expect(e).toBeInstanceOf(SpecError);
     expect(e.problems).toHaveLength(1);
     expect(e.problems[0]).toMatchObject({ file, pointer: '/experiment' });
@@ -221,13 +218,7 @@ describe('spec loading at its edges', () => {
     const spec = good();
     spec.assertions[0].metric = 'nope';
     const file = writeSpec(spec);
-    const e = (() => {
-      try {
-        loadSpecFile(file, { 'stand-in': picky } as never);
-      } catch (x) {
-        return x as SpecError;
-      }
-    })()!;
+    const e = rejection(file, { 'stand-in': picky } as never);
     // fast's gap is 0.05 (its own problem, metrics unchecked); full's is 0.027 (checked).
     expect(e.problems.map((p) => [p.pointer, p.reason.replace(/; it produces.*/, '')])).toEqual([
       ['/tiers/fast/params/gap', 'too wide'],
@@ -335,13 +326,7 @@ describe('spec loading at its edges', () => {
     const spec = good();
     spec.colour = 'red';
     const file = writeSpec(spec);
-    const e = (() => {
-      try {
-        loadSpecFile(file, { 'stand-in': broken } as never);
-      } catch (x) {
-        return x as SpecError;
-      }
-    })()!;
+    const e = rejection(file, { 'stand-in': broken } as never);
     expect(e).toBeInstanceOf(SpecError);
     expect(e.problems.map((p) => p.pointer)).toEqual(['/colour']);
   });
