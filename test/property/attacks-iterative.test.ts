@@ -307,6 +307,24 @@ describe('PGD (Madry et al. 2018)', () => {
     );
   });
 
+  // The dispatcher always passes `training`, so only a direct call reaches PGD's own default:
+  // its last forward pass (the loss of the final iterate) must be in inference mode too, or a
+  // BatchNorm net would pick its best iterate by batch statistics.
+  it('called without `training`, runs every forward pass in inference mode, the final iterate’s included; with it, passes it on', () => {
+    fc.assert(
+      fc.property(problem(), pgdOpts, fc.constantFrom(undefined, true, false), (pr, opts, training) => {
+        withProblem(pr, (model, x, y) => {
+          const steps = Math.max(1, opts.steps ?? 1);
+          const given = training === undefined ? {} : { training };
+          tf.dispose(pgd(model, x, y, { ...opts, steps, ...given, rng: makeRng(opts.seed, 'pgd') }));
+          expect(model.calls).toHaveLength(steps + 1);
+          expect(model.calls.every((t) => t === (training ?? false))).toBe(true);
+        });
+      }),
+      RUNS,
+    );
+  });
+
   it('never does worse than its random start on the true-label loss it ascends, whatever the model', () => {
     fc.assert(
       fc.property(problem(), pgdOpts, (pr, opts) => {

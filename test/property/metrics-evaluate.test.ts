@@ -152,6 +152,50 @@ describe('evaluate’s forward passes and memory', () => {
   });
 });
 
+describe('evaluate’s optional measurements cost nothing when not asked for', () => {
+  // Five images in batches of two (the last holds one): three batches.
+  const set: ImageSet = { images: Uint8Array.from({ length: 5 * 3 }, (_, i) => (i * 53) % 256), labels: Uint8Array.from([0, 1, 1, 0, 1]), count: 5, height: 1, width: 3, channels: 1 };
+  const linear = () => makeClassifier({ kind: 'linear', height: 1, width: 3, channels: 1, numClasses: 2, weights: [1, -1, 0.5, 2, -0.3, 0.1], bias: [0, 0.2] });
+
+  it('without a curve or along-sign ε no gradient is taken beyond the attack’s: per batch one clean pass, FGSM’s crafting pass and its scoring pass', async () => {
+    const model = linear();
+    try {
+      await evaluate(model, set, { batchSize: 2, attacks: [{ attack: 'fgsm', eps: 8 }], rng: makeRng(1, 'eval') });
+      expect(model.calls).toHaveLength(3 * 3);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('along-sign ε without a curve: the same points a curve gives at those ε, from one gradient pass per batch, and no tensor left, perturbation sizes included', async () => {
+    const model = linear();
+    try {
+      const curve = await evaluate(model, set, { batchSize: 2, attacks: [], epsSweep: [1, 6], rng: makeRng(1, 'eval') });
+      model.calls.length = 0;
+      const before = tf.memory().numTensors;
+      const along = await evaluate(model, set, { batchSize: 2, attacks: [{ attack: 'fgsm', eps: 6 }], alongSign: [1, 6], perturbationSize: true, rng: makeRng(1, 'eval') });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(along.lossVsEps).toBeUndefined();
+      expect(along.alongSign).toEqual(curve.lossVsEps);
+      // Per batch: clean, FGSM crafting and scoring, the sign's gradient, one scoring pass per ε.
+      expect(model.calls).toHaveLength(3 * (1 + 2 + 1 + 2));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('tells onBatch the images done after each batch, the last batch short', async () => {
+    const model = linear();
+    const done: number[] = [];
+    try {
+      await evaluate(model, set, { batchSize: 2, attacks: [], rng: makeRng(1, 'eval'), onBatch: (n) => done.push(n) });
+      expect(done).toEqual([2, 4, 5]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('evaluate on a hand-computed batch', () => {
   it('clean accuracy and mean cross-entropy over all n images, n not a multiple of the batch size', async () => {
     // Five 1×1×2 images, three classes, logits = x·W + b, batches of 2 (the last holds one image).
