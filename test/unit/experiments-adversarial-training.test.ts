@@ -73,6 +73,13 @@ describe('the adversarial-training kind', () => {
     expect(Object.keys(other.metrics).sort()).toEqual(adversarialTraining.metricNames(noFgsm).sort());
   });
 
+  it('with control but without epoch metrics, neither model gets epoch metrics, though both have per-epoch curves', async () => {
+    const p = { ...structuredClone(params), epochMetrics: false };
+    const out = await adversarialTraining.run(p, ctx(3));
+    expect(out.curves['control:epochs']).toBeDefined();
+    expect(Object.keys(out.metrics).sort()).toEqual(adversarialTraining.metricNames(p).sort());
+  });
+
   it('names the evaluation’s metrics, the leak gap with FGSM, the epoch metrics (BIM’s with curveBim), each again with control_', () => {
     const ev = { eps: 6, attacks: ['fgsm' as const], batchSize: 10, curveSubset: 10 };
     const base = { ...params, evaluation: ev, control: false, epochMetrics: false };

@@ -25,6 +25,21 @@ describe('epochLeakMetrics', () => {
     });
   });
 
+  it('reads only the epochs that measured both accuracies (a point lacking either is not a gap)', () => {
+    expect(
+      epochLeakMetrics([
+        { epoch: 1, cleanAcc: 0.3 }, // no FGSM accuracy: skipped
+        { epoch: 2, advAcc: 0.4 }, // no clean accuracy: skipped
+        { epoch: 3, cleanAcc: 0.2, advAcc: 0.3 }, // +0.1: the only gap
+      ]),
+    ).toEqual({ epoch_first_leak: 3, epoch_leak_count: 1, epoch_max_leak_gap: expect.closeTo(0.1, 12) });
+  });
+
+  it('with a curve subset, epochMetrics and curveBim are no problem', () => {
+    const p = { dataset: 'mnist', model: { kind: 'mlp', hidden: [] }, training: {}, evaluation: { eps: 6, attacks: ['fgsm'], batchSize: 10, curveSubset: 1, curveBim: true }, epochMetrics: true } as any;
+    expect(adversarialTraining.problems!(p)).toEqual([]);
+  });
+
   it('refuses a run without a per-epoch curve, naming the setting to change', () => {
     expect(() => epochLeakMetrics([{ epoch: 1, trainLoss: 2 }])).toThrow(/curveSubset must be > 0/);
     const p = { dataset: 'mnist', model: { kind: 'mlp', hidden: [] }, training: {}, evaluation: { eps: 6, attacks: ['fgsm'], batchSize: 10, curveSubset: 0 }, epochMetrics: true } as any;
@@ -50,6 +65,10 @@ describe('epochBimMetrics (evaluation.curveBim)', () => {
     // A gap of exactly 10 points (0.1 − 0 is the double 0.1 itself) is not more than 10 points.
     expect(epochBimMetrics([{ epoch: 1, advAcc: 0.1, bimAcc: 0 }, { epoch: 2, advAcc: 0.5, bimAcc: 0.25 }]).epoch_bim_collapse).toBe(2);
     expect(() => epochBimMetrics([{ epoch: 1, cleanAcc: 0.3, advAcc: 0.2 }])).toThrow(/curveBim must be true/);
+  });
+
+  it('reads only the epochs that measured both FGSM and BIM accuracy', () => {
+    expect(epochBimMetrics([{ epoch: 1, bimAcc: 0.1 }, { epoch: 2, advAcc: 0.5, bimAcc: 0.2 }])).toEqual({ epoch_bim_collapse: 2, epoch_max_fgsm_bim_gap: expect.closeTo(0.3, 12) });
   });
 
   it('adds its metrics only with curveBim, and needs a curve subset', () => {

@@ -113,6 +113,20 @@ describe('gradient-sign features', () => {
     await expectFeatures('random', labels, makeRng(9, 'labels'));
   });
 
+  it('colour images: each image’s features fill its own height × width × channels slot', async () => {
+    const shape = { height: 2, width: 2, channels: 3 };
+    const colour: ImageSet = { images: Uint8Array.from({ length: 5 * 12 }, (_, k) => (k * 53 + (k % 7) * 29) % 256), labels: Uint8Array.from([0, 2, 1, 1, 0]), count: 5, ...shape };
+    const src = buildClassifier({ kind: 'mlp', hidden: [] }, shape, 3, makeRng(4, 'test/source-colour'));
+    try {
+      const { g, smallest } = gradients(colour, Array.from(src.trainable[0].dataSync()), Array.from(src.trainable[1].dataSync()), 3, Array.from(colour.labels));
+      expect(smallest).toBeGreaterThan(1e-4);
+      const out = await gradientFeatures(src, colour, 'true', 2, makeRng(2, 'unused'));
+      expect(Array.from(out.images)).toEqual(g.flat().map((v) => (v > 0 ? 255 : 0)));
+    } finally {
+      src.dispose();
+    }
+  });
+
   it('pixels: the image set itself', async () => {
     expect(await gradientFeatures(source, set, 'pixels', 3, makeRng(2, 'x'))).toBe(set);
   });
@@ -134,16 +148,20 @@ describe('linearProbe', () => {
   it('untrained (lr 0), its accuracy is that of a softmax regression drawn from model/probe/<label>, on the test set', async () => {
     const before = tf.memory().numTensors;
     const trainSet = separable(8);
-    const testSet = { ...tinySet(9), labels: Uint8Array.from({ length: 9 }, (_, i) => i % 2) };
-    const r = await linearProbe(trainSet, testSet, 2, config(0, 4, 2), 9, 'true', ctx(5));
-    const ref = buildClassifier({ kind: 'mlp', hidden: [] }, { height: 2, width: 2, channels: 1 }, 2, makeRng(5, 'model/probe/true'));
-    const { x, y } = makeBatch(testSet, [...Array(9).keys()]);
-    const predicted = tf.tidy(() => ref.logits(x, false).argMax(1).dataSync());
-    const labels = y.dataSync();
-    tf.dispose([x, y]);
-    ref.dispose();
-    const correct = Array.from(predicted).filter((p, i) => p === labels[i]).length;
-    expect(r.accuracy).toBe(correct / 9);
+    const testSet = { ...tinySet(40), labels: Uint8Array.from({ length: 40 }, (_, i) => i % 2) };
+    const r = await linearProbe(trainSet, testSet, 2, config(0, 4, 2), 40, 'true', ctx(5));
+    const accuracyOf = (stream: string) => {
+      const ref = buildClassifier({ kind: 'mlp', hidden: [] }, { height: 2, width: 2, channels: 1 }, 2, makeRng(5, stream));
+      const { x, y } = makeBatch(testSet, [...Array(40).keys()]);
+      const predicted = tf.tidy(() => ref.logits(x, false).argMax(1).dataSync());
+      const labels = y.dataSync();
+      tf.dispose([x, y]);
+      ref.dispose();
+      return Array.from(predicted).filter((p, i) => p === labels[i]).length / 40;
+    };
+    // Probes drawn from other streams score otherwise here, so the equality below tells them apart.
+    for (const other of ['model/probe/pixels', 'model/probe/random', 'model/probe']) expect(accuracyOf(other), other).not.toBe(accuracyOf('model/probe/true'));
+    expect(r.accuracy).toBe(accuracyOf('model/probe/true'));
     expect(r.epochs.map((p) => p.epoch)).toEqual([1, 2]);
     expect(r.imagesPerSecond).toBeGreaterThan(0);
     // The probe is freed.
