@@ -189,14 +189,18 @@ describe.skipIf(noBrowser !== undefined)(`label-leak serve in Chromium${noBrowse
     // Accuracies within one test example, as test/unit/train-step-backends.test.ts allows. Its
     // losses agree to 1e-5 relative after one step; over the 16 SGD steps a seed takes here the
     // float32 rounding compounds (clean_loss differed by 2.9e-5 relative on 2026-12-06), so 1e-4.
-    const LOSS_RTOL = 1e-4;
+    // Over the whole tier's 468 steps a seed the rounding compounds further: on 2026-12-06 the
+    // page's WebGPU run (SwiftShader) was within 4 of 2,000 test images of the committed wasm
+    // record and its losses within 2.9e-3 relative (docs/serve.md); the bounds allow 2.5×.
+    const LOSS_RTOL = WEBGPU_FAST ? 7.5e-3 : 1e-4;
+    const ACC_IMAGES = WEBGPU_FAST ? 10 : 1;
     const testImages = (record.params as { testSubset: number }).testSubset;
     for (const [i, o] of wasm.outcomes.entries()) {
       for (const [k, v] of Object.entries(o.metrics)) {
         const got = record.outcomes[i].metrics[k];
-        // A gap is a difference of two accuracies: two examples.
-        if (/_acc/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(1 / testImages + 1e-12);
-        else if (/_gap/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(2 / testImages + 1e-12);
+        // A gap is a difference of two accuracies: twice the examples.
+        if (/_acc/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual(ACC_IMAGES / testImages + 1e-12);
+        else if (/_gap/.test(k)) expect(Math.abs(got - v), k).toBeLessThanOrEqual((2 * ACC_IMAGES) / testImages + 1e-12);
         else expect(Math.abs(got - v) / Math.abs(v), k).toBeLessThanOrEqual(LOSS_RTOL);
       }
     }
