@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assess, assessAssertion, assertedValue, fmt } from '../../src/claims/assess.ts';
+import { assess, assessAssertion, assertedValue, checkPrecondition, expandPreconditions, fmt, unmetPreconditions } from '../../src/claims/assess.ts';
 import type { SeedResult } from '../../src/results/record-types.ts';
-import type { Assertion } from '../../src/spec/claim.ts';
+import type { Assertion, PlainPrecondition, Precondition } from '../../src/spec/claim.ts';
 
 /**
  * An errored seed must make the verdict `error` even when it recorded every asserted metric
@@ -83,5 +83,87 @@ describe('what assess writes', () => {
     const other: Assertion = { name: 'clean', metric: 'clean', op: 'above', threshold: 0.5, tolerance: 0 };
     const r = assess([gap, other], [...reproducing, seed(4, { clean: 0.9 })]);
     expect(r.verdict).toBe('error');
+  });
+});
+
+describe('a precondition seed by seed', () => {
+  const learned: PlainPrecondition = { name: 'learned', metric: 'acc', op: 'above', threshold: 0.5, tolerance: 0 };
+  /** The per-seed list of a precondition's summary: what sits between "in every seed (" and ") →". */
+  const perSeed = (summary: string) => /in every seed \((.*)\) → /.exec(summary)![1];
+
+  it('the summary lists each finished seed with its value, "missing" where it lacks the metric, and ✗ on each failing seed', () => {
+    const r = checkPrecondition(learned, [seed(1, { acc: 0.9 }), seed(2, { other: 1 }), seed(3, { acc: 0.25 })]);
+    const [one, two, three] = perSeed(r.summary).split(', ');
+    expect(one).toBe(`1: ${fmt(0.9)}`);
+    expect(two).toBe('2: missing ✗');
+    expect(three).toBe(`3: ${fmt(0.25)} ✗`);
+  });
+
+  it('a precondition every seed meets says "holds", with no seed marked', () => {
+    const r = checkPrecondition(learned, [seed(1, { acc: 0.9 }), seed(2, { acc: 0.8 })]);
+    expect(r.holds).toBe(true);
+    expect(r.summary).toMatch(/→ holds$/);
+    expect(r.summary).not.toContain('✗');
+    expect(r.summary).not.toContain('fails');
+  });
+
+  it('one failing seed is "seed", several are "seeds"', () => {
+    expect(checkPrecondition(learned, [seed(1, { acc: 0.9 }), seed(2, { acc: 0.1 })]).summary).toMatch(/→ fails in seed 2$/);
+    expect(checkPrecondition(learned, [seed(1, { acc: 0.1 }), seed(2, { acc: 0.1 })]).summary).toMatch(/→ fails in seeds 1, 2$/);
+  });
+
+  it('with no finished seed the summary says so; with one it does not', () => {
+    const none = checkPrecondition(learned, [seed(1, { acc: 0.9 }, 'error')]);
+    expect(perSeed(none.summary)).toBe('no finished seed');
+    expect(checkPrecondition(learned, [seed(1, { acc: 0.9 })]).summary).not.toContain('no finished seed');
+  });
+
+  it('an errored seed is not read: it is neither listed nor counted as failing (it makes the verdict error anyway)', () => {
+    const r = checkPrecondition(learned, [seed(1, { acc: 0.9 }), seed(2, { acc: 0.1 }, 'error')]);
+    expect(r.seeds).toEqual([1]);
+    expect(r.failedSeeds).toEqual([]);
+    expect(r.summary).not.toMatch(/\b2: /);
+  });
+
+  it('records `minus` only when the precondition has one', () => {
+    const rise: PlainPrecondition = { name: 'rises', metric: 'loss', minus: 'clean', op: 'above', threshold: 0, tolerance: 0 };
+    expect(checkPrecondition(rise, [seed(1, { loss: 2, clean: 1 })]).minus).toBe('clean');
+    expect('minus' in checkPrecondition(learned, [seed(1, { acc: 0.9 })])).toBe(false);
+  });
+});
+
+describe('cell preconditions that cannot be expanded', () => {
+  const names = ['acc{fraction=1,eps=a}', 'acc{fraction=0.5,eps=a}'];
+
+  it('are refused with the precondition\'s name and every problem by its pointer, separated by "; "', () => {
+    const bad: Precondition = { name: 'learned', metric: 'accuracy', op: 'above', threshold: 0.5, inEveryCellWith: { frac: 1 } };
+    let message = '';
+    try {
+      expandPreconditions([bad], names);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^precondition "learned": /);
+    expect(message).toMatch(/: \/inEveryCellWith\/frac: no axis "frac"/);
+    expect(message).toMatch(/; \/metric: "accuracy" is not a per-cell metric/);
+  });
+});
+
+describe('unmet preconditions for one-line summaries', () => {
+  const learned: PlainPrecondition = { name: 'learned', metric: 'acc', op: 'above', threshold: 0.5, tolerance: 0 };
+  const present: PlainPrecondition = { name: 'present', metric: 'acc', op: 'above', threshold: 0, tolerance: 0 };
+
+  it('name only the preconditions that failed, each with its failing seeds ("seed" for one, "seeds" for several)', () => {
+    const outcomes = [seed(1, { acc: 0.9 }), seed(2, { acc: 0.1 }), seed(3, { acc: 0.2 })];
+    const r = assess([], outcomes, [present, learned]);
+    const unmet = unmetPreconditions(r);
+    expect(unmet).toHaveLength(1);
+    expect(unmet[0]).toMatch(/^learned \(seeds 2, 3\)$/);
+    const once = unmetPreconditions(assess([], outcomes.slice(0, 2), [present, learned]));
+    expect(once).toEqual([expect.stringMatching(/^learned \(seed 2\)$/)]);
+  });
+
+  it('a record without preconditions has none unmet', () => {
+    expect(unmetPreconditions({})).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { checkResumeCheckpoints, keyParts } from '../../src/claims/checkpoints.ts';
 import { checkpointDir } from '../../src/claims/runner.ts';
@@ -16,6 +16,7 @@ import type { DatasetName } from '../../src/spec/names.ts';
 import { buildClassifier } from '../../src/models/spec.ts';
 import { CheckpointError, saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { makeRng } from '../../src/util/rng.ts';
+import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
 
 // checkResumeCheckpoints called directly (cli-run-refusals checks the same through the CLI, in
 // child processes that StrykerJS's mutants never reach): the checkpoint the adversarial model of
@@ -31,20 +32,6 @@ const fresh = () => join(tmp, `r-${n++}`);
 const spec = loadSpecFile('test/fixtures-specs/real-kinds/tiny-mnist-fgsm.json', experiments);
 const load = (name: DatasetName) => loadDataset(name, {});
 let made: string;
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  const [adversarial] = spec.kind.trainings!(requireTier(spec, 'fast').params)!;
-  const key = trainingKey({ ...keyParts(adversarial)!, seed: 1, backend: 'cpu' });
-  const ds = await load('mnist');
-  const model = buildClassifier(adversarial.model, { height: ds.train.height, width: ds.train.width, channels: ds.train.channels }, ds.classes.length, makeRng(1, 'test'));
-  const velocities = model.trainable.map((v) => tf.variable(tf.zerosLike(v)));
-  made = fresh();
-  // Epoch 0, step 3: inside the schedule (trainSubset 400 / batchSize 50 = 8 steps an epoch, 2 epochs).
-  await saveCheckpoint(join(checkpointDir(made, 'fast', spec.id, 1), `adversarial-${key}`), key, 0, 3, {}, [...model.trainable, ...model.state, ...velocities]);
-  velocities.forEach((v) => v.dispose());
-  model.dispose();
-});
 
 /** A copy of the interrupted run's adversarial checkpoint (in a results folder of its own), its metadata edited. */
 function withCheckpoint(edit: (meta: Record<string, any>) => void = () => {}): { results: string; file: string; original: Record<string, any> } {
@@ -71,6 +58,21 @@ const withTrainings = (rewrite: (ts: PlannedTraining[]) => PlannedTraining[]): L
 });
 
 describe('checkpoints --resume would use are checked before the backend starts', () => {
+  // Here, not at the top: the keyParts tests below must still run (and fail) when keyParts breaks.
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    const [adversarial] = spec.kind.trainings!(requireTier(spec, 'fast').params)!;
+    const key = trainingKey({ ...keyParts(adversarial)!, seed: 1, backend: 'cpu' });
+    const ds = await load('mnist');
+    const model = buildClassifier(adversarial.model, { height: ds.train.height, width: ds.train.width, channels: ds.train.channels }, ds.classes.length, makeRng(1, 'test'));
+    const velocities = model.trainable.map((v) => tf.variable(tf.zerosLike(v)));
+    made = fresh();
+    // Epoch 0, step 3: inside the schedule (trainSubset 400 / batchSize 50 = 8 steps an epoch, 2 epochs).
+    await saveCheckpoint(join(checkpointDir(made, 'fast', spec.id, 1), `adversarial-${key}`), key, 0, 3, {}, [...model.trainable, ...model.state, ...velocities]);
+    velocities.forEach((v) => v.dispose());
+    model.dispose();
+  });
+
   it('no checkpoint folder, or an untouched checkpoint on its own or any backend: nothing to refuse', async () => {
     await expect(check(fresh())).resolves.toBeUndefined();
     const { results } = withCheckpoint();
@@ -113,6 +115,58 @@ describe('checkpoints --resume would use are checked before the backend starts',
     for (const f of ['checkpoint.json', 'checkpoint.bin']) copyFileSync(join(file, '..', f), join(nested, f));
     rmSync(file);
     await expect(check(results)).rejects.toThrow(`${join(nested, 'checkpoint.json')}: a checkpoint of another training configuration (key feedfacefeedface)`);
+  });
+
+  it('a kind that plans no trainings owns no checkpoint: none to check, and one found is refused', async () => {
+    const standIn = loadSpecFile('test/fixtures-specs/stand-in-leak.json', standInRegistry);
+    expect(standIn.kind.trainings).toBeUndefined();
+    const results = fresh();
+    await expect(checkResumeCheckpoints(standIn, 'fast', results, [1], 'cpu', load)).resolves.toBeUndefined();
+    const { file } = withCheckpoint();
+    const to = join(checkpointDir(results, 'fast', standIn.id, 1), 'adversarial');
+    mkdirSync(to, { recursive: true });
+    for (const f of ['checkpoint.json', 'checkpoint.bin']) copyFileSync(join(file, '..', f), join(to, f));
+    await expect(checkResumeCheckpoints(standIn, 'fast', results, [1], 'cpu', load)).rejects.toThrow(/another training configuration .* than seed 1 of stand-in-leak \[fast\]/);
+  });
+
+  it('checking a checkpoint leaves no tensor behind', async () => {
+    const { results } = withCheckpoint();
+    const before = tf.memory().numTensors;
+    await check(results);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a backend already set (the run\'s) is left as it is', async () => {
+    // A second cpu backend under another name, so the check could run on it.
+    tf.registerBackend('the-runs', tf.findBackendFactory('cpu')!);
+    for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'the-runs' });
+    try {
+      await tf.setBackend('the-runs');
+      await expect(check(withCheckpoint().results)).resolves.toBeUndefined();
+      expect(tf.getBackend()).toBe('the-runs');
+    } finally {
+      await tf.setBackend('cpu');
+      tf.removeBackend('the-runs');
+    }
+  });
+
+  it('with no backend set yet, the shapes are taken on cpu and no other backend is started', async () => {
+    // The best registered backend (highest priority) is the run's to start, not the check's.
+    const best = vi.fn(tf.findBackendFactory('cpu')!);
+    tf.registerBackend('best', best, 1000);
+    // Unset the backend: set one, then remove it.
+    tf.registerBackend('gone', tf.findBackendFactory('cpu')!);
+    try {
+      await tf.setBackend('gone');
+      tf.removeBackend('gone');
+      expect(tf.getBackend()).toBeFalsy();
+      await expect(check(withCheckpoint().results)).resolves.toBeUndefined();
+      expect(tf.getBackend()).toBe('cpu');
+      expect(best).not.toHaveBeenCalled();
+    } finally {
+      tf.removeBackend('best');
+      await tf.setBackend('cpu');
+    }
   });
 
   it('a model whose key cannot be rebuilt may own an unknown checkpoint: it is left to the loader', async () => {

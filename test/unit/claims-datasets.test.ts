@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +124,33 @@ describe('ensureDatasets: a run fetches what is missing before training, and ski
     const flagged = await ensureDatasets(specs(), 'fast', { ...options({}), offline: true });
     expect(flagged.skipped.map((s) => s.claim)).toEqual(['on-cifar', 'on-all']);
     expect(mirror.requests).toEqual([]);
+  });
+
+  it('offline: each skipped dataset\'s reason names that dataset, not the first one missing', async () => {
+    const plan = await ensureDatasets(specs(), 'fast', options({ LABEL_LEAK_OFFLINE: '1' }));
+    const reasons = new Map(plan.skipped.flatMap((s) => s.missing.map((m) => [m.dataset, m.reason] as const)));
+    expect([...reasons.keys()].sort()).toEqual(['cifar10', 'fashion-mnist']);
+    for (const [dataset, reason] of reasons) expect(reason).toMatch(new RegExp(`^dataset ${dataset} not found `));
+  });
+
+  it('a set another run put in place while this one downloaded an earlier set is not downloaded again', async () => {
+    const good = await startMirror();
+    try {
+      // A complete CIFAR-10, as another run would have fetched it.
+      const other = options({ LABEL_LEAK_DATA_MIRROR: good.base });
+      await ensureDatasets([needing('on-cifar', 'cifar10')], 'fast', other);
+      const o = options({ LABEL_LEAK_DATA_MIRROR: good.base });
+      const cifarDir = join(o.dataDir!, 'cifar-10-batches-bin');
+      // It lands after this run found CIFAR-10 missing, while Fashion-MNIST (first) downloads.
+      const afterEach = () => void (existsSync(cifarDir) || cpSync(join(other.dataDir!, 'cifar-10-batches-bin'), cifarDir, { recursive: true }));
+      good.requests.length = 0;
+      const plan = await ensureDatasets([needing('on-both', 'fashion-mnist', 'cifar10')], 'fast', { ...o, afterEach });
+      expect(plan.skipped).toEqual([]);
+      expect(good.requests.some((r) => r.startsWith('fashion-mnist/'))).toBe(true);
+      expect(good.requests.filter((r) => r.startsWith('cifar10/'))).toEqual([]);
+    } finally {
+      await good.close();
+    }
   });
 
   it('a wrong checksum skips the claims that need that set, removes the download, and leaves no half-written set', async () => {
@@ -334,6 +361,40 @@ describe('checkClaimData: every subset and batch fits its data, checked before t
       clearDatasetCache();
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  it('null anywhere in the params is passed over when looking for selections and for the training object', async () => {
+    await expect(checkClaimData([selecting({ dataset: 'mnist', note: null })], 'fast', undefined, load as never)).resolves.toBeUndefined();
+    expect(loads).toEqual(['mnist']);
+    const spec = real((p) => (p.training.batchSize = 401));
+    const params = { note: null, ...(spec.tiers.fast.params as Record<string, unknown>) };
+    const withNull = { ...spec, tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params } } };
+    expect((await problemsOf([withNull])).map((p) => p.pointer)).toEqual(['/tiers/fast/params/training/batchSize']);
+  });
+
+  it('the training object itself is named, even when an object before it has the same lr object and batch size', async () => {
+    const spec = real((p) => (p.training.batchSize = 401));
+    const own = spec.tiers.fast.params as Record<string, any>;
+    const params = { copy: { ...own.training }, ...own };
+    const first = {
+      ...spec,
+      tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params } },
+      // Only the model that trains on the params' own training object.
+      kind: { ...spec.kind, trainings: (p: never) => spec.kind.trainings!(p)!.slice(0, 1) },
+    };
+    expect((await problemsOf([first])).map((p) => p.pointer)).toEqual(['/tiers/fast/params/training/batchSize']);
+  });
+
+  it('a copied training object is not taken for an object before it that shares its lr object but not its batch size', async () => {
+    const spec = real((p) => (p.training.batchSize = 401));
+    const own = spec.tiers.fast.params as Record<string, any>;
+    const params = { decoy: { batchSize: 50, lr: own.training.lr }, ...own };
+    const copied = {
+      ...spec,
+      tiers: { ...spec.tiers, fast: { ...spec.tiers.fast, params } },
+      kind: { ...spec.kind, trainings: (p: never) => spec.kind.trainings!(p)!.map((t) => ({ ...t, training: { ...t.training } })) },
+    };
+    expect((await problemsOf([copied])).map((p) => p.pointer)).toEqual(['/tiers/fast/params/training/batchSize']);
   });
 
   it('a training object copied by its kind is found by its lr object and batch size', async () => {

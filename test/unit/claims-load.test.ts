@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpecError, UnknownClaimError } from '../../src/claims/errors.ts';
 import { findSpecsIn, loadSpecDir, loadSpecFile, specIds } from '../../src/claims/spec-files.ts';
+import { loadSpecDirEach } from '../../src/claims/spec-dir-each.ts';
+import { findSpecs, loadAllSpecs } from '../../src/claims/load.ts';
+import type { Registry } from '../../src/claims/spec.ts';
 import { standInRegistry } from '../fixtures-specs/stand-in-kind.ts';
 
 const FIXTURES = 'test/fixtures-specs';
@@ -245,6 +248,49 @@ describe('spec loading at its edges', () => {
     const b = good();
     delete b.$schema;
     expect(loadSpecFile(writeSpec(a), standInRegistry).hash).toBe(loadSpecFile(writeSpec(b), standInRegistry).hash);
+  });
+
+  it('a problem said twice (here by the kind) is listed once', () => {
+    const kind = standInRegistry['stand-in']!;
+    const twice = { ...standInRegistry, 'stand-in': { ...kind, problems: () => [{ pointer: '/clean', reason: 'r' }, { pointer: '/clean', reason: 'r' }, { pointer: '/gap', reason: 'r' }] } } as Registry;
+    const problems = rejection(writeSpec(good()), twice).problems.map((p) => `${p.pointer} ${p.reason}`);
+    expect(problems).toEqual(['/tiers/fast/params/clean r', '/tiers/fast/params/gap r', '/tiers/full/params/clean r', '/tiers/full/params/gap r']);
+  });
+
+  it('an assertion reading a metric the kind does not make lists the metrics it makes, comma-separated', () => {
+    const spec = good();
+    spec.assertions[1].metric = 'nope_acc';
+    const reason = problemsOf(writeSpec(spec)).find((p) => p.pointer === '/assertions/1/metric')!.reason;
+    expect(reason).toMatch(/^metric "nope_acc" is not produced by "stand-in" at tier fast; it produces: clean_acc, adv_acc_fgsm(, \w+)*$/);
+  });
+
+  it('a missing file is said in the words of its error code, not the raw system message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
+    dirs.push(dir);
+    expect(problemsOf(join(dir, 'absent.json'))[0].reason).toBe('cannot read: no such file or folder (ENOENT); a claim spec is a JSON file');
+  });
+
+  it('a folder that cannot be read, or holds no spec, is a problem of the folder as a whole (no pointer into a file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
+    dirs.push(dir);
+    expect(() => specIds(join(dir, 'absent'))).toThrow(expect.objectContaining({ problems: [{ file: join(dir, 'absent'), pointer: '', reason: expect.stringMatching(/^cannot read the claims directory: /) }] }));
+    expect(() => loadSpecDir(dir, standInRegistry)).toThrow(expect.objectContaining({ problems: [{ file: dir, pointer: '', reason: expect.stringMatching(/^no claim specs/) }] }));
+  });
+
+  it("without a folder named, the project's claims/ folder is loaded (loadAllSpecs, findSpecs)", () => {
+    const all = loadAllSpecs();
+    expect(all.map((s) => s.id)).toEqual(specIds('claims'));
+    expect(all.every((s) => s.file.startsWith('claims'))).toBe(true);
+    expect(findSpecs(['mnist-no-leaking']).map((s) => s.file)).toEqual([join('claims', 'mnist-no-leaking.json')]);
+  });
+
+  it("list's loader passes on a kind's own failure as it is, not as a problem of the spec", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'stand-in-leak.json'), JSON.stringify(good()));
+    const kind = standInRegistry['stand-in']!;
+    const broken = { ...standInRegistry, 'stand-in': { ...kind, problems: () => { throw new RangeError('the kind broke'); } } } as Registry;
+    expect(() => loadSpecDirEach(dir, broken)).toThrow(new RangeError('the kind broke'));
   });
 
   it('a spec that cannot be read names the file and says what a spec is', () => {

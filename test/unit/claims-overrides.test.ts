@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../src/claims/errors.ts';
 import { loadSpec } from '../../src/claims/load.ts';
 import { applyOverrides, OverrideError, OverrideValueError, parseOverride } from '../../src/claims/overrides.ts';
+import { checkSpec } from '../../src/claims/spec-files.ts';
+import { experiments } from '../../src/experiments/registry.ts';
 
 const spec = () => loadSpec('claims/cifar10-label-leaking.json');
 
@@ -64,6 +66,43 @@ describe('a --set value the schema refuses', () => {
 
   it('a value that fits no branch of a oneOf is one line of what it may be', () => {
     expect(message(['training.adversarial=5'])).toBe("--set training.adversarial=5: must be null or object (in mnist-no-leaking's fast tier)");
+  });
+
+  it('two problems at one place that are not the branches of a oneOf are both said, apart', () => {
+    expect(message(['training.epochs=-1.5'])).toBe("--set training.epochs=-1.5: must be integer; must be >= 1 (in mnist-no-leaking's fast tier)");
+  });
+
+  it('is blamed on the last --set that wrote the place, and never on a --set beside it', () => {
+    expect(message(['training.epochs=2', 'training.epochs=x'])).toBe("--set training.epochs=x: must be integer (in mnist-no-leaking's fast tier)");
+    expect(message(['training.epochs=x', 'training.momentum=0.9'])).toBe("--set training.epochs=x: must be integer (in mnist-no-leaking's fast tier)");
+  });
+
+  it("a problem outside the params (an assertion's metric the changed evaluation no longer makes) names every --set and the JSON pointer, a line each", () => {
+    const lines = message(['evaluation.attacks=["bim"]', 'training.epochs=3']).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^--set evaluation\.attacks=\["bim"\] --set training\.epochs=3: \/assertions\/0\/metric: metric "adv_acc_fgsm" is not produced/);
+    expect(lines[1]).toMatch(/^--set evaluation\.attacks=\["bim"\] --set training\.epochs=3: \/preconditions\/2\/metric: metric "adv_linf_fgsm" is not produced/);
+  });
+
+  it('a problem in the params at a place no --set wrote (a rule across fields) names every --set and the place', () => {
+    const { file, hash: _h, kind: _k, ...content } = loadSpec('claims/mnist-no-leaking.json');
+    const json = structuredClone(content);
+    (json.tiers.fast!.params as { evaluation: { curveSubset: number } }).evaluation.curveSubset = 0;
+    const noCurve = checkSpec(json, file, experiments);
+    expect(() => applyOverrides(noCurve, 'fast', [parseOverride('epochMetrics=true')])).toThrow(
+      "--set epochMetrics=true: evaluation.curveSubset: epochMetrics reads the per-epoch curve: make curveSubset > 0 (in mnist-no-leaking's fast tier)",
+    );
+  });
+
+  it('its error is an OverrideValueError by name', () => {
+    expect(() => applyOverrides(loadSpec('claims/mnist-no-leaking.json'), 'fast', [parseOverride('training.epochs=six')])).toThrow(expect.objectContaining({ name: 'OverrideValueError' }));
+  });
+
+  it("a kind's own failure while checking is passed on as it is, not dressed as a --set problem", () => {
+    const kind = experiments['adversarial-training']!;
+    const failing = { ...experiments, 'adversarial-training': { ...kind, problems: () => { throw new RangeError('the kind broke'); } } };
+    const spec = loadSpec('claims/mnist-no-leaking.json');
+    expect(() => applyOverrides(spec, 'fast', [parseOverride('training.epochs=3')], failing as typeof experiments)).toThrow(new RangeError('the kind broke'));
   });
 
   it('a deeper place is named below the --set that wrote it', () => {

@@ -126,6 +126,27 @@ describe('planClaims: spec × tier × --set × seeds, resolved once for every co
     expect(named).toThrow(`claims with one: ${leak.id}`);
   });
 
+  it('a named claim lacking the tier is refused, offering exactly the claims of the folder that have it', () => {
+    const folder = loadAllSpecs('claims');
+    const e = (() => {
+      try {
+        planClaims([control], { tier: 'gpu', named: { folder: () => folder } });
+      } catch (x) {
+        return x as Error;
+      }
+    })();
+    expect(e).toBeInstanceOf(MissingTierError);
+    const offered = /claims with one: (.*) — /.exec(e!.message)![1].split(', ');
+    expect(offered).toEqual(folder.filter((s) => s.tiers.gpu).map((s) => s.id));
+    expect(offered).not.toContain(control.id);
+  });
+
+  it('named claims that all have the tier are planned, not refused', () => {
+    const plan = planClaims([leak], { tier: 'gpu', named: { folder: () => [control, leak] } });
+    expect(plan.claims.map((c) => c.spec.id)).toEqual([leak.id]);
+    expect(plan.lacking).toEqual([]);
+  });
+
   it('is what the CI matrix (list --matrix) lists: one entry per planned claim and seed', () => {
     const specs = loadAllSpecs('claims');
     const plan = planClaims(specs, { tier: 'gpu' });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkpointDir, checkRecordOnDisk, ResumeError, runClaim, supersededPath, type RunClaimOptions } from '../../src/claims/runner.ts';
 import type { RunContext, SeedOutcome } from '../../src/experiments/types.ts';
 import { WriteError } from '../../src/util/write-error.ts';
+import { withLock } from '../../src/util/lock.ts';
 import { loadSpecFile } from '../../src/claims/spec-files.ts';
 import type { LoadedSpec } from '../../src/claims/spec.ts';
 import type { ProgressSink } from '../../src/train/progress.ts';
@@ -67,6 +68,23 @@ describe('running a claim', () => {
     expect(record.overrides).toEqual(['training.epochs=5']);
     expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')).overrides).toEqual(['training.epochs=5']);
     expect((await runClaim(spec(), opts())).overrides).toBeUndefined();
+  });
+
+  it('a run that holds every seed of its record keeps its own seed order', async () => {
+    const record = await runClaim(spec(), opts({ seeds: [3, 1, 2] }));
+    expect(record.seeds).toEqual([3, 1, 2]);
+    expect(record.outcomes.map((o) => o.seed)).toEqual([3, 1, 2]);
+  });
+
+  it('a run without --set values, or without preconditions, records none (no empty lists)', async () => {
+    for (const overrides of [undefined, []]) {
+      const record = await runClaim(spec(), opts({ overrides }));
+      expect(record).not.toHaveProperty('overrides');
+      expect(record.claim).not.toHaveProperty('preconditions');
+      const onDisk = JSON.parse(readFileSync(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak'), 'utf8'));
+      expect(onDisk).not.toHaveProperty('overrides');
+      expect(onDisk.claim).not.toHaveProperty('preconditions');
+    }
   });
 
   it('only the tier’s assertions count, and a seed override replaces the tier’s seeds', async () => {
@@ -153,6 +171,20 @@ describe('interruption and --resume', () => {
     expect(runs.map((r) => r.seed)).toEqual([3]);
   });
 
+  it('an interrupted run writes its record when it stops: the record\'s finish time is the interruption\'s', async () => {
+    let stopping = '';
+    const s = withRun(async (_p, ctx) => {
+      if (ctx.seed === 1) return fine();
+      await new Promise((r) => setTimeout(r, 20));
+      stopping = new Date().toISOString();
+      throw new Interrupted();
+    });
+    await expect(runClaim(s, opts({ seeds: [1, 2] }))).rejects.toBeInstanceOf(Interrupted);
+    const saved = readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak'));
+    expect(saved.pendingSeeds).toEqual([2]);
+    expect(saved.finishedAt >= stopping).toBe(true);
+  });
+
   it('resume keeps finished seeds, re-runs failed ones, and keeps checkpoints of the seed in flight', async () => {
     const failing = spec('stand-in-leak', (s) => (s.tiers.fast.params.failSeeds = [2]));
     await runClaim(failing, opts());
@@ -180,6 +212,35 @@ describe('interruption and --resume', () => {
     expect(existsSync(ckpt)).toBe(false);
     // No empty folders left either: checkpoints/fast/stand-in-leak, checkpoints/fast, checkpoints.
     expect(existsSync(join(dir, 'results', 'checkpoints'))).toBe(false);
+  });
+
+  it('a fresh run hands each seed an empty checkpoint folder; --resume hands it what an earlier run left', async () => {
+    const ckpt = checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 1);
+    const seen: boolean[] = [];
+    const s = withRun(async (_p, ctx) => {
+      seen.push(existsSync(join(ctx.checkpointDir!, 'left.json')));
+      throw new Error('stop here, keeping the checkpoint');
+    });
+    for (const resume of [false, true]) {
+      mkdirSync(ckpt, { recursive: true });
+      writeFileSync(join(ckpt, 'left.json'), '{}');
+      await runClaim(s, opts({ seeds: [1], resume }));
+    }
+    expect(seen).toEqual([false, true]);
+  });
+
+  it('a seed that finishes removes the checkpoints it wrote; one that fails keeps them', async () => {
+    const s = withRun(async (_p, ctx) => {
+      const sub = join(ctx.checkpointDir!, 'adversarial-0123456789abcdef');
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(join(sub, 'checkpoint.json'), '{}');
+      if (ctx.seed === 2) throw new Error('failed after a checkpoint');
+      return fine();
+    });
+    const record = await runClaim(s, opts({ seeds: [1, 2] }));
+    expect(record.outcomes.map((o) => o.status)).toEqual(['ok', 'error']);
+    expect(existsSync(checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 1))).toBe(false);
+    expect(existsSync(join(checkpointDir(join(dir, 'results'), 'fast', 'stand-in-leak', 2), 'adversarial-0123456789abcdef', 'checkpoint.json'))).toBe(true);
   });
 
   it('a finished run leaves another claim\'s checkpoints, and a failed seed\'s, where they are', async () => {
@@ -231,6 +292,13 @@ describe('interruption and --resume', () => {
     const [name] = readdirSync(aside);
     expect(readRecord(join(aside, name)).outcomes.map((o) => o.seed)).toEqual([1, 2]);
     expect(notices.join('\n')).toMatch(/finished seeds \(1, 2\) were moved to .*superseded/);
+  });
+
+  it('records set aside one after another are all kept in superseded/', async () => {
+    for (const version of [1, 2, 3]) await runClaim(spec('stand-in-leak', (s) => (s.version = version)), opts({ seeds: [1], now: clock(`2026-12-0${version}T01:00:00.000Z`, 1000) }));
+    const aside = join(dir, 'results', 'fast', 'superseded');
+    expect(readdirSync(aside).map((f) => readRecord(join(aside, f)).claim.version).sort()).toEqual([1, 2]);
+    expect(readRecord(recordPath(join(dir, 'results'), 'fast', 'stand-in-leak')).claim.version).toBe(3);
   });
 
   it('refusing --resume after a changed --set names the --set values, not the spec version', async () => {
@@ -285,6 +353,14 @@ describe('the data a record names', () => {
     expect((await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [1, 2, 3] }))).data?.map((d) => d.dataset)).toEqual(['mnist']);
   });
 
+  it('a record merged with one made on the same data files names them', async () => {
+    const data = dataDir('data-a', 1);
+    await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [1, 2] }));
+    const merged = await runClaim(mnistSpec(), opts({ dataDir: data, seeds: [3] }));
+    expect(merged.outcomes.map((o) => o.seed)).toEqual([1, 2, 3]);
+    expect(merged.data?.map((d) => d.dataset)).toEqual(['mnist']);
+  });
+
   it('seeds run on other data files are never merged into one record: the old record is set aside, and --resume refuses', async () => {
     await runClaim(mnistSpec(), opts({ dataDir: dataDir('data-a', 1), seeds: [1, 2] }));
     const other = dataDir('data-b', 2);
@@ -315,6 +391,27 @@ function clock(start: string, stepMs: number): () => Date {
   };
 }
 
+/**
+ * A lock on `path` held as another process would hold it, until `release` (or 5 s, so a run
+ * that never says it waits fails its assertions instead of hanging).
+ */
+function holdLock(path: string): { taken: Promise<void>; release: () => void; done: Promise<void> } {
+  let release = () => {};
+  let taken = () => {};
+  const takenP = new Promise<void>((r) => (taken = r));
+  const done = withLock(path, () => {
+    taken();
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, 5000);
+      release = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+  });
+  return { taken: takenP, release: () => release(), done };
+}
+
 describe('what a record holds of each seed', () => {
   it('curves are stored JSON-safe: undefined fields and absent curves left out, non-finite points kept as null', async () => {
     const s = withRun(async () =>
@@ -332,6 +429,24 @@ describe('what a record holds of each seed', () => {
       j.assertions = [{ name: 'gap', metric: 'adv_acc_fgsm', minus: 'clean_acc', op: 'above', threshold: 0, tolerance: 0 }];
     });
     expect((await runClaim(minus, opts({ seeds: [1] }))).outcomes[0].error?.message).toBe('the experiment did not report asserted metrics: clean_acc');
+  });
+
+  it('every non-finite metric is named in the seed\'s error, and every asserted metric it lacks', async () => {
+    const nonFinite = await runClaim(withRun(async () => fine({ metrics: { clean_acc: NaN, adv_acc_fgsm: Infinity } })), opts({ seeds: [1] }));
+    expect(nonFinite.outcomes[0].error?.name).toBe('NonFiniteError');
+    expect(nonFinite.outcomes[0].error?.message).toMatch(/: clean_acc=NaN, adv_acc_fgsm=Infinity$/);
+    const none = await runClaim(withRun(async () => fine({ metrics: {} })), opts({ seeds: [1] }));
+    expect(none.outcomes[0].error?.name).toBe('MissingMetricError');
+    expect(none.outcomes[0].error?.message).toMatch(/: adv_acc_fgsm, clean_acc$/);
+  });
+
+  it('a metric asserted on its own (no minus) that the experiment did not report makes the seed an error', async () => {
+    const s = withRun(async () => ({ metrics: { adv_acc_fgsm: 0.7 }, curves: {} }), (j) => {
+      j.assertions = [{ name: 'clean', metric: 'clean_acc', op: 'above', threshold: 0, tolerance: 0 }];
+    });
+    const record = await runClaim(s, opts({ seeds: [1] }));
+    expect(record.outcomes[0]).toMatchObject({ status: 'error', error: { name: 'MissingMetricError' } });
+    expect(record.outcomes[0].error?.message).toMatch(/clean_acc$/);
   });
 
   it('throughput is kept when finite, left out otherwise; wall times are in seconds', async () => {
@@ -496,6 +611,53 @@ describe('a seed finished by another process is taken, not trained again', () =>
     expect(runs).toEqual([]);
     expect(notices.filter((l) => /seed 1 .*re-used/.test(l))).toHaveLength(1);
     expect(notices.some((l) => /no model of it is saved/.test(l))).toBe(false);
+    expect(notices.find((l) => /seed 1 .*re-used/.test(l))).toMatch(/, not trained again$/);
+  });
+
+  it('a seed finished meanwhile by a process running other settings is trained again, not taken; the wait names the seed', async () => {
+    // The other process: version 2 of the spec, seed 2 finished (after this run began, below).
+    const elsewhere = join(dir, 'elsewhere');
+    await runClaim(spec('stand-in-leak', (s) => (s.version = 2)), opts({ seeds: [2], resultsDir: elsewhere }));
+    runs.length = 0;
+    const results = join(dir, 'results');
+    const file = recordPath(results, 'fast', 'stand-in-leak');
+    // It holds seed 2's lock while this run waits for it, and writes its record before letting go.
+    const held = holdLock(checkpointDir(results, 'fast', 'stand-in-leak', 2));
+    await held.taken;
+    const notices: string[] = [];
+    const notice = (line: string) => {
+      notices.push(line);
+      if (/seed 2/.test(line) && !/superseded/.test(line)) {
+        writeFileSync(file, readFileSync(recordPath(elsewhere, 'fast', 'stand-in-leak')));
+        held.release();
+      }
+    };
+    const record = await runClaim(spec(), opts({ seeds: [2], notice, now: () => new Date('2026-01-01T00:00:00.000Z') }));
+    await held.done;
+    const wait = notices.find((l) => /waiting/.test(l)) ?? '';
+    expect(wait).toContain('stand-in-leak [fast] seed 2');
+    expect(wait).toContain('another process is running it');
+    expect(runs.map((r) => r.seed)).toEqual([2]);
+    expect(record.claim.version).toBe(1);
+    expect(record.outcomes.map((o) => [o.seed, o.status])).toEqual([[2, 'ok']]);
+  });
+});
+
+describe('the record is written under a lock', () => {
+  it('a run waiting for another process to finish writing the record says so, naming the claim and tier', async () => {
+    const file = recordPath(join(dir, 'results'), 'fast', 'stand-in-leak');
+    const held = holdLock(file);
+    await held.taken;
+    const notices: string[] = [];
+    const record = await runClaim(spec(), opts({ seeds: [1], notice: (l) => {
+      notices.push(l);
+      held.release();
+    } }));
+    await held.done;
+    expect(record.outcomes.map((o) => o.seed)).toEqual([1]);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('stand-in-leak [fast] record');
+    expect(notices[0]).toContain('another process is writing it');
   });
 });
 

@@ -38,6 +38,21 @@ function problemsOf(edit: (s: Record<string, any>) => void) {
 }
 
 describe('a sweep spec is checked like any other, with the JSON pointer of what is wrong', () => {
+  it('a precondition over cells names an unknown axis or a metric the cells lack under /preconditions, once for each tier', () => {
+    const problems = problemsOf((s) => {
+      s.preconditions = [
+        { name: 'p', inEveryCellWith: { nope: '>= 1' }, metric: 'clean_acc', op: 'above', threshold: 0 },
+        { name: 'q', inEveryCellWith: { gap: '>= 0.05' }, metric: 'nope_acc', op: 'above', threshold: 0 },
+      ];
+    });
+    expect(problems).toEqual([
+      { file: true, pointer: '/preconditions/0/inEveryCellWith/nope', reason: expect.stringMatching(/^no axis "nope"; the axes are: .*gap \(tier fast\)$/) },
+      { file: true, pointer: '/preconditions/0/inEveryCellWith/nope', reason: expect.stringMatching(/^no axis "nope"; the axes are: gap \(tier full\)$/) },
+      { file: true, pointer: '/preconditions/1/metric', reason: expect.stringMatching(/^"nope_acc" is not a per-cell metric; .* \(tier fast\)$/) },
+      { file: true, pointer: '/preconditions/1/metric', reason: expect.stringMatching(/^"nope_acc" is not a per-cell metric; .* \(tier full\)$/) },
+    ]);
+  });
+
   it('the fixture loads', () => {
     expect(loadSpecFile(FIXTURE, registry).kind.name).toBe('sweep');
   });
