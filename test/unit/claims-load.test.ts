@@ -17,10 +17,16 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A fresh folder, removed after the test. */
+function tempDir(prefix = 'll-spec-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
 /** Writes `spec` as `<id>.json` in a fresh folder and returns the file. */
 function writeSpec(spec: unknown, name = 'stand-in-leak'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'll-spec-'));
-  dirs.push(dir);
+  const dir = tempDir();
   const file = join(dir, `${name}.json`);
   writeFileSync(file, typeof spec === 'string' ? spec : JSON.stringify(spec, null, 2));
   return file;
@@ -128,8 +134,7 @@ describe('a malformed spec names the file, the JSON pointer and the reason', () 
   });
 
   it('a folder without specs is refused, naming the folder', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'll-spec-empty-'));
-    dirs.push(dir);
+    const dir = tempDir('ll-spec-empty-');
     expect(() => loadSpecDir(dir, standInRegistry)).toThrowError(new RegExp(`${dir}.*no claim specs`));
   });
 
@@ -250,9 +255,12 @@ describe('spec loading at its edges', () => {
     expect(loadSpecFile(writeSpec(a), standInRegistry).hash).toBe(loadSpecFile(writeSpec(b), standInRegistry).hash);
   });
 
+  /** The stand-in kind with `problems` as its own check of a tier's params. */
+  const standInWithProblems = (problems: () => { pointer: string; reason: string }[]) =>
+    ({ ...standInRegistry, 'stand-in': { ...standInRegistry['stand-in']!, problems } }) as Registry;
+
   it('a problem said twice (here by the kind) is listed once', () => {
-    const kind = standInRegistry['stand-in']!;
-    const twice = { ...standInRegistry, 'stand-in': { ...kind, problems: () => [{ pointer: '/clean', reason: 'r' }, { pointer: '/clean', reason: 'r' }, { pointer: '/gap', reason: 'r' }] } } as Registry;
+    const twice = standInWithProblems(() => [{ pointer: '/clean', reason: 'r' }, { pointer: '/clean', reason: 'r' }, { pointer: '/gap', reason: 'r' }]);
     const problems = rejection(writeSpec(good()), twice).problems.map((p) => `${p.pointer} ${p.reason}`);
     expect(problems).toEqual(['/tiers/fast/params/clean r', '/tiers/fast/params/gap r', '/tiers/full/params/clean r', '/tiers/full/params/gap r']);
   });
@@ -265,14 +273,12 @@ describe('spec loading at its edges', () => {
   });
 
   it('a missing file is said in the words of its error code, not the raw system message', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
-    dirs.push(dir);
+    const dir = tempDir('ll-spec-dir-');
     expect(problemsOf(join(dir, 'absent.json'))[0].reason).toBe('cannot read: no such file or folder (ENOENT); a claim spec is a JSON file');
   });
 
   it('a folder that cannot be read, or holds no spec, is a problem of the folder as a whole (no pointer into a file)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
-    dirs.push(dir);
+    const dir = tempDir('ll-spec-dir-');
     expect(() => specIds(join(dir, 'absent'))).toThrow(expect.objectContaining({ problems: [{ file: join(dir, 'absent'), pointer: '', reason: expect.stringMatching(/^cannot read the claims directory: /) }] }));
     expect(() => loadSpecDir(dir, standInRegistry)).toThrow(expect.objectContaining({ problems: [{ file: dir, pointer: '', reason: expect.stringMatching(/^no claim specs/) }] }));
   });
@@ -285,25 +291,23 @@ describe('spec loading at its edges', () => {
   });
 
   it("list's loader passes on a kind's own failure as it is, not as a problem of the spec", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
-    dirs.push(dir);
+    const dir = tempDir('ll-spec-dir-');
     writeFileSync(join(dir, 'stand-in-leak.json'), JSON.stringify(good()));
-    const kind = standInRegistry['stand-in']!;
-    const broken = { ...standInRegistry, 'stand-in': { ...kind, problems: () => { throw new RangeError('the kind broke'); } } } as Registry;
+    const broken = standInWithProblems(() => {
+      throw new RangeError('the kind broke');
+    });
     expect(() => loadSpecDirEach(dir, broken)).toThrow(new RangeError('the kind broke'));
   });
 
   it('a spec that cannot be read names the file and says what a spec is', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'll-spec-dir-'));
-    dirs.push(dir);
+    const dir = tempDir('ll-spec-dir-');
     const missing = join(dir, 'absent.json');
     expect(problemsOf(missing)).toEqual([{ file: missing, pointer: '', reason: expect.stringMatching(/^cannot read: .+; a claim spec is a JSON file$/) }]);
     expect(problemsOf(dir)[0].reason).toMatch(/^cannot read: .*not a regular file.*; a claim spec is a JSON file$/);
   });
 
   it('the claim ids of a folder: its .json files but the schema, sorted', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'll-spec-ids-'));
-    dirs.push(dir);
+    const dir = tempDir('ll-spec-ids-');
     for (const f of ['b.json', 'a.json', 'claim.schema.json', 'notes.md', 'c.json.bak', 'json']) writeFileSync(join(dir, f), '{}');
     expect(specIds(dir)).toEqual(['a', 'b']);
   });
