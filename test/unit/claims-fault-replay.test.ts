@@ -14,10 +14,12 @@ import { assertionsFor } from '../../src/spec/claim.ts';
  * assertions alone let most faults through with the expected verdict; the preconditions must
  * turn every one into `error`.
  *
- * The committed records predate the metrics some preconditions read (`loss_eps_1`,
+ * The npm-test claims' records predate the metrics some preconditions read (`loss_eps_1`,
  * `adv_linf_*`, the difficulty sweep's per-dataset losses). Those come from a fresh run of the
  * same seeds (test/fixtures-records/fast-metrics.json, its command inside); the first test
- * pins that run to the committed records, every committed metric to the last digit.
+ * pins that run to the committed records, every committed metric to the last digit. The
+ * positive controls (claims-only) were made under their preconditions and are replayed from
+ * their own records.
  */
 
 const RECORDS = new URL('../../docs/results/records/fast/', import.meta.url).pathname;
@@ -25,16 +27,11 @@ const FRESH = JSON.parse(readFileSync(new URL('../fixtures-records/fast-metrics.
   source: string;
   claims: Record<string, Record<string, Record<string, number>>>;
 };
-/** Claims the fresh run left out, and why; their committed records are replayed as they are. */
-const NOT_RERUN: Record<string, string> = {
-  'leak-regime': '37 minutes of one core, and its spec is being re-calibrated on BatchNorm nets (issue 25)',
-  ...Object.fromEntries(
-    ['cifar10-label-leaking', 'iterative-beats-one-step', 'least-likely-leakage', 'loss-peak-then-drop', 'predicted-label-no-leaking'].map((id) => [
-      `${id}-control`,
-      'a claims-only positive-control attempt (about 15 core-minutes a seed): its spec has no preconditions yet and its record predates the metrics they read',
-    ]),
-  ),
-};
+/**
+ * Records the fresh run did not make: each was itself made under its spec's preconditions, so it
+ * carries every metric they read, and its own per-seed metrics are what is replayed.
+ */
+const fromOwnRecord = (r: ResultRecord) => FRESH.claims[r.claim.id] === undefined;
 
 const specs = loadSpecDir(new URL('../../claims/', import.meta.url).pathname, experiments);
 const records: ResultRecord[] = readdirSync(RECORDS)
@@ -50,7 +47,8 @@ const preconditionsOf = (r: ResultRecord) => {
 };
 
 /** The committed outcomes with the fresh run's metrics (a superset of the committed ones). */
-const healthy = (r: ResultRecord): SeedResult[] => r.outcomes.map((o) => ({ ...o, metrics: { ...(FRESH.claims[r.claim.id]?.[String(o.seed)] ?? {}) } }));
+const healthy = (r: ResultRecord): SeedResult[] =>
+  r.outcomes.map((o) => ({ ...o, metrics: { ...(fromOwnRecord(r) ? o.metrics : FRESH.claims[r.claim.id]![String(o.seed)]) } }));
 
 // A metric name is [part.][control_]base[_dataset][{cell}]: one model's metrics share everything but the base.
 const NAME = /^((?:[a-z][a-z0-9-]*\.)?)(control_)?(.*?)((?:_(?:fashion_mnist|mnist|cifar10))?)((?:\{[^{}]*\})?)$/;
@@ -118,17 +116,14 @@ const FAULTS: Record<string, Fault> = {
   },
 };
 
-const rerun = records.filter((r) => !(r.claim.id in NOT_RERUN));
+// A record that expects error is a setting known not to decide: it is checked to fail a precondition instead.
+const replayed = records.filter((r) => r.expected !== 'error');
 
 describe('the fresh run behind the fixture is the committed records’ run', () => {
   it(`names ${FRESH.source.slice(0, 60)}…`, () => expect(FRESH.source).toMatch(/label-leak run .* --tier fast/));
 
-  for (const r of records) {
-    it(`${r.claim.id}: ${r.claim.id in NOT_RERUN ? `not re-run (${NOT_RERUN[r.claim.id]})` : 'every committed per-seed metric equals the fresh run’s to the last digit'}`, () => {
-      if (r.claim.id in NOT_RERUN) {
-        expect(FRESH.claims[r.claim.id]).toBeUndefined();
-        return;
-      }
+  for (const r of records.filter((x) => !fromOwnRecord(x))) {
+    it(`${r.claim.id}: every committed per-seed metric equals the fresh run’s to the last digit`, () => {
       for (const o of r.outcomes) {
         const fresh = FRESH.claims[r.claim.id]?.[String(o.seed)];
         expect(fresh, `${r.claim.id} seed ${o.seed} is in the fixture`).toBeDefined();
@@ -136,10 +131,18 @@ describe('the fresh run behind the fixture is the committed records’ run', () 
       }
     });
   }
+  for (const r of records.filter(fromOwnRecord)) {
+    it(`${r.claim.id}: not in the fresh run; made under its preconditions, its own record has every metric they read`, () => {
+      expect(r.preconditions?.length).toBeGreaterThan(0);
+      const read = preconditionsOf(r).flatMap((p) => [p.metric, ...(p.minus ? [p.minus] : [])]);
+      expect(read.length).toBeGreaterThan(0);
+      for (const o of r.outcomes) for (const m of read) expect(o.metrics[m], `${r.claim.id} seed ${o.seed} ${m}`).toBeTypeOf('number');
+    });
+  }
 });
 
 describe('healthy replay: the committed outcomes meet their spec’s preconditions and keep their verdict', () => {
-  for (const r of rerun) {
+  for (const r of replayed) {
     it(`${r.claim.id} → ${r.expected}, every precondition holding`, () => {
       const pre = preconditionsOf(r);
       expect(pre.length).toBeGreaterThan(0);
@@ -165,7 +168,7 @@ describe('healthy replay: the committed outcomes meet their spec’s preconditio
 });
 
 describe('fault replay: every simulated fault ends as error, never as the expected verdict', () => {
-  for (const r of rerun) {
+  for (const r of replayed) {
     for (const [fault, f] of Object.entries(FAULTS)) {
       const before = healthy(r);
       const after = before.map((o) => ({ ...o, metrics: simulate(o.metrics, f) }));
@@ -185,7 +188,7 @@ describe('fault replay: every simulated fault ends as error, never as the expect
 
   it('without the preconditions, faulted replays keep the expected verdict: the assertions alone cannot tell a broken harness', () => {
     const passing: string[] = [];
-    for (const r of rerun) {
+    for (const r of replayed) {
       for (const [fault, f] of Object.entries(FAULTS)) {
         const before = healthy(r);
         const after = before.map((o) => ({ ...o, metrics: simulate(o.metrics, f) }));
@@ -198,7 +201,7 @@ describe('fault replay: every simulated fault ends as error, never as the expect
   });
 
   it('an errored seed makes the verdict error in every claim, whatever the other seeds show', () => {
-    for (const r of rerun) {
+    for (const r of replayed) {
       // As the runner keeps a seed with a non-finite metric: its finite metrics stay, its status is error.
       const outcomes = healthy(r).map((o, i) => (i === 1 ? { ...o, status: 'error' as const, error: { name: 'NonFiniteError', message: 'simulated' } } : o));
       expect(assess(r.claim.assertions, outcomes, preconditionsOf(r)).verdict, r.claim.id).toBe('error');
