@@ -18,8 +18,8 @@ import { assertionsFor } from '../../src/spec/claim.ts';
  * `adv_linf_*`, the difficulty sweep's per-dataset losses). Those come from a fresh run of the
  * same seeds (test/fixtures-records/fast-metrics.json, its command inside); the first test
  * pins that run to the committed records, every committed metric to the last digit. The
- * positive controls (claims-only) were made under their preconditions and are replayed from
- * their own records.
+ * claims-only records (the positive controls, leak-regime) were made under their
+ * preconditions and are replayed from their own metrics.
  */
 
 const RECORDS = new URL('../../docs/results/records/fast/', import.meta.url).pathname;
@@ -116,8 +116,6 @@ const FAULTS: Record<string, Fault> = {
   },
 };
 
-// A record that expects error is a setting known not to decide: it is checked to fail a precondition instead.
-const replayed = records.filter((r) => r.expected !== 'error');
 
 describe('the fresh run behind the fixture is the committed records’ run', () => {
   it(`names ${FRESH.source.slice(0, 60)}…`, () => expect(FRESH.source).toMatch(/label-leak run .* --tier fast/));
@@ -142,7 +140,7 @@ describe('the fresh run behind the fixture is the committed records’ run', () 
 });
 
 describe('healthy replay: the committed outcomes meet their spec’s preconditions and keep their verdict', () => {
-  for (const r of replayed) {
+  for (const r of records) {
     it(`${r.claim.id} → ${r.expected}, every precondition holding`, () => {
       const pre = preconditionsOf(r);
       expect(pre.length).toBeGreaterThan(0);
@@ -151,24 +149,10 @@ describe('healthy replay: the committed outcomes meet their spec’s preconditio
       expect(a.verdict).toBe(r.expected);
     });
   }
-
-  it('leak-regime’s committed record fails “the model learned” in the all-adversarial cells that collapsed to chance: error, not refuted', () => {
-    const r = records.find((x) => x.claim.id === 'leak-regime')!;
-    const a = assess(r.claim.assertions, r.outcomes, preconditionsOf(r));
-    // A record made before preconditions said refuted; one made since says error itself.
-    expect(r.verdict).toBe(r.preconditions ? 'error' : 'refuted');
-    expect(a.verdict).toBe('error');
-    const learned = a.preconditions!.filter((p) => p.name.startsWith('the model of every cell learned'));
-    const failing = learned.filter((p) => !p.holds).map((p) => p.name.slice(p.name.indexOf('{')));
-    // Derived from the record: a cell fails where some seed's clean accuracy is ≤ 15%.
-    const collapsed = learned.filter((p) => p.values.some((v) => v !== null && v <= 0.15)).map((p) => p.name.slice(p.name.indexOf('{')));
-    expect(failing).toEqual(collapsed);
-    expect(failing).toEqual(['{fraction=1,eps=halfNormal12}', '{fraction=1,eps=fixed8}']);
-  });
 });
 
 describe('fault replay: every simulated fault ends as error, never as the expected verdict', () => {
-  for (const r of replayed) {
+  for (const r of records) {
     for (const [fault, f] of Object.entries(FAULTS)) {
       const before = healthy(r);
       const after = before.map((o) => ({ ...o, metrics: simulate(o.metrics, f) }));
@@ -188,7 +172,7 @@ describe('fault replay: every simulated fault ends as error, never as the expect
 
   it('without the preconditions, faulted replays keep the expected verdict: the assertions alone cannot tell a broken harness', () => {
     const passing: string[] = [];
-    for (const r of replayed) {
+    for (const r of records) {
       for (const [fault, f] of Object.entries(FAULTS)) {
         const before = healthy(r);
         const after = before.map((o) => ({ ...o, metrics: simulate(o.metrics, f) }));
@@ -201,7 +185,7 @@ describe('fault replay: every simulated fault ends as error, never as the expect
   });
 
   it('an errored seed makes the verdict error in every claim, whatever the other seeds show', () => {
-    for (const r of replayed) {
+    for (const r of records) {
       // As the runner keeps a seed with a non-finite metric: its finite metrics stay, its status is error.
       const outcomes = healthy(r).map((o, i) => (i === 1 ? { ...o, status: 'error' as const, error: { name: 'NonFiniteError', message: 'simulated' } } : o));
       expect(assess(r.claim.assertions, outcomes, preconditionsOf(r)).verdict, r.claim.id).toBe('error');

@@ -51,7 +51,7 @@ describe('plots of what the claims assert', () => {
   it('leak-regime: one accuracy panel per training setting, heat maps titled in words', () => {
     const ps = plots.get('leak-regime')!;
     const acc = ps.find((p) => p.name === 'leak-regime-fast-accuracy.svg')!.svg;
-    for (const cell of ['fraction=0.5, eps=halfNormal12', 'fraction=0.5, eps=fixed8', 'fraction=1, eps=halfNormal12', 'fraction=1, eps=fixed8']) expect(acc).toContain(`>${cell}<`);
+    for (const cell of ['protocol=writeUp', 'protocol=fixedHalf']) expect(acc).toContain(`>${cell}<`);
     const heat = ps.find((p) => p.name === 'leak-regime-fast-leak_gap_fgsm-cells.svg')!.svg;
     expect(heat).toContain('leak gap (FGSM − clean accuracy) (points)');
     expect(heat).not.toMatch(/>[^<]*leak_gap_fgsm[^<]*</);
