@@ -46,7 +46,7 @@ const preconditionsOf = (r: ResultRecord) => {
   return expandPreconditions(assertionsFor(spec.preconditions ?? [], 'fast'), spec.kind.metricNames(r.params)).map((p) => ({ ...p, name: renderName(p.name, r.params, p) }));
 };
 
-/** The committed outcomes with the fresh run's metrics (a superset of the committed ones). */
+/** The committed outcomes with the metrics to replay: the fresh run's (a superset of the committed ones), or the record's own. */
 const healthy = (r: ResultRecord): SeedResult[] =>
   r.outcomes.map((o) => ({ ...o, metrics: { ...(fromOwnRecord(r) ? o.metrics : FRESH.claims[r.claim.id]![String(o.seed)]) } }));
 
@@ -115,7 +115,6 @@ const FAULTS: Record<string, Fault> = {
     return undefined;
   },
 };
-
 
 describe('the fresh run behind the fixture is the committed records’ run', () => {
   it(`names ${FRESH.source.slice(0, 60)}…`, () => expect(FRESH.source).toMatch(/label-leak run .* --tier fast/));
