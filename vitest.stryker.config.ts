@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -52,6 +55,10 @@ if (!include) throw new Error(`LABEL_LEAK_MUTATE=${folder}: no tests listed for 
 export default defineConfig({
   test: {
     include,
+    // A mutant that drops a test's own data directory falls back to the default cache: without
+    // this, one fetched a 10-image CIFAR-10 into ~/.cache/label-leak, which later runs then found.
+    // LABEL_LEAK_DATA_DIR, where set, still wins.
+    env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'label-leak-mutant-cache-')) },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { collectEnvironment } from '../src/results/environment.ts';
 import { buildPage } from '../src/serve/assets.ts';
 import { createServeServer } from '../src/serve/server.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium.ts';
 
 const backend = process.argv[2] ?? 'webgpu';
 const seeds = process.argv[3] ?? '1';
@@ -19,7 +20,9 @@ const built = await buildPage();
 const server = createServeServer({ claimsDir: 'claims', dataDir: process.env.LABEL_LEAK_DATA_DIR, page: built.files, environment: await collectEnvironment(), loopbackOnly: true });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const browser = await chromium.launch({ executablePath: process.env.LABEL_LEAK_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--no-sandbox'] });
+// LABEL_LEAK_CHROMIUM_ARGS (space-separated) replaces the test's arguments, to time a variant.
+const args = process.env.LABEL_LEAK_CHROMIUM_ARGS?.split(' ').filter(Boolean) ?? CHROMIUM_ARGS;
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 const page = await browser.newPage();
 page.on('console', (m) => m.type() === 'error' && console.log('console error:', m.text()));
 await page.goto(`${base}/?claim=mnist-no-leaking`);
