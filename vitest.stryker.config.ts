@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
@@ -52,13 +52,17 @@ const only = process.env.LABEL_LEAK_MUTATE_TESTS?.split(',').filter(Boolean);
 const include = only && only.length > 0 ? only : TESTS[folder];
 if (!include) throw new Error(`LABEL_LEAK_MUTATE=${folder}: no tests listed for it in vitest.stryker.config.ts`);
 
+// Removed when the process that loaded this config (vitest, or Stryker's test runner) exits.
+const mutantCache = mkdtempSync(join(tmpdir(), 'label-leak-mutant-cache-'));
+process.on('exit', () => rmSync(mutantCache, { recursive: true, force: true }));
+
 export default defineConfig({
   test: {
     include,
     // A mutant that drops a test's own data directory falls back to the default cache: without
     // this, one fetched a 10-image CIFAR-10 into ~/.cache/label-leak, which later runs then found.
     // LABEL_LEAK_DATA_DIR, where set, still wins.
-    env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'label-leak-mutant-cache-')) },
+    env: { XDG_CACHE_HOME: mutantCache },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

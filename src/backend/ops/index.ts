@@ -17,6 +17,7 @@ import { denseProduct, matMul } from './mat-mul.ts';
 import { maxPoolGrad } from './max-pool-grad.ts';
 import { sgdUpdate } from './sgd-update.ts';
 import { signStep } from './sign-step.ts';
+import { sum } from './sum.ts';
 
 export { batchNorm, BN_EPSILON, BN_MOMENTUM, type BatchNormVariables, type Residual } from './batch-norm.ts';
 export { crossEntropy, UNWEIGHTED, type CrossEntropyAttrs } from './cross-entropy.ts';
@@ -40,6 +41,7 @@ export const OPS: readonly AnyOp[] = [
   matMul,
   denseProduct,
   identity,
+  sum,
   maxPoolGrad,
   batchStats,
   movingAverage,

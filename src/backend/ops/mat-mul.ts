@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchMatMulAttrs, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { isSoftwareAdapter, type AdapterInfoLike } from '../adapter.ts';
 import { kernelScope } from '../kernel-scope.ts';
 import { defineOp, normals, type Kernel } from './op.ts';
-import { threadsProgram, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
+import { adapterInfoOf, barrierFreeKernelsSuit, threadsProgram, type Uniform, type WebgpuBackendLike } from './webgpu-program.ts';
 
 /**
  * wasm's BatchMatMul hands a product to XNNPACK only when neither operand is transposed;
@@ -48,10 +47,6 @@ function matMulWithExplicitTranspose(stock: KernelFunc): KernelFunc {
  */
 export const TILE = 8;
 
-/** Whether the register-tiled product replaces tfjs's on this adapter: only on software ones (SwiftShader, llvmpipe). */
-export function tiledProductSuits(adapterInfo: AdapterInfoLike | undefined): boolean {
-  return adapterInfo !== undefined && isSoftwareAdapter({ info: adapterInfo });
-}
 
 /** One product C = A·B (per batch), as flat buffers and element strides. */
 interface Product {
@@ -156,12 +151,10 @@ function runTiled(backend: WebgpuBackendLike, a: TensorInfo, b: TensorInfo, p: P
   return { dataId: out.dataId, dtype: out.dtype, shape: [...p.outer, p.m, p.n] };
 }
 
-const adapterOf = (backend: unknown) => (backend as { adapterInfo?: AdapterInfoLike }).adapterInfo;
-
 const webgpuBatchMatMul: Kernel = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: unknown; attrs: BatchMatMulAttrs }, stock) => {
   const { a, b } = args.inputs;
   const p = productOf(a, b, args.attrs.transposeA, args.attrs.transposeB);
-  if (!tiledProductSuits(adapterOf(args.backend)) || p === undefined || a.dtype !== 'float32' || b.dtype !== 'float32') return stock!(args as never) as TensorInfo;
+  if (!barrierFreeKernelsSuit(adapterInfoOf(args.backend)) || p === undefined || a.dtype !== 'float32' || b.dtype !== 'float32') return stock!(args as never) as TensorInfo;
   return runTiled(args.backend as WebgpuBackendLike, a, b, p);
 };
 
@@ -176,7 +169,7 @@ const webgpuFusedMatMul: Kernel = (args: { inputs: { a: TensorInfo; b: TensorInf
   const p = productOf(a, b, transposeA, transposeB);
   const act = activation ?? 'linear';
   const fits =
-    tiledProductSuits(adapterOf(args.backend)) &&
+    barrierFreeKernelsSuit(adapterInfoOf(args.backend)) &&
     p !== undefined &&
     a.dtype === 'float32' &&
     b.dtype === 'float32' &&

@@ -1,4 +1,5 @@
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import { isSoftwareAdapter, type AdapterInfoLike } from '../adapter.ts';
 
 /**
  * The slice of tfjs-backend-webgpu 4.22's program interface (WebGPUProgram, runWebGPUProgram)
@@ -84,3 +85,16 @@ function grid(key: string, variableNames: string[], n: number, threads: number, 
     ...(uniforms !== undefined ? { uniforms } : {}),
   };
 }
+
+/**
+ * Whether this project's barrier-free kernels (the register-tiled product, the in-order sum)
+ * replace tfjs's on the adapter: only on software ones (SwiftShader, llvmpipe), where a
+ * workgroup barrier is a coroutine switch and workgroup memory an emulated gather (mat-mul.ts
+ * has the measurements). On a GPU tfjs's tiled kernels are the right ones and stay.
+ */
+export function barrierFreeKernelsSuit(adapterInfo: AdapterInfoLike | undefined): boolean {
+  return adapterInfo !== undefined && isSoftwareAdapter({ info: adapterInfo });
+}
+
+/** The adapter a webgpu backend runs on, as tfjs-backend-webgpu keeps it. */
+export const adapterInfoOf = (backend: unknown): AdapterInfoLike | undefined => (backend as { adapterInfo?: AdapterInfoLike }).adapterInfo;
