@@ -47,7 +47,6 @@ function matMulWithExplicitTranspose(stock: KernelFunc): KernelFunc {
  */
 export const TILE = 8;
 
-
 /** One product C = A·B (per batch), as flat buffers and element strides. */
 interface Product {
   batch: number;

@@ -3,6 +3,15 @@ import type { SumAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { defineOp, normals, type Kernel } from './op.ts';
 import { adapterInfoOf, barrierFreeKernelsSuit, flatProgram, type WebgpuBackendLike } from './webgpu-program.ts';
 
+/** The reduced axes as one run: [outer, reduced, inner] sizes of x viewed flat, or undefined when they are not adjacent (tfjs's kernel then). */
+function contiguousRun(shape: number[], axes: number[]): { outer: number; reduced: number; inner: number } | undefined {
+  const sorted = [...axes].sort((a, b) => a - b);
+  if (sorted.some((a, i) => i > 0 && a !== sorted[i - 1] + 1)) return undefined;
+  const size = (from: number, to: number) => shape.slice(from, to).reduce((n, d) => n * d, 1);
+  const [first, last] = [sorted[0], sorted[sorted.length - 1]];
+  return { outer: size(0, first), reduced: size(first, last + 1), inner: size(last + 1, shape.length) };
+}
+
 /**
  * The sum over one contiguous run of axes, as one dispatch with a thread per output element
  * that adds its values in order, on software adapters. tfjs-backend-webgpu's Sum transposes the
@@ -13,19 +22,12 @@ import { adapterInfoOf, barrierFreeKernelsSuit, flatProgram, type WebgpuBackendL
  * --profile`, 2026-12-06). On a GPU tfjs's reduction is the right one and stays.
  * The order of the additions is the cpu backend's (each output's values in index order).
  */
-function contiguousRun(shape: number[], axes: number[]): { outer: number; reduced: number; inner: number } | undefined {
-  const sorted = [...axes].sort((a, b) => a - b);
-  if (sorted.some((a, i) => i > 0 && a !== sorted[i - 1] + 1)) return undefined;
-  const size = (from: number, to: number) => shape.slice(from, to).reduce((n, d) => n * d, 1);
-  const [first, last] = [sorted[0], sorted[sorted.length - 1]];
-  return { outer: size(0, first), reduced: size(first, last + 1), inner: size(last + 1, shape.length) };
-}
-
 const webgpuSum: Kernel = (args: { inputs: { x: TensorInfo }; backend: unknown; attrs: SumAttrs }, stock) => {
   const { x } = args.inputs;
+  if (!barrierFreeKernelsSuit(adapterInfoOf(args.backend)) || x.dtype !== 'float32') return stock!(args as never) as TensorInfo;
   const axes = tf.util.parseAxisParam(args.attrs.axis, x.shape);
   const run = axes.length > 0 ? contiguousRun(x.shape, axes) : undefined;
-  if (!barrierFreeKernelsSuit(adapterInfoOf(args.backend)) || run === undefined || x.dtype !== 'float32' || run.outer * run.inner === 0) return stock!(args as never) as TensorInfo;
+  if (run === undefined || run.outer * run.inner === 0) return stock!(args as never) as TensorInfo;
   const program = flatProgram(
     'll_sum_run',
     ['X'],
