@@ -3,9 +3,9 @@
 // out of the process: tsx registers its hooks in a second V8 isolate and compiles every
 // module at start-up. Measured with `label-leak data load`: resident memory before loading
 // 131–167 MiB compiled against 196–208 MiB through tsx (a bare Node: 41 MiB, 75 with tsx).
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Two levels below the root, like src/<dir>/, so `new URL('../../', import.meta.url)` in
@@ -65,8 +65,26 @@ async function build() {
     format: 'esm',
     target: 'node20',
     sourcemap: 'inline',
+    // Stack traces need the map's lines, not the sources' text (which would double the file Node reads and parses at each start).
+    sourcesContent: false,
     metafile: true,
     logLevel: 'error',
+  };
+  // ajv's standalone code for every schema the CLI validates with takes the place of the empty
+  // src/util/precompiled-validators.ts: compiling them cost each command ~0.1–0.3 s of CPU a schema.
+  const tmpGen = join(outdir, `precompile.${process.pid}.tmp.mjs`);
+  const gen = await esbuild({ ...common, sourcemap: false, entryPoints: ['scripts/precompile-validators.ts'], outfile: tmpGen });
+  let validators;
+  try {
+    validators = (await import(pathToFileURL(tmpGen).href)).default();
+  } finally {
+    rmSync(tmpGen, { force: true });
+  }
+  const precompiled = {
+    name: 'precompiled-validators',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]src[\\/]util[\\/]precompiled-validators\.ts$/ }, () => ({ contents: validators, loader: 'js', resolveDir: root }));
+    },
   };
   const heavy = await esbuild({
     ...common,
@@ -77,7 +95,7 @@ async function build() {
     // reading them cost each start-up another tenth of its CPU for stack frames inside tfjs.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const __mapsWere = process.sourceMapsEnabled; process.setSourceMapsEnabled(false);" },
     footer: { js: 'process.setSourceMapsEnabled(__mapsWere);' },
-    plugins: [viaRequire],
+    plugins: [viaRequire, precompiled],
   });
   const entry = await esbuild({
     ...common,
@@ -90,7 +108,7 @@ async function build() {
       },
     }],
   });
-  const inputs = [...new Set([...Object.keys(heavy.metafile.inputs), ...Object.keys(entry.metafile.inputs)])].filter((f) => !f.startsWith('node_modules/') && !f.startsWith(`${REQUIRED}:`));
+  const inputs = [...new Set([gen, heavy, entry].flatMap((r) => Object.keys(r.metafile.inputs)))].filter((f) => !f.startsWith('node_modules/') && !f.startsWith(`${REQUIRED}:`));
   // This file too: a change in how the CLI is built must rebuild it.
   inputs.push('bin/compiled-cli.mjs');
   const tmpInputs = `${inputsFile}.${process.pid}.tmp`;

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { claimSchema } from '../spec/claim-schema.ts';
 import { expandCellAssertion, isCellAssertion } from './cells.ts';
 import { ajvProblems, SpecError, UnknownClaimError, type SpecProblem } from './errors.ts';
@@ -10,6 +10,7 @@ import { requireTier, tiersOf, type ClaimSpec } from '../spec/claim.ts';
 import { TIERS } from '../spec/names.ts';
 import type { LoadedSpec, Registry } from './spec.ts';
 import { errnoMeaning } from '../util/errno.ts';
+import { schemaValidator } from '../util/schema-validator.ts';
 import { FileTooLargeError, NotRegularFileError, readRegularTextSync } from '../util/regular-file.ts';
 
 /** Far above any real spec (the largest is a few KiB): a bound, so a huge file is refused, not parsed. */
@@ -23,26 +24,8 @@ const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 const SCHEMA_FILE = 'claim.schema.json';
 
-let claimValidator: ValidateFunction<ClaimSpec> | undefined;
-/** Compiled on the first spec checked, not on import (~0.3 s of CPU a process that checks none would pay). */
-function validateClaim(json: unknown): json is ClaimSpec {
-  claimValidator ??= new Ajv2020({ strict: true, allErrors: true }).compile<ClaimSpec>(claimSchema);
-  return claimValidator(json);
-}
-
-// Params schemas compile once per kind; a separate instance keeps kinds' $ids apart from ours.
-let paramsAjv: Ajv2020 | undefined;
-const paramsValidators = new WeakMap<object, ValidateFunction>();
-
-function paramsValidator(schema: Record<string, unknown>): ValidateFunction {
-  let v = paramsValidators.get(schema);
-  if (!v) {
-    paramsAjv ??= new Ajv2020({ strict: true, allErrors: true });
-    v = paramsAjv.compile(schema);
-    paramsValidators.set(schema, v);
-  }
-  return v;
-}
+const validateClaim = (json: unknown): json is ClaimSpec => schemaValidator<ClaimSpec>(claimSchema, 'strict')(json);
+const paramsValidator = (schema: Record<string, unknown>): ValidateFunction => schemaValidator(schema, 'strict');
 
 function parseJson(file: string, text: string): unknown {
   try {
@@ -88,7 +71,7 @@ function paramsProblemsOfInvalid(json: unknown, file: string, registry: Registry
 
 /** Checks parsed JSON as the spec in `file`; throws SpecError naming every problem. */
 export function checkSpec(json: unknown, file: string, registry: Registry): LoadedSpec {
-  if (!validateClaim(json)) throw new SpecError(unique([...ajvProblems(file, claimValidator?.errors), ...paramsProblemsOfInvalid(json, file, registry)]));
+  if (!validateClaim(json)) throw new SpecError(unique([...ajvProblems(file, schemaValidator(claimSchema, 'strict').errors), ...paramsProblemsOfInvalid(json, file, registry)]));
   const spec = json;
   const problems: SpecProblem[] = [];
   const expectedId = basename(file).replace(/\.json$/, '');

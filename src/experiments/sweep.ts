@@ -1,4 +1,4 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { schemaValidator } from '../util/schema-validator.ts';
 import { setPath } from '../util/dotted-path.ts';
 import { kindLookup } from './kind-lookup.ts';
 import type { Curves, ExperimentKind, SeedOutcome } from './types.ts';
@@ -59,18 +59,8 @@ export const cellMetric = (metric: string, cellId: string) => `${metric}{${cellI
 
 export function sweepKind(kinds: ExperimentKind<any>[]): ExperimentKind<SweepParams> {
   const kindOf = kindLookup(kinds, 'sweep');
-  // A cell's params are the inner kind's, checked after the axes changed them; a separate
-  // instance keeps this check's compiled schemas apart from the spec loader's.
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  const validators = new Map<string, ValidateFunction>();
-  const validatorOf = (name: string) => {
-    let v = validators.get(name);
-    if (!v) {
-      v = ajv.compile(kindOf(name).paramsSchema);
-      validators.set(name, v);
-    }
-    return v;
-  };
+  // A cell's params are the inner kind's, checked after the axes changed them.
+  const validatorOf = (name: string) => schemaValidator(kindOf(name).paramsSchema, 'strict');
   return {
     name: 'sweep',
     paramsSchema: {

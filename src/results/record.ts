@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { errnoMeaning } from '../util/errno.ts';
+import { schemaValidator } from '../util/schema-validator.ts';
 import { NotRegularFileError, readRegularTextSync } from '../util/regular-file.ts';
 import type { ResultRecord } from './record-types.ts';
 import { resultSchema } from './record-schema.ts';
@@ -10,18 +10,6 @@ import { printable } from '../util/printable.ts';
 export * from './record-types.ts';
 
 /** Result records on disk: one JSON file per (claim, tier) run, checked against the schema both ways. */
-
-let compiled: ValidateFunction<ResultRecord> | undefined;
-/**
- * Compiled on the first record read or written, not on import: ~0.3 s of CPU that each
- * process which never touches a record (a refused option, `list`, every job of a test run
- * that exits early) would otherwise pay.
- */
-function validator(): ValidateFunction<ResultRecord> {
-  // allowUnionTypes: curve points and statistics use `number | null` for what cannot be finite.
-  compiled ??= new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true }).compile<ResultRecord>(resultSchema);
-  return compiled;
-}
 
 /** A record that does not match the schema, or a file that is not a record. */
 export class RecordError extends Error {
@@ -39,7 +27,7 @@ export function recordPath(resultsDir: string, tier: string, claimId: string): s
 }
 
 export function checkRecord(json: unknown, file: string): ResultRecord {
-  const validate = validator();
+  const validate = schemaValidator<ResultRecord>(resultSchema, 'record');
   if (!validate(json)) {
     const id = (json as { claim?: { id?: unknown } } | null)?.claim?.id;
     if (validate.errors?.some((e) => e.instancePath === '/claim/id' && e.keyword === 'pattern')) {
