@@ -10,7 +10,7 @@ import { readRecord, recordPath, type ResultRecord } from '../../src/results/rec
 import { plotsFor } from '../../src/report/plots.ts';
 import { buildPage } from '../../src/serve/assets.ts';
 import { createServeServer } from '../../src/serve/server.ts';
-import { CHROMIUM, CHROMIUM_ARGS, pinToOneCpu } from '../helpers/chromium.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.ts';
 import { cli } from '../helpers/cli.ts';
 
 /**
@@ -62,7 +62,6 @@ beforeAll(async () => {
   server = createServeServer({ claimsDir: 'claims', dataDir: DATA_ENV.LABEL_LEAK_DATA_DIR || undefined, page: built.files, environment: await collectEnvironment(), loopbackOnly: true });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  pinToOneCpu();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
