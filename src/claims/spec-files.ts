@@ -24,7 +24,6 @@ const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 const SCHEMA_FILE = 'claim.schema.json';
 
-const validateClaim = (json: unknown): json is ClaimSpec => schemaValidator<ClaimSpec>(claimSchema, 'strict')(json);
 const paramsValidator = (schema: Record<string, unknown>): ValidateFunction => schemaValidator(schema, 'strict');
 
 function parseJson(file: string, text: string): unknown {
@@ -71,7 +70,8 @@ function paramsProblemsOfInvalid(json: unknown, file: string, registry: Registry
 
 /** Checks parsed JSON as the spec in `file`; throws SpecError naming every problem. */
 export function checkSpec(json: unknown, file: string, registry: Registry): LoadedSpec {
-  if (!validateClaim(json)) throw new SpecError(unique([...ajvProblems(file, schemaValidator(claimSchema, 'strict').errors), ...paramsProblemsOfInvalid(json, file, registry)]));
+  const validateClaim = schemaValidator<ClaimSpec>(claimSchema, 'strict');
+  if (!validateClaim(json)) throw new SpecError(unique([...ajvProblems(file, validateClaim.errors), ...paramsProblemsOfInvalid(json, file, registry)]));
   const spec = json;
   const problems: SpecProblem[] = [];
   const expectedId = basename(file).replace(/\.json$/, '');

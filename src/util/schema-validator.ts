@@ -27,11 +27,11 @@ const compiled = new Map<string, ValidateFunction>();
 
 export function schemaValidator<T = unknown>(schema: object, options: SchemaOptions): ValidateFunction<T> {
   const key = validatorKey(schema, options);
-  let v = compiled.get(key) ?? (PRECOMPILED.get(key) as ValidateFunction | undefined);
+  let v = compiled.get(key);
   if (!v) {
-    // A fresh instance per schema: kinds' schemas may share $ids, which one instance refuses.
-    v = new Ajv2020(SCHEMA_OPTIONS[options]).compile(schema);
+    // A fresh ajv per schema: kinds' schemas may share $ids, which one instance refuses.
+    v = PRECOMPILED.get(key) ?? new Ajv2020(SCHEMA_OPTIONS[options]).compile(schema);
+    compiled.set(key, v);
   }
-  compiled.set(key, v);
   return v as ValidateFunction<T>;
 }

@@ -1,9 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import precompiledModule, { precompiledSchemas } from '../../scripts/precompile-validators.ts';
 import { SCHEMA_OPTIONS, schemaValidator, validatorKey } from '../../src/util/schema-validator.ts';
 
@@ -28,11 +27,10 @@ function documents(): unknown[] {
   return [...valid, ...broken].map((d) => JSON.parse(JSON.stringify(d ?? null)));
 }
 
-let dir: string;
 let precompiled: ReadonlyMap<string, ValidateFunction>;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'llk-validators-'));
   // Inside the repository's node_modules' reach, as in .cache/cli/: the code require()s ajv's runtime.
+  mkdirSync('.cache', { recursive: true });
   const file = join(process.cwd(), '.cache', `validators-test-${process.pid}.mjs`);
   writeFileSync(file, precompiledModule());
   try {
@@ -41,8 +39,6 @@ beforeAll(async () => {
     rmSync(file, { force: true });
   }
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
 describe('precompiled validators (the compiled CLI) against ajv compiling the same schema', () => {
   it('cover every schema the CLI validates with, under the key schemaValidator looks up', () => {
     const keys = precompiledSchemas().map(([schema, options]) => validatorKey(schema, options));
